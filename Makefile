@@ -1,0 +1,50 @@
+# The two commands that matter: `make run` and `make test`. Everything installs itself into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run demo test check lint typecheck imports pytest test-services bench soak clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole system on embedded defaults with a demo seller on the sandbox (Ctrl-C stops it).
+run: install
+	$(BIN)/amazon-channel run
+
+## A finite scripted run: orders of every kind, synced, summarised.
+demo: install
+	$(BIN)/amazon-channel demo
+
+## Format, lint, types, architecture contracts, then the tests.
+test: check pytest
+
+check: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+pytest: install
+	$(BIN)/pytest -m "not slow"
+
+## The integration tests again, on the machine's own PostgreSQL, Redis and RabbitMQ.
+test-services: install
+	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \
+	REDIS_URL=redis://127.0.0.1:6379/0 \
+	BROKER_URL=redis://127.0.0.1:6379/0 \
+	$(BIN)/pytest -m integration
+
+bench: install
+	$(BIN)/python -m bench
+
+soak: install
+	$(BIN)/pytest -m slow
+
+clean:
+	rm -rf $(VENV) .amazon-channel .mypy_cache .ruff_cache

@@ -1,0 +1,209 @@
+"""Order ingestion: bring every Amazon order updated since the watermark into the store, once.
+
+The use case ``sync_orders`` walks one window of Amazon's ``searchOrders`` (``lastUpdatedAfter``
+= watermark - overlap, "before" chosen by Amazon's clock), committing each page with its resume
+point in one transaction. The watermark moves to the window's end only after the last page is
+committed, so a sync killed half way resumes from its last page and loses nothing; upserts make
+the pages it repeats harmless. Two syncs of one account and scope never run at once (the store's
+lock); a second one returns at once.
+
+Errors: ``PaginationExpired`` (from the source) restarts the window from its start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from domain.orders import AmazonOrder, OrderProblem, check_order
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class PaginationExpired(Exception):
+    """Amazon no longer accepts the stored pagination token (they live 24 hours)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedOrder:
+    """One order as it came from Amazon: translated, or with the reason it could not be."""
+
+    amazon_order_id: str
+    raw: dict[str, Any]
+    order: AmazonOrder | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersPage:
+    orders: list[FetchedOrder]
+    next_token: str | None
+    # The window's end in Amazon's clock (the ``lastUpdatedBefore`` it applied).
+    window_before: datetime | None
+
+
+class OrdersSource(Protocol):
+    def search_updated(self, *, after: datetime, pagination_token: str | None) -> OrdersPage: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    watermark: datetime | None = None
+    window_after: datetime | None = None
+    window_before: datetime | None = None
+    pagination_token: str | None = None
+    pages_done: int = 0
+    orders_seen: int = 0
+
+    @property
+    def in_window(self) -> bool:
+        return self.window_after is not None
+
+    def begin_window(self, after: datetime) -> Cursor:
+        return replace(self, window_after=after, window_before=None, pagination_token=None)
+
+    def after_page(self, page: OrdersPage) -> Cursor:
+        return replace(
+            self,
+            window_before=page.window_before or self.window_before,
+            pagination_token=page.next_token,
+            pages_done=self.pages_done + 1,
+            orders_seen=self.orders_seen + len(page.orders),
+        )
+
+    def close_window(self) -> Cursor:
+        return replace(
+            self,
+            watermark=self.window_before or self.watermark,
+            window_after=None,
+            window_before=None,
+            pagination_token=None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    set_aside: int = 0
+
+
+class IngestionStore(Protocol):
+    def account_lock(self, account_id: int, scope: str) -> AbstractContextManager[bool]:
+        """Hold the account's sync lock for the block; yields False when another sync has it."""
+        ...
+
+    def load_cursor(self, account_id: int, scope: str) -> Cursor: ...
+
+    def save_page(
+        self,
+        account_id: int,
+        scope: str,
+        orders: list[AmazonOrder],
+        set_aside: list[FetchedOrder],
+        cursor: Cursor,
+    ) -> PageOutcome:
+        """Upsert the orders, set aside the rest, write events and the cursor: one transaction."""
+        ...
+
+    def save_cursor(self, account_id: int, scope: str, cursor: Cursor) -> None: ...
+
+
+@dataclass
+class SyncReport:
+    skipped: bool = False
+    pages: int = 0
+    orders: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    set_aside: int = 0
+    watermark: datetime | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, outcome: PageOutcome, fetched: int) -> None:
+        self.pages += 1
+        self.orders += fetched
+        self.created += outcome.created
+        self.updated += outcome.updated
+        self.unchanged += outcome.unchanged
+        self.set_aside += outcome.set_aside
+
+
+def split_page(page: OrdersPage, now: datetime) -> tuple[list[AmazonOrder], list[FetchedOrder]]:
+    """Orders fit to store, and the ones set aside with their reason."""
+    good: list[AmazonOrder] = []
+    odd: list[FetchedOrder] = []
+    for fetched in page.orders:
+        if fetched.order is None:
+            odd.append(fetched)
+            continue
+        try:
+            check_order(fetched.order, now)
+        except OrderProblem as problem:
+            odd.append(replace(fetched, problem=str(problem)))
+            continue
+        good.append(fetched.order)
+    return good, odd
+
+
+def sync_orders(
+    *,
+    account_id: int,
+    source: OrdersSource,
+    store: IngestionStore,
+    clock: Clock,
+    scope: str = "orders",
+    overlap: timedelta = timedelta(minutes=5),
+    start: datetime | None = None,
+    on_page: Callable[[SyncReport, Cursor], None] | None = None,
+) -> SyncReport:
+    """Sync one window; ``start`` sets where a first sync (or a backfill) begins."""
+    report = SyncReport()
+    with store.account_lock(account_id, scope) as locked:
+        if not locked:
+            report.skipped = True
+            return report
+        cursor = store.load_cursor(account_id, scope)
+        if not cursor.in_window:
+            if cursor.watermark is not None:
+                after = cursor.watermark - overlap
+            else:
+                after = start if start is not None else clock.now() - timedelta(days=1)
+            cursor = cursor.begin_window(after)
+        for page, next_cursor in _pages(source, store, account_id, scope, cursor):
+            good, odd = split_page(page, clock.now())
+            report.problems.extend(f"{o.amazon_order_id}: {o.problem}" for o in odd)
+            last = page.next_token is None
+            saved = next_cursor.close_window() if last else next_cursor
+            report.add(store.save_page(account_id, scope, good, odd, saved), len(page.orders))
+            report.watermark = saved.watermark
+            if on_page is not None:
+                on_page(report, saved)
+    return report
+
+
+def _pages(
+    source: OrdersSource, store: IngestionStore, account_id: int, scope: str, cursor: Cursor
+) -> Iterator[tuple[OrdersPage, Cursor]]:
+    """Each page with the cursor that follows it; an expired token restarts the window."""
+    assert cursor.window_after is not None
+    while True:
+        try:
+            page = source.search_updated(
+                after=cursor.window_after, pagination_token=cursor.pagination_token
+            )
+        except PaginationExpired:
+            cursor = cursor.begin_window(cursor.window_after)
+            store.save_cursor(account_id, scope, cursor)
+            continue
+        cursor = cursor.after_page(page)
+        yield page, cursor
+        if page.next_token is None:
+            return

@@ -1,0 +1,147 @@
+"""Amazon's Orders v2026-01-01 order JSON -> ``domain.orders.AmazonOrder``, one order at a time.
+
+Each order is translated on its own so that one that does not parse (an unknown status, a date
+that is not a date, a missing field) is set aside with the reason and the raw JSON, and never
+stops the page it came in. Unknown *optional* values (a new program, a new service level) are
+kept as text; only what the store's rules depend on must be known.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.ingestion import FetchedOrder
+from domain.money import Money, MoneyError
+from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
+
+
+class TranslationError(ValueError):
+    """The order JSON cannot become an AmazonOrder; the message is the set-aside reason."""
+
+
+def parse_time(value: Any, field: str) -> datetime:
+    if not isinstance(value, str) or not value:
+        raise TranslationError(f"{field} is missing")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise TranslationError(f"{field} {value!r} is not an ISO 8601 time") from exc
+    if parsed.tzinfo is None:
+        raise TranslationError(f"{field} {value!r} has no time zone")
+    return parsed.astimezone(UTC)
+
+
+def _optional_time(value: Any, field: str) -> datetime | None:
+    return None if value in (None, "") else parse_time(value, field)
+
+
+def _money(value: Any, field: str) -> Money | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TranslationError(f"{field} is not a money object")
+    try:
+        return Money.parse(str(value.get("amount")), str(value.get("currencyCode")))
+    except MoneyError as exc:
+        raise TranslationError(f"{field}: {exc}") from exc
+
+
+def _enum(kind: type[OrderStatus] | type[FulfilledBy], value: Any, field: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise TranslationError(f"{field} {value!r} is not a value we know") from exc
+
+
+def _int(value: Any, field: str, default: int | None = None) -> int:
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TranslationError(f"{field} {value!r} is not a whole number")
+    return value
+
+
+def _line(item: dict[str, Any], index: int) -> OrderLine:
+    where = f"orderItems[{index}]"
+    item_id = item.get("orderItemId")
+    if not isinstance(item_id, str) or not item_id:
+        raise TranslationError(f"{where}.orderItemId is missing")
+    product = item.get("product") or {}
+    price = (product.get("price") or {}).get("unitPrice")
+    fulfillment = item.get("fulfillment") or {}
+    request = (item.get("cancellation") or {}).get("cancellationRequest")
+    quantity = _int(item.get("quantityOrdered"), f"{where}.quantityOrdered")
+    return OrderLine(
+        order_item_id=item_id,
+        quantity_ordered=quantity,
+        quantity_shipped=_int(
+            fulfillment.get("quantityFulfilled"), f"{where}.quantityFulfilled", default=0
+        ),
+        sku=product.get("sellerSku"),
+        asin=product.get("asin"),
+        title=product.get("title"),
+        unit_price=_money(price, f"{where}.product.price.unitPrice"),
+        cancel_requested=bool(request),
+        cancel_reason=(request or {}).get("cancelReason") if request else None,
+    )
+
+
+def to_domain(raw: dict[str, Any]) -> AmazonOrder:
+    """Translate one order or raise ``TranslationError`` naming the field and the reason."""
+    order_id = raw.get("orderId")
+    if not isinstance(order_id, str) or not order_id:
+        raise TranslationError("orderId is missing")
+    channel = raw.get("salesChannel") or {}
+    fulfillment = raw.get("fulfillment") or {}
+    ship_by = fulfillment.get("shipByWindow") or {}
+    deliver_by = fulfillment.get("deliverByWindow") or {}
+    programs = tuple(str(p) for p in raw.get("programs") or ())
+    associated = raw.get("associatedOrders") or []
+    replaced = next(
+        (
+            a.get("orderId")
+            for a in associated
+            if isinstance(a, dict) and a.get("associationType") == "REPLACEMENT_ORIGINAL_ID"
+        ),
+        None,
+    )
+    items = raw.get("orderItems")
+    if not isinstance(items, list):
+        raise TranslationError("orderItems is missing")
+    proceeds = raw.get("proceeds") or {}
+    marketplace_id = channel.get("marketplaceId")
+    if not isinstance(marketplace_id, str) or not marketplace_id:
+        raise TranslationError("salesChannel.marketplaceId is missing")
+    return AmazonOrder(
+        amazon_order_id=order_id,
+        marketplace_id=marketplace_id,
+        status=_enum(OrderStatus, fulfillment.get("fulfillmentStatus"), "fulfillmentStatus"),
+        fulfilled_by=_enum(FulfilledBy, fulfillment.get("fulfilledBy"), "fulfilledBy"),
+        purchased_at=parse_time(raw.get("createdTime"), "createdTime"),
+        last_updated_at=parse_time(raw.get("lastUpdatedTime"), "lastUpdatedTime"),
+        lines=tuple(_line(item, i) for i, item in enumerate(items) if isinstance(item, dict)),
+        total=_money(proceeds.get("grandTotal"), "proceeds.grandTotal"),
+        ship_by_earliest=_optional_time(ship_by.get("earliestDateTime"), "shipByWindow"),
+        ship_by_latest=_optional_time(ship_by.get("latestDateTime"), "shipByWindow"),
+        deliver_by_earliest=_optional_time(deliver_by.get("earliestDateTime"), "deliverByWindow"),
+        deliver_by_latest=_optional_time(deliver_by.get("latestDateTime"), "deliverByWindow"),
+        service_level=fulfillment.get("fulfillmentServiceLevel"),
+        is_business="AMAZON_BUSINESS" in programs,
+        is_prime="PRIME" in programs,
+        is_replacement=replaced is not None,
+        replaced_order_id=replaced,
+        has_buyer_data=bool(raw.get("buyer")),
+        programs=programs,
+    )
+
+
+def fetched(raw: Any) -> FetchedOrder:
+    """One order of a page, translated or carrying the reason it was not."""
+    if not isinstance(raw, dict):
+        return FetchedOrder(amazon_order_id="?", raw={"value": raw}, problem="not a JSON object")
+    order_id = str(raw.get("orderId") or "?")
+    try:
+        return FetchedOrder(amazon_order_id=order_id, raw=raw, order=to_domain(raw))
+    except TranslationError as exc:
+        return FetchedOrder(amazon_order_id=order_id, raw=raw, problem=str(exc))

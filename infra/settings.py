@@ -1,0 +1,104 @@
+"""Settings: the one place that reads the environment.
+
+Nothing reads ``os.environ`` elsewhere; everything asks for a ``Settings`` built by
+``load_settings()`` (at a process edge, never at import time).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Region(StrEnum):
+    NA = "NA"
+    EU = "EU"
+    FE = "FE"
+    SANDBOX = "SANDBOX"
+
+
+SPAPI_ENDPOINTS: dict[Region, str] = {
+    Region.NA: "https://sellingpartnerapi-na.amazon.com",
+    Region.EU: "https://sellingpartnerapi-eu.amazon.com",
+    Region.FE: "https://sellingpartnerapi-fe.amazon.com",
+}
+LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 (a URL, not a secret)
+
+
+class Settings(BaseSettings):
+    """Every knob, with the environment variable that sets it (the field name in capitals)."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    # Stores. Empty means "start the embedded server in DATA_DIR".
+    database_url: str = ""
+    broker_url: str = ""
+    redis_url: str = ""
+    data_dir: Path = Path(".amazon-channel")
+
+    # Amazon. With no LWA credentials the project talks to its own sandbox.
+    amazon_region: Region = Region.SANDBOX
+    spapi_endpoint: str = ""  # overrides the region's endpoint (the sandbox sets it)
+    lwa_token_url: str = ""  # overrides Amazon's token endpoint (the sandbox sets it)
+    lwa_client_id: str = ""
+    lwa_client_secret: SecretStr = SecretStr("")
+    http_connect_timeout: float = 5.0
+    http_read_timeout: float = 30.0
+    # Fraction of Amazon's published rate the client allows itself (headroom against jitter).
+    rate_safety: float = Field(default=0.9, gt=0, le=1)
+
+    # The sandbox.
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8765
+    # Multiplies every sandbox rate (and refill). 0 lifts the limits entirely.
+    sandbox_rate_factor: float = Field(default=1.0, ge=0)
+    demo_orders_per_minute: float = 12.0
+
+    # The web process (API, metrics, health).
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    api_tokens: str = ""  # comma-separated bearer tokens for the platform's calls
+    flower_port: int = 5555
+
+    # Ingestion.
+    sync_interval_seconds: float = 60.0
+    sync_overlap_seconds: float = 300.0
+
+    # Platform events.
+    webhook_urls: str = ""  # comma-separated subscriber URLs
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_retry_hours: float = 24.0
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    def resolved_spapi_endpoint(self) -> str:
+        if self.spapi_endpoint:
+            return self.spapi_endpoint.rstrip("/")
+        if self.amazon_region is Region.SANDBOX:
+            return f"http://{self.sandbox_host}:{self.sandbox_port}"
+        return SPAPI_ENDPOINTS[self.amazon_region]
+
+    def resolved_lwa_token_url(self) -> str:
+        if self.lwa_token_url:
+            return self.lwa_token_url
+        if self.amazon_region is Region.SANDBOX:
+            return f"{self.resolved_spapi_endpoint()}/auth/o2/token"
+        return LWA_TOKEN_URL
+
+    def uses_sandbox(self) -> bool:
+        return self.amazon_region is Region.SANDBOX
+
+    def webhook_url_list(self) -> list[str]:
+        return [u.strip() for u in self.webhook_urls.split(",") if u.strip()]
+
+    def api_token_list(self) -> list[str]:
+        return [t.strip() for t in self.api_tokens.split(",") if t.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment now (call at a process edge)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,116 @@
+"""Shared fixtures: real PostgreSQL and Redis for the whole session.
+
+With ``DATABASE_URL`` / ``REDIS_URL`` / ``BROKER_URL`` in the environment the tests use those
+servers (CI's second pass uses the machine's); without them they start the embedded servers, as
+``make run`` does. Each session works in a database of its own, created here and dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from infra.db import migrate
+from infra.db.engine import libpq_url, make_engine, make_session_factory
+from infra.db.models import Base
+from infra.embedded import EmbeddedServices, ServiceUrls
+from infra.settings import Settings, load_settings
+
+
+def _with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database (keeps query options like host=)."""
+    base, _, query = libpq_url(url).partition("?")
+    server = base.rsplit("/", 1)[0]
+    return f"{server}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUrls]:
+    settings = load_settings()
+    services = EmbeddedServices(Path(tmp_path_factory.mktemp("embedded")))
+    urls = services.start(settings.database_url, settings.redis_url, settings.broker_url)
+    try:
+        yield urls
+    finally:
+        services.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(service_urls: ServiceUrls) -> Iterator[str]:
+    """A fresh, migrated database for this test session."""
+    name = f"ac_test_{uuid.uuid4().hex[:10]}"
+    admin = libpq_url(service_urls.database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(service_urls.database_url, name)
+    migrate.upgrade(url)
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url(service_urls: ServiceUrls) -> str:
+    return service_urls.redis_url
+
+
+@pytest.fixture(scope="session")
+def broker_url(service_urls: ServiceUrls) -> str:
+    return service_urls.broker_url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url, application_name="tests")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Engine:
+    """Empty every table before a test that needs a blank store."""
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+@pytest.fixture
+def session_factory(clean_db: Engine) -> sessionmaker[Session]:
+    return make_session_factory(clean_db)
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, broker_url: str, tmp_path: Path) -> Settings:
+    """Settings for code under test, pointing at the session's servers."""
+    return load_settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        broker_url=broker_url,
+        data_dir=tmp_path / "data",
+    )
+
+
+@pytest.fixture
+def child_env(database_url: str, redis_url: str, broker_url: str) -> dict[str, str]:
+    """The environment for worker subprocesses: the session's servers, nothing embedded."""
+    env = dict(os.environ)
+    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, BROKER_URL=broker_url)
+    return env

@@ -1,0 +1,67 @@
+"""Celery's configuration, read by Celery (lazily) from this module inside the running process.
+
+Why each reliability setting is set is written in ``workers.celery_app``'s docstring.
+"""
+
+from __future__ import annotations
+
+from kombu import Exchange, Queue
+
+from infra.settings import load_settings
+from workers.queues import HARD_TIME_LIMIT_S, QUEUES, SOFT_TIME_LIMIT_S, VISIBILITY_TIMEOUT_S
+from workers.schedule import beat_schedule as _beat_schedule
+
+_settings = load_settings()
+broker_url = _settings.broker_url or None
+_transport = {
+    "visibility_timeout": VISIBILITY_TIMEOUT_S,
+    "unacked_restore_interval": 5,
+    "socket_timeout": 10,
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+    "health_check_interval": 25,
+}
+_is_redis = (broker_url or "").startswith(("redis", "unix", "socket"))
+broker_transport_options = _transport if _is_redis else {}
+broker_connection_retry_on_startup = True
+broker_connection_max_retries = None
+broker_pool_limit = 10
+task_publish_retry = True
+task_publish_retry_policy = {
+    "max_retries": 10,
+    "interval_start": 0.2,
+    "interval_step": 0.5,
+    "interval_max": 3,
+}
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+task_ignore_result = True
+task_acks_late = True
+task_reject_on_worker_lost = True
+task_acks_on_failure_or_timeout = True
+worker_prefetch_multiplier = 1
+task_time_limit = HARD_TIME_LIMIT_S
+task_soft_time_limit = SOFT_TIME_LIMIT_S
+worker_max_tasks_per_child = 1000
+worker_max_memory_per_child = 400_000  # KiB
+worker_send_task_events = True
+task_send_sent_event = True
+worker_hijack_root_logger = False
+worker_cancel_long_running_tasks_on_connection_loss = True
+timezone = "UTC"
+enable_utc = True
+task_default_queue = "events"
+# Every queue's task module; a worker of one queue still knows the others' task names.
+imports = ("workers.tasks_ingest", "workers.tasks_events")
+task_queues = [Queue(q, Exchange(q, type="direct"), routing_key=q) for q in QUEUES]
+task_routes = {f"{q}.*": {"queue": q, "routing_key": q} for q in QUEUES}
+task_default_priority = None
+# Beat: RedBeat with its lock; due entries checked every 5 s.
+beat_scheduler = "redbeat.RedBeatScheduler"
+redbeat_redis_url = _settings.redis_url or _settings.broker_url
+redbeat_key_prefix = "amazon-channel:redbeat:"
+redbeat_lock_timeout = 30
+beat_max_loop_interval = 5
+
+beat_schedule = _beat_schedule(_settings)

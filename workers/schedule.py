@@ -1,0 +1,28 @@
+"""Beat's schedule: triggers only. Each task guards itself (advisory locks, leases), so a tick
+repeated by a beat fail-over is harmless."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.settings import Settings
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    return {
+        "sync-all-accounts": {
+            "task": "ingest.sync_all",
+            "schedule": settings.sync_interval_seconds,
+            "options": {"expires": settings.sync_interval_seconds},
+        },
+        "dispatch-events": {
+            "task": "events.dispatch",
+            "schedule": 5.0,
+            "options": {"expires": 30},
+        },
+        "deliver-events": {
+            "task": "events.deliver",
+            "schedule": 5.0,
+            "options": {"expires": 30},
+        },
+    }
