@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Ingestion.
     sync_interval_seconds: float = 60.0
     sync_overlap_seconds: float = 300.0
+    sync_page_size: int = Field(default=100, ge=1, le=100)
+    # The broker's redelivery delay for a dead worker's message (tests shorten it).
+    broker_visibility_timeout: int = 900
 
     # Platform events.
     webhook_urls: str = ""  # comma-separated subscriber URLs

@@ -37,6 +37,9 @@ def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUr
     settings = load_settings()
     services = EmbeddedServices(Path(tmp_path_factory.mktemp("embedded")))
     urls = services.start(settings.database_url, settings.redis_url, settings.broker_url)
+    # Child processes (workers) and this process's Celery producer use the same servers.
+    os.environ["REDIS_URL"] = urls.redis_url
+    os.environ["BROKER_URL"] = urls.broker_url
     try:
         yield urls
     finally:
@@ -52,6 +55,7 @@ def database_url(service_urls: ServiceUrls) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = _with_database(service_urls.database_url, name)
     migrate.upgrade(url)
+    os.environ["DATABASE_URL"] = url
     try:
         yield url
     finally:

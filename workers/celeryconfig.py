@@ -14,7 +14,7 @@ from workers.schedule import beat_schedule as _beat_schedule
 _settings = load_settings()
 broker_url = _settings.broker_url or None
 _transport = {
-    "visibility_timeout": VISIBILITY_TIMEOUT_S,
+    "visibility_timeout": _settings.broker_visibility_timeout or VISIBILITY_TIMEOUT_S,
     "unacked_restore_interval": 5,
     "socket_timeout": 10,
     "socket_connect_timeout": 5,

@@ -132,7 +132,7 @@ def sync_account(
     account = get_account(c.sessions, account_ref)
     return sync_orders(
         account_id=account.id,
-        source=SpApiOrdersSource(c.amazon_client(account)),
+        source=SpApiOrdersSource(c.amazon_client(account), page_size=c.settings.sync_page_size),
         store=SqlIngestionStore(c.engine, c.sessions),
         clock=SystemClock(),
         scope=scope,

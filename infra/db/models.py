@@ -166,7 +166,12 @@ class OutboxEvent(Base):
     """An event for the platform, written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (Index("ix_outbox_events_aggregate_key_id", "aggregate_key", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_events_aggregate_key_id", "aggregate_key", "id"),
+        Index(
+            "ix_outbox_events_undispatched", "id", postgresql_where=text("dispatched_at IS NULL")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
@@ -186,6 +191,14 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "subscriber_url"),
         Index("ix_webhook_deliveries_pending", "state", "next_attempt_at"),
+        # The relay's "is this the head of its chain" probe stays an index lookup under a backlog.
+        Index(
+            "ix_webhook_deliveries_chain",
+            "aggregate_key",
+            "subscriber_url",
+            "event_id",
+            postgresql_where=text("state IN ('pending', 'sending')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

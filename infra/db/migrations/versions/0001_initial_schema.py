@@ -59,6 +59,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_outbox_events_aggregate_key_id", "outbox_events", ["aggregate_key", "id"], unique=False
     )
+    op.create_index(
+        "ix_outbox_events_undispatched",
+        "outbox_events",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text("dispatched_at IS NULL"),
+    )
     op.create_table(
         "seller_accounts",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -234,6 +241,13 @@ def upgrade() -> None:
         ["state", "next_attempt_at"],
         unique=False,
     )
+    op.create_index(
+        "ix_webhook_deliveries_chain",
+        "webhook_deliveries",
+        ["aggregate_key", "subscriber_url", "event_id"],
+        unique=False,
+        postgresql_where=sa.text("state IN ('pending', 'sending')"),
+    )
     op.create_table(
         "order_items",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -291,6 +305,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_webhook_attempts_delivery_id"), table_name="webhook_attempts")
     op.drop_table("webhook_attempts")
     op.drop_table("order_items")
+    op.drop_index("ix_webhook_deliveries_chain", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_pending", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")
     op.drop_table("sync_cursors")
@@ -298,6 +313,7 @@ def downgrade() -> None:
     op.drop_index("ix_orders_status_ship_by", table_name="orders")
     op.drop_table("orders")
     op.drop_table("seller_accounts")
+    op.drop_index("ix_outbox_events_undispatched", table_name="outbox_events")
     op.drop_index("ix_outbox_events_aggregate_key_id", table_name="outbox_events")
     op.drop_table("outbox_events")
     op.drop_table("idempotency_keys")
