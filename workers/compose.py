@@ -14,18 +14,20 @@ from functools import cached_property
 
 import httpx
 import redis
-from infra.amazon.client import SpApiClient, build_client
-from infra.amazon.lwa import LwaCredentials
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.ingestion import Cursor, SyncReport, sync_orders
+from infra.amazon.client import SpApiClient, build_client
+from infra.amazon.lwa import LwaCredentials
 from infra.amazon.orders_source import SpApiOrdersSource
+from infra.amazon.sandbox.state import DEMO_SELLER
 from infra.clock import SystemClock
 from infra.db.accounts import AccountView, get_account, list_accounts
 from infra.db.engine import make_engine, make_session_factory
 from infra.db.ingestion_store import SqlIngestionStore
-from infra.settings import Settings, load_settings
+from infra.settings import Region, Settings, load_settings
 
 
 @dataclass
@@ -60,13 +62,20 @@ class Container:
         with self._lock:
             client = self._clients.get(account.id)
             if client is None:
+                # The account's region picks the endpoint; the sandbox has its own app secret.
+                settings = self.settings.model_copy(
+                    update={"amazon_region": Region(account.region)}
+                )
+                secret = settings.lwa_client_secret.get_secret_value()
+                if settings.uses_sandbox() and not secret:
+                    secret = DEMO_SELLER.client_secret
                 credentials = LwaCredentials(
-                    client_id=account.lwa_client_id or self.settings.lwa_client_id,
-                    client_secret=self.settings.lwa_client_secret.get_secret_value(),
-                    refresh_token=account.lwa_refresh_token,
+                    client_id=account.lwa_client_id or settings.lwa_client_id,
+                    client_secret=SecretStr(secret),
+                    refresh_token=SecretStr(account.lwa_refresh_token),
                 )
                 client = build_client(
-                    self.settings,
+                    settings,
                     seller_key=f"{account.selling_partner_id}:{account.region}",
                     credentials=credentials,
                     redis_client=self.redis,
@@ -144,8 +153,9 @@ def sync_account(
 
 def transient_errors() -> tuple[type[BaseException], ...]:
     """What a task retries: lost connections, serialization failures, Amazon's transient errors."""
-    from infra.amazon.errors import AmazonTransientError
     from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from infra.amazon.errors import AmazonTransientError
 
     return (
         OperationalError,

@@ -142,9 +142,12 @@ def run_all(settings: Settings | None = None) -> int:
         migrate.upgrade(ready.database_url)
         specs = procfile_processes()
         if ready.uses_sandbox():
+            from infra.db.engine import make_engine, make_session_factory
             from workers.demo import ensure_demo_account
 
-            ensure_demo_account(ready)
+            engine = make_engine(ready.database_url, pool_size=1)
+            ensure_demo_account(make_session_factory(engine))
+            engine.dispose()
             specs.insert(
                 0,
                 ProcessSpec(

@@ -37,7 +37,7 @@ class SpApiOrdersSource:
     def search_updated(self, *, after: datetime, pagination_token: str | None) -> OrdersPage:
         try:
             body = self.client.search_orders_raw(
-                last_updated_after=None if pagination_token else after,
+                last_updated_after=after,  # Amazon wants the same filters on every page
                 pagination_token=pagination_token,
                 included_data=INCLUDED_DATA,
                 max_results=self.page_size,

@@ -93,8 +93,12 @@ def test_a_status_change_is_an_update_and_a_cancellation_is_its_own_event() -> N
     sync_orders(account_id=1, source=FakeSource([fetched(order)]), store=store, clock=FixedClock())
     later = order.last_updated_at + timedelta(minutes=1)
     shipped = replace(order, status=OrderStatus.SHIPPED, last_updated_at=later)
-    sync_orders(account_id=1, source=FakeSource([fetched(shipped)]), store=store, clock=FixedClock())
-    cancelled = replace(order, status=OrderStatus.CANCELLED, last_updated_at=later + timedelta(minutes=1))
+    sync_orders(
+        account_id=1, source=FakeSource([fetched(shipped)]), store=store, clock=FixedClock()
+    )
+    cancelled = replace(
+        order, status=OrderStatus.CANCELLED, last_updated_at=later + timedelta(minutes=1)
+    )
     sync_orders(
         account_id=1, source=FakeSource([fetched(cancelled)]), store=store, clock=FixedClock()
     )

@@ -1,0 +1,195 @@
+"""The sandbox's HTTP face: Login with Amazon, the SP-API operations, the control API.
+
+Every SP-API call goes through the same steps, in Amazon's order:
+
+1. ``x-amz-access-token`` must be an unexpired LWA token; otherwise 403 ``Unauthorized``.
+2. A queued fault for this operation and seller (``/_sandbox/faults``) is taken: 429/500/503
+   answer at once without applying the request; ``latency`` sleeps, then serves; ``drop`` ends
+   the connection without applying; ``lose_response`` applies, then ends the connection
+   halfway through the response.
+3. The seller's token bucket for the operation (Amazon's usage plan x ``rate_factor``) must
+   hold a token; otherwise 429 ``QuotaExceeded``.
+4. The operation's handler (``operations.SERVED_OPERATIONS``) answers.
+
+Every answer carries ``x-amzn-RequestId``; all but 429s also carry ``x-amzn-RateLimit-Limit``
+(the 429 in Amazon's models declares only the request id). Every call lands in the call log.
+
+How a connection is "lost": the ASGI server offers no way to close a socket without answering,
+so the app starts the response (status, headers with the full ``content-length``) and returns
+before the body is complete. uvicorn then closes the connection and logs "ASGI callable
+returned without completing response"; clients see a transport error (httpx raises
+``RemoteProtocolError``), never a status they could trust.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from infra.amazon.models import operations
+from infra.amazon.sandbox import control
+from infra.amazon.sandbox.operations import (
+    SERVED_OPERATIONS,
+    ApiError,
+    Call,
+    Handler,
+    error_body,
+)
+from infra.amazon.sandbox.state import LwaError, SandboxError, SandboxState
+
+log = logging.getLogger(__name__)
+
+LWA_TOKEN_PATH = "/auth/o2/token"  # noqa: S105 (a path, not a secret)
+
+UNAUTHORIZED = error_body("Unauthorized", "Access to the resource is forbidden")
+QUOTA_EXCEEDED = error_body("QuotaExceeded", "You exceeded your quota for the requested resource.")
+FAULT_BODIES: dict[str, tuple[int, dict[str, Any]]] = {
+    "429": (429, QUOTA_EXCEEDED),
+    "500": (
+        500,
+        error_body("InternalFailure", "We encountered an internal error. Please try again."),
+    ),
+    "503": (503, error_body("ServiceUnavailable", "Service temporarily unavailable. Try again.")),
+}
+
+
+class LostResponse(Response):
+    """A response whose connection dies: headers promise a body that never fully arrives."""
+
+    def __init__(self, status_code: int, body: bytes, headers: dict[str, str]) -> None:
+        super().__init__(content=body, status_code=status_code, headers=headers)
+        self._full = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        # Half of the body (at least one byte short), then return without finishing.
+        partial = self._full[: len(self._full) // 2]
+        await send({"type": "http.response.body", "body": partial, "more_body": True})
+
+
+def create_app(state: SandboxState) -> FastAPI:
+    """An ASGI app playing SP-API and LWA over ``state`` (which tests may inspect directly)."""
+    app = FastAPI(
+        title="Amazon SP-API sandbox",
+        description=control.__doc__ or "",
+        openapi_url="/_sandbox/openapi.json",
+        docs_url="/_sandbox/docs",
+        redoc_url=None,
+    )
+
+    @app.exception_handler(SandboxError)
+    async def _sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.post(LWA_TOKEN_PATH, include_in_schema=False)
+    async def lwa_token(request: Request) -> JSONResponse:
+        return _lwa_token(state, (await request.body()).decode("utf-8", "replace"))
+
+    for key, handler in SERVED_OPERATIONS.items():
+        operation = operations()[key]
+        app.add_api_route(
+            operation.path,
+            _spapi_endpoint(state, key, handler),
+            methods=[operation.method],
+            name=key,
+            include_in_schema=False,
+        )
+
+    app.include_router(control.control_router(state))
+    return app
+
+
+def _lwa_token(state: SandboxState, body: str) -> JSONResponse:
+    """``POST /auth/o2/token`` (form-encoded), the ``refresh_token`` grant only."""
+    form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+    headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+    grant = form.get("grant_type", "")
+    try:
+        if grant != "refresh_token":
+            raise LwaError(400, "unsupported_grant_type", f"grant_type {grant!r} is not supported")
+        missing = [
+            name for name in ("refresh_token", "client_id", "client_secret") if not form.get(name)
+        ]
+        if missing:
+            raise LwaError(400, "invalid_request", f"missing parameter(s): {', '.join(missing)}")
+        token, lifetime = state.issue_access_token(
+            form["refresh_token"], form["client_id"], form["client_secret"]
+        )
+    except LwaError as exc:
+        log.info("sandbox LWA refused a token request: %s", exc.error)
+        return JSONResponse(
+            {"error": exc.error, "error_description": exc.description},
+            status_code=exc.status,
+            headers=headers,
+        )
+    return JSONResponse(
+        {
+            "access_token": token,
+            "refresh_token": form["refresh_token"],
+            "token_type": "bearer",
+            "expires_in": lifetime,
+        },
+        headers=headers,
+    )
+
+
+def _spapi_endpoint(state: SandboxState, key: str, handler: Handler) -> Any:
+    """The route function for one operation: auth, fault, bucket, handler, log (module doc)."""
+
+    async def endpoint(request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        limit = {"x-amzn-RateLimit-Limit": state.rate_limit_header(key)}
+        seller_id = state.seller_for_access_token(request.headers.get("x-amz-access-token"))
+        fault_kind: str | None = None
+
+        def answer(status: int, body: dict[str, Any], *, limited: bool = True) -> Response:
+            state.record_call(request_id, key, seller_id, status, fault_kind)
+            log.debug("sandbox %s seller=%s -> %s", key, seller_id, status)
+            headers = {"x-amzn-RequestId": request_id, **(limit if limited else {})}
+            return JSONResponse(body, status_code=status, headers=headers)
+
+        if seller_id is None:
+            return answer(403, UNAUTHORIZED)
+        fault = state.take_fault(key, seller_id)
+        if fault is not None:
+            fault_kind = fault.kind
+            if fault.kind in FAULT_BODIES:
+                status, body = FAULT_BODIES[fault.kind]
+                return answer(status, body, limited=status != 429)
+            if fault.kind == "latency":
+                await asyncio.sleep(fault.latency_ms / 1000)
+            elif fault.kind == "drop":
+                state.record_call(request_id, key, seller_id, 0, fault_kind)
+                return LostResponse(200, b" " * 64, {"x-amzn-RequestId": request_id})
+        if not state.take_token(seller_id, key):
+            return answer(429, QUOTA_EXCEEDED, limited=False)
+        call = Call(
+            state=state,
+            operation=key,
+            seller_id=seller_id,
+            query=request.query_params,
+            path_params=dict(request.path_params),
+        )
+        try:
+            status, body = handler(call)
+        except ApiError as exc:
+            status, body = exc.status, error_body(exc.code, exc.message)
+        if fault_kind == "lose_response":
+            state.record_call(request_id, key, seller_id, status, fault_kind)
+            content = json.dumps(body).encode()
+            headers = {"x-amzn-RequestId": request_id, "content-type": "application/json"}
+            return LostResponse(status, content, {**headers, **limit})
+        return answer(status, body)
+
+    endpoint.__name__ = key.replace(".", "_")
+    return endpoint

@@ -1,0 +1,348 @@
+"""Draw a sandbox order as Amazon's JSON: Orders v2026-01-01 and Orders v0.
+
+Field names and enum values follow the model definitions (``Order``, ``OrderItem``, ``Money``...
+in ``spapi_models/``); the conformance tests validate what is drawn here against them.
+
+Amazon behaviours kept on purpose:
+
+- v2026-01-01 returns only the sections asked for with ``includedData``; ``orderItems`` with
+  ``orderItemId``, ``quantityOrdered`` and ``product`` are always there.
+- While an order is pending there are no prices, proceeds or address (v0: no ``OrderTotal``, no
+  item prices, no ``ShippingAddress``).
+- ``packages`` exist only for seller-fulfilled orders.
+- v0 without a restricted data token shows only the non-PII part of the shipping address and
+  no ``BuyerInfo``; the sandbox issues no RDTs.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from infra.amazon.sandbox.generate import money
+from infra.amazon.sandbox.state import MARKETPLACES, SandboxItem, SandboxOrder, deep_merge, iso
+
+INCLUDED_DATA = (
+    "BUYER",
+    "RECIPIENT",
+    "PROCEEDS",
+    "EXPENSE",
+    "PROMOTION",
+    "CANCELLATION",
+    "FULFILLMENT",
+    "PACKAGES",
+    "TAX",
+    "PAYMENT",
+    "FULFILLMENT_ORDERS",
+)
+# Which includedData value brings which field of an order / of an order item.
+_ORDER_SECTIONS = {
+    "buyer": "BUYER",
+    "recipient": "RECIPIENT",
+    "proceeds": "PROCEEDS",
+    "payment": "PAYMENT",
+    "tax": "TAX",
+    "fulfillment": "FULFILLMENT",
+    "packages": "PACKAGES",
+    "fulfillmentOrders": "FULFILLMENT_ORDERS",
+}
+_ITEM_SECTIONS = {
+    "proceeds": "PROCEEDS",
+    "expense": "EXPENSE",
+    "promotion": "PROMOTION",
+    "cancellation": "CANCELLATION",
+    "fulfillment": "FULFILLMENT",
+    "tax": "TAX",
+}
+
+V0_STATUS = {
+    "PENDING_AVAILABILITY": "PendingAvailability",
+    "PENDING": "Pending",
+    "UNSHIPPED": "Unshipped",
+    "PARTIALLY_SHIPPED": "PartiallyShipped",
+    "SHIPPED": "Shipped",
+    "CANCELLED": "Canceled",
+    "UNFULFILLABLE": "Unfulfillable",
+}
+V0_CHANNEL = {"MERCHANT": "MFN", "AMAZON": "AFN"}
+_V0_SERVICE_CATEGORY = {
+    "STANDARD": "Standard",
+    "EXPEDITED": "Expedited",
+    "FREE_ECONOMY": "FreeEconomy",
+    "NEXT_DAY": "NextDay",
+    "SECOND_DAY": "SecondDay",
+    "SAME_DAY": "SameDay",
+    "PRIORITY": "Priority",
+    "SCHEDULED": "Scheduled",
+}
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"amount": str(amount), "currencyCode": currency}
+
+
+def _money_v0(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"CurrencyCode": currency, "Amount": str(amount)}
+
+
+def _line_total(item: SandboxItem) -> Decimal:
+    return item.unit_price * item.quantity + item.shipping_price + item.tax
+
+
+def _item_2026(order: SandboxOrder, item: SandboxItem) -> dict[str, Any]:
+    currency = order.currency
+    product: dict[str, Any] = {
+        "asin": item.asin,
+        "title": item.title,
+        "sellerSku": item.sku,
+        "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
+    }
+    drawn: dict[str, Any] = {
+        "orderItemId": item.order_item_id,
+        "quantityOrdered": item.quantity,
+        "product": product,
+        "fulfillment": {
+            "quantityFulfilled": item.quantity_shipped,
+            "quantityUnfulfilled": item.quantity - item.quantity_shipped,
+        },
+    }
+    if not order.pending:
+        price: dict[str, Any] = {"unitPrice": _money(item.unit_price, currency)}
+        if order.business:
+            price["priceDesignation"] = "BUSINESS_PRICE"
+        product["price"] = price
+        breakdowns = [
+            {"type": "ITEM", "subtotal": _money(item.unit_price * item.quantity, currency)}
+        ]
+        if item.shipping_price:
+            breakdowns.append(
+                {"type": "SHIPPING", "subtotal": _money(item.shipping_price, currency)}
+            )
+        if item.tax:
+            breakdowns.append({"type": "TAX", "subtotal": _money(item.tax, currency)})
+        drawn["proceeds"] = {
+            "proceedsTotal": _money(_line_total(item), currency),
+            "breakdowns": breakdowns,
+        }
+        if item.tax:
+            drawn["tax"] = {
+                "taxCollections": [
+                    {"model": "MARKETPLACE_FACILITATOR", "responsibleParty": "AMAZON_SERVICES"}
+                ]
+            }
+    cancellation: dict[str, Any] = {}
+    if item.cancel_reason is not None:
+        cancellation["cancellationRequest"] = {
+            "requester": "BUYER",
+            "cancelReason": item.cancel_reason,
+        }
+    if order.status == "CANCELLED":
+        cancellation["cancellationExecution"] = {
+            "cancelledBy": "MERCHANT" if item.cancel_reason is not None else "AMAZON",
+            "cancelReason": item.cancel_reason or "Order cancelled",
+        }
+    if cancellation:
+        drawn["cancellation"] = cancellation
+    return drawn
+
+
+def order_2026_full(order: SandboxOrder) -> dict[str, Any]:
+    """Every section of the order, overrides merged in; ``order_2026`` then selects."""
+    marketplace = MARKETPLACES[order.marketplace_id]
+    programs = [p for p, on in (("AMAZON_BUSINESS", order.business), ("PRIME", order.prime)) if on]
+    drawn: dict[str, Any] = {
+        "orderId": order.order_id,
+        "createdTime": iso(order.created_at),
+        "lastUpdatedTime": iso(order.updated_at),
+        "salesChannel": {
+            "channelName": "AMAZON",
+            "marketplaceId": order.marketplace_id,
+            "marketplaceName": marketplace.name,
+        },
+    }
+    if programs:
+        drawn["programs"] = programs
+    if order.replacement_of:
+        drawn["associatedOrders"] = [
+            {"orderId": order.replacement_of, "associationType": "REPLACEMENT_ORIGINAL_ID"}
+        ]
+    if not order.missing_buyer:
+        buyer = {"buyerName": order.buyer_name, "buyerEmail": order.buyer_email}
+        if order.buyer_company:
+            buyer["buyerCompanyName"] = order.buyer_company
+        if order.purchase_order_number:
+            buyer["buyerPurchaseOrderNumber"] = order.purchase_order_number
+        drawn["buyer"] = buyer
+    if not order.pending:
+        address = dict(order.address)
+        if order.fulfilled_by == "AMAZON":
+            address.pop("phone", None)  # Amazon suppresses the phone on FBA orders
+        drawn["recipient"] = {"deliveryAddress": address}
+        items = order.items
+        totals = {
+            "ITEM": sum((i.unit_price * i.quantity for i in items), Decimal(0)),
+            "SHIPPING": sum((i.shipping_price for i in items), Decimal(0)),
+            "TAX": sum((i.tax for i in items), Decimal(0)),
+        }
+        grand = sum(totals.values(), Decimal(0))
+        drawn["proceeds"] = {
+            "grandTotal": _money(grand, order.currency),
+            "breakdowns": [
+                {"type": kind, "subtotal": _money(amount, order.currency)}
+                for kind, amount in totals.items()
+                if amount or kind == "ITEM"
+            ],
+        }
+        drawn["payment"] = {
+            "paymentExecutions": [
+                {"paymentMethod": "CreditCard", "paymentAmount": _money(grand, order.currency)}
+            ]
+        }
+    fulfillment: dict[str, Any] = {
+        "fulfillmentStatus": order.status,
+        "fulfilledBy": order.fulfilled_by,
+        "fulfillmentServiceLevel": order.service_level,
+    }
+    if order.fulfilled_by == "MERCHANT" and order.ship_by and order.deliver_by:
+        fulfillment["shipByWindow"] = {
+            "earliestDateTime": iso(order.ship_by[0]),
+            "latestDateTime": iso(order.ship_by[1]),
+        }
+        fulfillment["deliverByWindow"] = {
+            "earliestDateTime": iso(order.deliver_by[0]),
+            "latestDateTime": iso(order.deliver_by[1]),
+        }
+    drawn["fulfillment"] = fulfillment
+    drawn["orderItems"] = [_item_2026(order, item) for item in order.items]
+    if order.fulfilled_by == "MERCHANT" and order.packages:
+        drawn["packages"] = [
+            {
+                "packageReferenceId": p.package_reference_id,
+                "createdTime": iso(p.created_time),
+                "packageStatus": {"status": p.status},
+                "carrier": p.carrier,
+                "shipTime": iso(p.ship_time),
+                "shippingService": p.shipping_service,
+                "trackingNumber": p.tracking_number,
+                "packageItems": [{"orderItemId": i, "quantity": q} for i, q in p.items],
+            }
+            for p in order.packages
+        ]
+    return deep_merge(drawn, order.overrides) if order.overrides else drawn
+
+
+def select(full: dict[str, Any], included: frozenset[str]) -> dict[str, Any]:
+    """Drop the sections ``includedData`` did not ask for, at order and at item level."""
+    chosen = {
+        k: v for k, v in full.items() if k not in _ORDER_SECTIONS or _ORDER_SECTIONS[k] in included
+    }
+    items = chosen.get("orderItems")
+    if isinstance(items, list):
+        chosen["orderItems"] = [
+            {
+                k: v
+                for k, v in item.items()
+                if k not in _ITEM_SECTIONS or _ITEM_SECTIONS[k] in included
+            }
+            if isinstance(item, dict)
+            else item
+            for item in items
+        ]
+    return chosen
+
+
+def order_2026(order: SandboxOrder, included: frozenset[str]) -> dict[str, Any]:
+    return select(order_2026_full(order), included)
+
+
+def order_v0(order: SandboxOrder) -> dict[str, Any]:
+    """The v0 ``Order`` (PascalCase, ``Amount`` as a string, booleans for programs)."""
+    marketplace = MARKETPLACES[order.marketplace_id]
+    shipped = sum(i.quantity_shipped for i in order.items)
+    unshipped = 0 if order.status == "CANCELLED" else sum(i.quantity for i in order.items) - shipped
+    drawn: dict[str, Any] = {
+        "AmazonOrderId": order.order_id,
+        "PurchaseDate": iso(order.created_at),
+        "LastUpdateDate": iso(order.updated_at),
+        "OrderStatus": V0_STATUS[order.status],
+        "FulfillmentChannel": V0_CHANNEL[order.fulfilled_by],
+        "SalesChannel": marketplace.name,
+        "ShipServiceLevel": f"Std {marketplace.country_code} Dom",
+        "ShipmentServiceLevelCategory": _V0_SERVICE_CATEGORY.get(order.service_level, "Standard"),
+        "NumberOfItemsShipped": shipped,
+        "NumberOfItemsUnshipped": unshipped,
+        "MarketplaceId": order.marketplace_id,
+        "OrderType": "StandardOrder",
+        "IsBusinessOrder": order.business,
+        "IsPrime": order.prime,
+        "IsPremiumOrder": False,
+        "IsGlobalExpressEnabled": False,
+        "IsReplacementOrder": order.replacement_of is not None,
+        "IsSoldByAB": False,
+        "IsISPU": False,
+        "IsAccessPointOrder": False,
+    }
+    if order.replacement_of:
+        drawn["ReplacedOrderId"] = order.replacement_of
+    if order.fulfilled_by == "MERCHANT" and order.ship_by and order.deliver_by:
+        drawn["EarliestShipDate"] = iso(order.ship_by[0])
+        drawn["LatestShipDate"] = iso(order.ship_by[1])
+        drawn["EarliestDeliveryDate"] = iso(order.deliver_by[0])
+        drawn["LatestDeliveryDate"] = iso(order.deliver_by[1])
+    if not order.pending:
+        total = sum((_line_total(i) for i in order.items), Decimal(0))
+        drawn["OrderTotal"] = _money_v0(total, order.currency)
+        drawn["PaymentMethod"] = "Other"
+        drawn["PaymentMethodDetails"] = ["Standard"]
+        address = order.address
+        drawn["ShippingAddress"] = {
+            "City": address.get("city", ""),
+            "StateOrRegion": address.get("stateOrRegion", ""),
+            "PostalCode": address.get("postalCode", ""),
+            "CountryCode": address.get("countryCode", ""),
+        }
+    return drawn
+
+
+def order_items_v0(order: SandboxOrder) -> list[dict[str, Any]]:
+    """The v0 ``OrderItem`` list: prices are line totals (unit price x quantity)."""
+    currency = order.currency
+    drawn: list[dict[str, Any]] = []
+    for item in order.items:
+        line: dict[str, Any] = {
+            "ASIN": item.asin,
+            "OrderItemId": item.order_item_id,
+            "SellerSKU": item.sku,
+            "Title": item.title,
+            "QuantityOrdered": item.quantity,
+            "QuantityShipped": item.quantity_shipped,
+            "ProductInfo": {"NumberOfItems": "1"},
+            "ConditionId": "New",
+            "ConditionSubtypeId": "New",
+            "IsTransparency": False,
+            "SerialNumberRequired": False,
+            "BuyerRequestedCancel": {
+                "IsBuyerRequestedCancel": "true" if item.cancel_reason is not None else "false",
+                "BuyerCancelReason": item.cancel_reason or "",
+            },
+        }
+        if not order.pending:
+            line["ItemPrice"] = _money_v0(item.unit_price * item.quantity, currency)
+            shipping_tax = _shipping_tax(item, currency)
+            line["ItemTax"] = _money_v0(item.tax - shipping_tax, currency)
+            line["ShippingPrice"] = _money_v0(item.shipping_price, currency)
+            line["ShippingTax"] = _money_v0(shipping_tax, currency)
+            line["PromotionDiscount"] = _money_v0(money(Decimal(0), currency), currency)
+            line["IsGift"] = "false"
+            if order.business:
+                line["PriceDesignation"] = "BusinessPrice"
+        drawn.append(line)
+    return drawn
+
+
+def _shipping_tax(item: SandboxItem, currency: str) -> Decimal:
+    """The share of the line's tax that falls on shipping (taxed at the item's rate)."""
+    base = item.unit_price * item.quantity + item.shipping_price
+    if not base:
+        return money(Decimal(0), currency)
+    return money(item.tax * item.shipping_price / base, currency)

@@ -1,0 +1,162 @@
+"""Run the sandbox: ``serve`` for a process of its own, ``running_sandbox`` inside tests.
+
+Both run uvicorn over ``create_app``. ``running_sandbox`` binds the socket itself (port 0 = any
+free port) before the server thread starts, so ``base_url`` is right the moment it is yielded,
+and it waits until uvicorn accepts connections. uvicorn installs no signal handlers outside the
+main thread, so the test process keeps its own.
+
+The demo generator (``serve(..., demo_orders_per_minute=N)``) plays a busy seller for demos: it
+creates orders of every kind for the demo seller, moves pending ones to unshipped a little
+later, and now and then has a buyer ask to cancel. New orders are dated 2.5 minutes in the
+sandbox's past so that a search sees them at once (Amazon hides the last two minutes).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import uvicorn
+
+from infra.amazon.sandbox.app import create_app
+from infra.amazon.sandbox.generate import CANCEL_REASONS, build_order, varied_spec
+from infra.amazon.sandbox.state import DEMO_SELLER, SandboxError, SandboxState
+
+log = logging.getLogger(__name__)
+
+DEMO_BACKDATE = timedelta(seconds=150)
+STARTUP_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxHandle:
+    base_url: str
+    state: SandboxState
+
+
+class DemoGenerator:
+    """Creates demo orders at a steady pace on a daemon thread until ``stop``."""
+
+    def __init__(
+        self, state: SandboxState, orders_per_minute: float, seed: int | None = None
+    ) -> None:
+        if orders_per_minute <= 0:
+            raise ValueError("orders_per_minute must be > 0")
+        self.state = state
+        self.interval_s = 60.0 / orders_per_minute
+        self.rng = random.Random(seed)
+        self._pending: list[tuple[datetime, str]] = []  # (promote at, order id)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sandbox-demo", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.tick()
+            except SandboxError:
+                # A reset removed an order we were tracking; forget it and carry on.
+                log.warning("sandbox demo generator lost track of an order after a reset")
+                self._pending.clear()
+
+    def tick(self) -> None:
+        """One step: promote due pending orders, create one order, maybe a cancel request."""
+        state = self.state
+        with state.lock:
+            now = state.now()
+            due = [oid for at, oid in self._pending if at <= now]
+            self._pending = [(at, oid) for at, oid in self._pending if at > now]
+            for order_id in due:
+                if state.orders.get(order_id) and state.orders[order_id].status == "PENDING":
+                    state.set_status(order_id, "UNSHIPPED")
+            spec = varied_spec(self.rng, state, DEMO_SELLER.seller_id, now - DEMO_BACKDATE)
+            order = build_order(state, spec, self.rng)
+            state.add_order(order)
+            if order.status == "PENDING":
+                delay = timedelta(seconds=self.rng.uniform(30, 180))
+                self._pending.append((now + delay, order.order_id))
+            if self.rng.random() < 0.08:
+                unshipped = [
+                    o.order_id
+                    for o in state.orders_of(DEMO_SELLER.seller_id)
+                    if o.status == "UNSHIPPED" and o.fulfilled_by == "MERCHANT"
+                ]
+                if unshipped:
+                    state.request_cancellation(
+                        self.rng.choice(unshipped), self.rng.choice(CANCEL_REASONS), None
+                    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def serve(
+    host: str, port: int, rate_factor: float = 1.0, demo_orders_per_minute: float = 0.0
+) -> None:
+    """Serve the sandbox until SIGINT/SIGTERM (uvicorn's own handlers stop it gracefully)."""
+    state = SandboxState(rate_factor)
+    demo = DemoGenerator(state, demo_orders_per_minute) if demo_orders_per_minute > 0 else None
+    config = uvicorn.Config(
+        create_app(state), host=host, port=port, log_level="info", access_log=False
+    )
+    server = uvicorn.Server(config)
+    log.info(
+        "sandbox on http://%s:%d (rate_factor=%s, demo orders/min=%s)",
+        host,
+        port,
+        rate_factor,
+        demo_orders_per_minute,
+    )
+    if demo is not None:
+        demo.start()
+    try:
+        server.run()
+    finally:
+        if demo is not None:
+            demo.stop()
+        log.info("sandbox stopped")
+
+
+@contextmanager
+def running_sandbox(rate_factor: float = 1.0, port: int = 0) -> Iterator[SandboxHandle]:
+    """A sandbox on 127.0.0.1 in a background thread, stopped when the block ends."""
+    state = SandboxState(rate_factor)
+    sock = _bind("127.0.0.1", port)
+    config = uvicorn.Config(
+        create_app(state), log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="sandbox-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the sandbox server did not start")
+        time.sleep(0.01)
+    bound_port = sock.getsockname()[1]
+    try:
+        yield SandboxHandle(base_url=f"http://127.0.0.1:{bound_port}", state=state)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=STARTUP_TIMEOUT_S)
+        sock.close()

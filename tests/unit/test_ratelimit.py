@@ -1,0 +1,259 @@
+"""The shared token bucket: the Lua script on fakeredis (with lupa), the in-process twin, none.
+
+fakeredis answers ``TIME`` from the real clock, so these tests use generous rates (the sandbox's
+``rate_factor``) and compare waits with tolerances, never exact instants.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import fakeredis
+import pytest
+import redis
+
+from infra.amazon.errors import AmazonTransientError, RateLimitTimeout, Throttled
+from infra.amazon.models import UsagePlan, usage_plan
+from infra.amazon.ratelimit import (
+    InProcessRateLimiter,
+    NoRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    bucket_params,
+)
+
+SELLER = "A1SANDBOXDEMO:NA"
+GET_ORDER = "orders2026.getOrder"  # Amazon: 0.5 rps, burst 30
+SEARCH = "orders2026.searchOrders"  # Amazon: 0.0056 rps, burst 20
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    client = fakeredis.FakeRedis()
+    yield client
+    client.close()
+
+
+def limiter(
+    client: redis.Redis,
+    *,
+    safety: float = 0.9,
+    rate_factor: float = 1.0,
+    observed_ttl_s: float = 3600.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RedisRateLimiter:
+    """A limiter with keys of its own, so tests never share a bucket by accident."""
+    return RedisRateLimiter(
+        client,
+        key_prefix=f"test:{uuid.uuid4().hex}",
+        safety=safety,
+        rate_factor=rate_factor,
+        observed_ttl_s=observed_ttl_s,
+        sleep=sleep,
+    )
+
+
+def drain(rl: RedisRateLimiter | InProcessRateLimiter, seller: str, operation: str) -> int:
+    granted = 0
+    while rl.try_acquire(seller, operation) == 0:
+        granted += 1
+    return granted
+
+
+class FakeClock:
+    """A monotonic clock the in-process limiter reads; ``sleep`` advances it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_bucket_holds_amazons_burst_minus_one() -> None:
+    plan = usage_plan(GET_ORDER)
+    assert bucket_params(plan) == bucket_params(UsagePlan(plan.rate, plan.burst))
+    assert bucket_params(plan).capacity == plan.burst - 1
+    assert bucket_params(UsagePlan(rate=1.0, burst=1)).capacity == 1
+    assert bucket_params(plan, rate_factor=50).rate == pytest.approx(plan.rate * 50)
+
+
+def test_a_new_bucket_grants_its_capacity_then_says_how_long_to_wait(
+    redis_client: redis.Redis,
+) -> None:
+    rl = limiter(redis_client, safety=0.9)
+    plan = usage_plan(GET_ORDER)
+    assert drain(rl, SELLER, GET_ORDER) == plan.burst - 1
+    wait = rl.try_acquire(SELLER, GET_ORDER)
+    one_token = 1 / (plan.rate * 0.9)
+    assert one_token * 0.9 < wait <= one_token
+
+
+def test_processes_sharing_redis_share_one_budget(redis_client: redis.Redis) -> None:
+    prefix = f"test:{uuid.uuid4().hex}"
+    first = RedisRateLimiter(redis_client, key_prefix=prefix)
+    second = RedisRateLimiter(redis_client, key_prefix=prefix)
+    capacity = bucket_params(usage_plan(SEARCH)).capacity
+    for _ in range(10):
+        assert first.try_acquire(SELLER, SEARCH) == 0
+    assert drain(second, SELLER, SEARCH) == capacity - 10
+    assert first.try_acquire(SELLER, SEARCH) > 0
+
+
+def test_each_seller_and_operation_has_its_own_bucket(redis_client: redis.Redis) -> None:
+    rl = limiter(redis_client)
+    drain(rl, SELLER, SEARCH)
+    assert rl.try_acquire(SELLER, SEARCH) > 0
+    assert rl.try_acquire("A2OTHER:EU", SEARCH) == 0
+    assert rl.try_acquire(SELLER, "ordersV0.getOrders") == 0
+
+
+def test_tokens_refill_at_rate_times_safety(redis_client: redis.Redis) -> None:
+    # getOrder x 100 = 50 rps, x 0.9 = 45 tokens a second.
+    rl = limiter(redis_client, rate_factor=100, safety=0.9)
+    drain(rl, SELLER, GET_ORDER)
+    emptied = time.monotonic()
+    time.sleep(0.2)
+    slept = time.monotonic() - emptied
+    refilled = drain(rl, SELLER, GET_ORDER)
+    took = time.monotonic() - emptied
+    assert 45 * slept - 1 <= refilled <= 45 * took + 1
+
+
+def test_acquire_sleeps_until_a_token_is_free(redis_client: redis.Redis) -> None:
+    rl = limiter(redis_client, rate_factor=100)
+    drain(rl, SELLER, GET_ORDER)
+    started = time.monotonic()
+    waited = rl.acquire(SELLER, GET_ORDER, timeout_s=5)
+    elapsed = time.monotonic() - started
+    assert 0 < waited <= elapsed < 0.5
+
+
+def test_acquire_gives_up_at_once_when_the_wait_exceeds_the_timeout(
+    redis_client: redis.Redis,
+) -> None:
+    slept: list[float] = []
+    rl = limiter(redis_client, sleep=slept.append)
+    drain(rl, SELLER, SEARCH)
+    with pytest.raises(RateLimitTimeout) as caught:
+        rl.acquire(SELLER, SEARCH, timeout_s=5)
+    assert slept == []
+    error = caught.value
+    assert isinstance(error, Throttled) and isinstance(error, AmazonTransientError)
+    assert error.operation == SEARCH
+    assert error.retry_after_s is not None and error.retry_after_s > 100
+    assert not error.maybe_applied
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.retry_after_s == error.retry_after_s and copy.operation == SEARCH
+
+
+def test_a_lower_rate_from_amazons_header_slows_the_bucket(redis_client: redis.Redis) -> None:
+    rl = limiter(redis_client, safety=1.0)
+    default = usage_plan(GET_ORDER).rate
+    assert rl.effective_rate(SELLER, GET_ORDER) == pytest.approx(default)
+
+    rl.observe_rate_limit_header(SELLER, GET_ORDER, str(default / 5))
+    assert rl.effective_rate(SELLER, GET_ORDER) == pytest.approx(default / 5)
+    assert rl.effective_rate("A2OTHER:EU", GET_ORDER) == pytest.approx(default)
+    drain(rl, SELLER, GET_ORDER)
+    assert rl.try_acquire(SELLER, GET_ORDER) > 1 / default * 4
+
+    rl.observe_rate_limit_header(SELLER, GET_ORDER, str(default * 2))  # a raised plan
+    assert rl.effective_rate(SELLER, GET_ORDER) == pytest.approx(default)
+
+
+def test_the_observed_rate_expires_and_junk_headers_are_ignored(
+    redis_client: redis.Redis,
+) -> None:
+    rl = limiter(redis_client, observed_ttl_s=120)
+    for junk in (None, "", "fast", "-1", "0", "nan"):
+        rl.observe_rate_limit_header(SELLER, GET_ORDER, junk)
+    assert redis_client.keys(f"{rl.key_prefix}:*observed*") == []
+    rl.observe_rate_limit_header(SELLER, GET_ORDER, "0.1")
+    (key,) = redis_client.keys(f"{rl.key_prefix}:*observed*")
+    assert 0 < redis_client.ttl(key) <= 120
+
+
+def test_the_header_is_read_in_amazons_units_and_scaled_like_the_model(
+    redis_client: redis.Redis,
+) -> None:
+    rl = limiter(redis_client, rate_factor=50, safety=1.0)
+    default = usage_plan(GET_ORDER).rate
+    # A sandbox reporting Amazon's own rate must not slow a 50x bucket down to 1x.
+    rl.observe_rate_limit_header(SELLER, GET_ORDER, str(default))
+    assert rl.effective_rate(SELLER, GET_ORDER) == pytest.approx(default * 50)
+    rl.observe_rate_limit_header(SELLER, GET_ORDER, str(default / 2))
+    assert rl.effective_rate(SELLER, GET_ORDER) == pytest.approx(default * 25)
+
+
+def test_a_429_empties_the_bucket_for_everyone(redis_client: redis.Redis) -> None:
+    prefix = f"test:{uuid.uuid4().hex}"
+    first = RedisRateLimiter(redis_client, key_prefix=prefix)
+    second = RedisRateLimiter(redis_client, key_prefix=prefix)
+    assert first.try_acquire(SELLER, GET_ORDER) == 0
+    first.on_throttled(SELLER, GET_ORDER)
+    wait = second.try_acquire(SELLER, GET_ORDER)
+    assert wait == pytest.approx(1 / (usage_plan(GET_ORDER).rate * 0.9), rel=0.05)
+
+
+def test_the_bucket_expires_once_it_would_be_full_again(redis_client: redis.Redis) -> None:
+    rl = limiter(redis_client, safety=1.0)
+    rl.try_acquire(SELLER, SEARCH)
+    (key,) = redis_client.keys(f"{rl.key_prefix}:*bucket")
+    plan = usage_plan(SEARCH)
+    full_refill = (plan.burst - 1) / plan.rate
+    assert full_refill < redis_client.ttl(key) <= full_refill + 61
+
+
+def test_limiter_settings_are_checked(redis_client: redis.Redis) -> None:
+    with pytest.raises(ValueError, match="safety"):
+        RedisRateLimiter(redis_client, safety=0)
+    with pytest.raises(ValueError, match="NoRateLimiter"):
+        RedisRateLimiter(redis_client, rate_factor=0)
+    assert "safety=0.9" in repr(RedisRateLimiter(redis_client))
+
+
+def test_in_process_limiter_keeps_the_same_bucket_on_its_own_clock() -> None:
+    clock = FakeClock()
+    rl = InProcessRateLimiter(safety=0.5, monotonic=clock, sleep=clock.sleep)
+    plan = usage_plan(GET_ORDER)
+    assert drain(rl, SELLER, GET_ORDER) == plan.burst - 1
+    one_token = 1 / (plan.rate * 0.5)
+    assert rl.try_acquire(SELLER, GET_ORDER) == pytest.approx(one_token)
+
+    waited = rl.acquire(SELLER, GET_ORDER)
+    assert waited == pytest.approx(sum(clock.slept))
+    assert one_token <= waited < one_token * 1.2
+
+    clock.now += one_token * 3
+    assert drain(rl, SELLER, GET_ORDER) == 3
+
+
+def test_in_process_limiter_follows_headers_and_429s() -> None:
+    clock = FakeClock()
+    rl = InProcessRateLimiter(safety=1.0, monotonic=clock, sleep=clock.sleep)
+    default = usage_plan(GET_ORDER).rate
+    rl.observe_rate_limit_header(SELLER, GET_ORDER, str(default / 4))
+    rl.on_throttled(SELLER, GET_ORDER)
+    assert rl.try_acquire(SELLER, GET_ORDER) == pytest.approx(4 / default)
+    rl.observe_rate_limit_header(SELLER, GET_ORDER, str(default))
+    assert rl.try_acquire(SELLER, GET_ORDER) == pytest.approx(1 / default)
+    with pytest.raises(RateLimitTimeout):
+        rl.acquire(SELLER, GET_ORDER, timeout_s=0.5)
+
+
+def test_no_rate_limiter_never_waits() -> None:
+    rl: RateLimiter = NoRateLimiter()
+    for _ in range(1000):
+        assert rl.acquire(SELLER, SEARCH) == 0
+    rl.on_throttled(SELLER, SEARCH)
+    rl.observe_rate_limit_header(SELLER, SEARCH, "0.001")
+    assert rl.acquire(SELLER, SEARCH, timeout_s=0) == 0

@@ -1,0 +1,168 @@
+"""``amazon-channel demo`` and the demo seller of ``amazon-channel run``.
+
+The demo is a finite script against an in-process sandbox over HTTP: it creates orders of every
+kind (merchant- and Amazon-fulfilled, pending, multi-line, three marketplaces and currencies,
+business, replacement, missing buyer data, one that makes no sense), syncs them through the same
+code the workers run, changes some on Amazon (shipped, cancelled, a buyer's cancellation request,
+pending orders priced), syncs again and prints what the store holds. It exits 0 when every order
+the sandbox holds is in the store or set aside with a reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import click
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from infra.amazon.sandbox.server import running_sandbox
+from infra.amazon.sandbox.state import DEMO_SELLER
+from infra.db.accounts import AccountError, AccountView, add_account, get_account
+from infra.db.models import Order, OutboxEvent, SetAsideOrder
+from infra.settings import Settings
+from workers import compose
+
+DEMO_ACCOUNT = "demo"
+_MARKETPLACES = ("ATVPDKIKX0DER", "A1F83G8C2ARO7P", "A1PA6795UKMFR9")
+
+
+def ensure_demo_account(sessions: sessionmaker[Session]) -> AccountView:
+    """The sandbox's demo seller as an account (added once)."""
+    try:
+        return get_account(sessions, DEMO_ACCOUNT)
+    except AccountError:
+        return add_account(
+            sessions,
+            name=DEMO_ACCOUNT,
+            selling_partner_id=DEMO_SELLER.seller_id,
+            region="SANDBOX",
+            marketplace_ids=list(DEMO_SELLER.marketplace_ids),
+            refresh_token=DEMO_SELLER.refresh_token,
+            client_id=DEMO_SELLER.client_id,
+        )
+
+
+def _stage_orders(http: httpx.Client, count: int) -> list[str]:
+    """Orders of every kind, created three minutes in Amazon's past (visible to searches)."""
+    kinds: list[dict[str, Any]] = [
+        {"fulfilled_by": "MERCHANT", "status": "UNSHIPPED"},
+        {"fulfilled_by": "AMAZON", "status": "SHIPPED"},
+        {"fulfilled_by": "MERCHANT", "status": "PENDING"},
+        {
+            "fulfilled_by": "MERCHANT",
+            "status": "UNSHIPPED",
+            "items": [
+                {"sku": "MUG-RED", "quantity": 2, "unit_price": "12.50"},
+                {"sku": "MUG-BLUE", "quantity": 1, "unit_price": "12.50"},
+                {"sku": "COASTER-4", "quantity": 3, "unit_price": "4.99"},
+            ],
+        },
+        {"fulfilled_by": "MERCHANT", "status": "UNSHIPPED", "business": True},
+        {"fulfilled_by": "MERCHANT", "status": "UNSHIPPED", "missing_buyer": True},
+        {"fulfilled_by": "MERCHANT", "status": "UNSHIPPED", "prime": True},
+    ]
+    ids: list[str] = []
+    for n in range(count):
+        spec = dict(kinds[n % len(kinds)])
+        spec["marketplace_id"] = _MARKETPLACES[n % len(_MARKETPLACES)]
+        ids.append(_post(http, "/_sandbox/orders", spec)["order_id"])
+    # A replacement for the first order, and one whose dates make no sense.
+    ids.append(
+        _post(
+            http,
+            "/_sandbox/orders",
+            {"fulfilled_by": "MERCHANT", "status": "UNSHIPPED", "replacement_of": ids[0]},
+        )["order_id"]
+    )
+    odd = _post(http, "/_sandbox/orders", {"fulfilled_by": "MERCHANT", "status": "UNSHIPPED"})
+    _post(http, f"/_sandbox/orders/{odd['order_id']}/raw", {"createdTime": "not-a-date"})
+    ids.append(odd["order_id"])
+    return ids
+
+
+def _post(http: httpx.Client, path: str, body: dict[str, Any]) -> Any:
+    response = http.post(path, json=body)
+    response.raise_for_status()
+    return response.json()
+
+
+def run_demo(settings: Settings, count: int) -> int:
+    with (
+        running_sandbox(rate_factor=50.0) as sandbox,
+        httpx.Client(base_url=sandbox.base_url) as http,
+    ):
+        ready = settings.model_copy(
+            update={"spapi_endpoint": sandbox.base_url, "sandbox_rate_factor": 50.0}
+        )
+        compose.use(ready)
+        account = ensure_demo_account(compose.container().sessions)
+        click.echo(f"sandbox at {sandbox.base_url}; account {account.name!r} ({account.id})")
+
+        staged = _stage_orders(http, count)
+        _post(http, "/_sandbox/clock/advance", {"seconds": 180})
+        first = compose.sync_account(account.id)
+        click.echo(
+            f"sync 1: {first.orders} orders, {first.created} new, {first.set_aside} set aside"
+        )
+
+        # Amazon moves on: ship one, cancel one, a buyer asks to cancel one, price a pending one.
+        changes = [
+            (staged[0], "status", {"status": "SHIPPED"}),
+            (staged[4], "status", {"status": "CANCELLED"}),
+            (staged[6], "cancellation-request", {"reason": "Ordered by mistake"}),
+            (staged[2], "status", {"status": "UNSHIPPED"}),
+        ]
+        for order_id, action, body in changes:
+            _post(http, f"/_sandbox/orders/{order_id}/{action}", body)
+        _post(http, "/_sandbox/clock/advance", {"seconds": 180})
+        second = compose.sync_account(account.id)
+        click.echo(f"sync 2: {second.orders} orders, {second.updated} changed")
+        return _summary(staged, account.id)
+
+
+def _summary(staged: list[str], account_id: int) -> int:
+    sessions = compose.container().sessions
+    with sessions() as session:
+        rows = session.execute(
+            select(Order.status, Order.fulfilled_by, Order.marketplace_id, Order.currency).where(
+                Order.account_id == account_id
+            )
+        ).all()
+        stored = set(
+            session.scalars(
+                select(Order.amazon_order_id).where(Order.account_id == account_id)
+            ).all()
+        )
+        aside = dict(
+            session.execute(
+                select(SetAsideOrder.amazon_order_id, SetAsideOrder.reason).where(
+                    SetAsideOrder.account_id == account_id, SetAsideOrder.resolved_at.is_(None)
+                )
+            ).all()
+        )
+        topics = Counter(
+            dict(
+                session.execute(
+                    select(OutboxEvent.topic, func.count()).group_by(OutboxEvent.topic)
+                ).all()
+            )
+        )
+    click.echo("")
+    click.echo("orders in the store (status, fulfilled by, marketplace, currency):")
+    for (status, by, marketplace, currency), n in sorted(Counter(rows).items(), key=str):
+        click.echo(f"  {n:4d}  {status:<18} {by:<9} {marketplace:<15} {currency or '-'}")
+    click.echo("events written for the platform:")
+    for topic, n in sorted(topics.items()):
+        click.echo(f"  {n:4d}  {topic}")
+    click.echo("set aside (with the reason):")
+    for order_id, reason in aside.items():
+        click.echo(f"        {order_id}: {reason}")
+    missing = [o for o in staged if o not in stored and o not in aside]
+    click.echo(
+        f"\n{len(staged)} orders created on Amazon: {len(stored)} in the store, "
+        f"{len(aside)} set aside, {len(missing)} missing"
+    )
+    return 0 if not missing else 1
