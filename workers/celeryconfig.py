@@ -5,7 +5,7 @@ Why each reliability setting is set is written in ``workers.celery_app``'s docst
 
 from __future__ import annotations
 
-from kombu import Exchange, Queue
+from kombu.entity import Exchange, Queue
 
 from infra.settings import load_settings
 from workers.queues import HARD_TIME_LIMIT_S, QUEUES, SOFT_TIME_LIMIT_S, VISIBILITY_TIMEOUT_S
@@ -39,7 +39,8 @@ accept_content = ["json"]
 task_ignore_result = True
 task_acks_late = True
 task_reject_on_worker_lost = True
-task_acks_on_failure_or_timeout = True
+task_acks_on_failure = True
+task_acks_on_timeout = True
 worker_prefetch_multiplier = 1
 task_time_limit = HARD_TIME_LIMIT_S
 task_soft_time_limit = SOFT_TIME_LIMIT_S
@@ -53,7 +54,7 @@ timezone = "UTC"
 enable_utc = True
 task_default_queue = "events"
 # Every queue's task module; a worker of one queue still knows the others' task names.
-imports = ("workers.tasks_ingest", "workers.tasks_events")
+imports = ("workers.tasks_ingest", "workers.tasks_events", "workers.tasks_fulfil")
 task_queues = [Queue(q, Exchange(q, type="direct"), routing_key=q) for q in QUEUES]
 task_routes = {f"{q}.*": {"queue": q, "routing_key": q} for q in QUEUES}
 task_default_priority = None
