@@ -17,8 +17,9 @@ Reliability choices, from shared/RELIABILITY.md and Celery's / kombu's issue tra
   to PostgreSQL (``next_attempt_at``), not to the broker.
 - ``unacked_restore_interval`` 5 s (kombu 5.7): a dead worker's messages come back in seconds, not
   the old fixed ~100 s sweep.
-- ``task_acks_on_failure`` / ``task_acks_on_timeout``: a task that failed has recorded its failure in PostgreSQL;
-  a broker requeue loop would only repeat it. Sweepers in beat re-drive what must be retried.
+- ``task_acks_on_failure`` / ``task_acks_on_timeout``: a task that failed has recorded its
+  failure in PostgreSQL; a broker requeue loop would only repeat it. Sweepers in beat re-drive
+  what must be retried.
 - JSON only: a pickled message from anyone on the broker would be code execution.
 - ``task_ignore_result``: state lives in our tables; no result backend to lose or fill.
 - Broker connection retried forever at start-up and publishes retried: a broker blip stalls work,

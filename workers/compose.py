@@ -139,16 +139,18 @@ def sync_account(
     """One sync window of one account (a backfill is the same walk in its own scope)."""
     c = container()
     account = get_account(c.sessions, account_ref)
-    return sync_orders(
-        account_id=account.id,
-        source=SpApiOrdersSource(c.amazon_client(account), page_size=c.settings.sync_page_size),
-        store=SqlIngestionStore(c.engine, c.sessions),
-        clock=SystemClock(),
-        scope=scope,
-        overlap=timedelta(seconds=c.settings.sync_overlap_seconds),
-        start=start,
-        on_page=on_page,
-    )
+    client = c.amazon_client(account)
+    with SpApiOrdersSource(client, page_size=c.settings.sync_page_size) as source:
+        return sync_orders(
+            account_id=account.id,
+            source=source,
+            store=SqlIngestionStore(c.engine, c.sessions),
+            clock=SystemClock(),
+            scope=scope,
+            overlap=timedelta(seconds=c.settings.sync_overlap_seconds),
+            start=start,
+            on_page=on_page,
+        )
 
 
 def transient_errors() -> tuple[type[BaseException], ...]:

@@ -7,6 +7,7 @@ never send our own clock's "before", so clock skew between us and Amazon cannot 
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -30,11 +31,35 @@ class SearchesOrders(Protocol):
 
 
 class SpApiOrdersSource:
-    def __init__(self, client: SearchesOrders, page_size: int = 100) -> None:
+    """Fetches the next page while the caller stores the current one (``prefetch``): Amazon's
+    answer time and our write time overlap instead of adding up. Use it as a context manager so
+    the fetching thread ends with the sync."""
+
+    def __init__(self, client: SearchesOrders, page_size: int = 100, prefetch: bool = True) -> None:
         self.client = client
         self.page_size = page_size
+        self._executor = ThreadPoolExecutor(max_workers=1) if prefetch else None
+        self._ahead: tuple[tuple[datetime, str], Future[OrdersPage]] | None = None
+
+    def __enter__(self) -> SpApiOrdersSource:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
     def search_updated(self, *, after: datetime, pagination_token: str | None) -> OrdersPage:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (after, pagination_token):
+            page = ahead[1].result()  # a fetch error surfaces here, for the page it belongs to
+        else:
+            page = self._fetch(after, pagination_token)
+        if page.next_token and self._executor is not None:
+            future = self._executor.submit(self._fetch, after, page.next_token)
+            self._ahead = ((after, page.next_token), future)
+        return page
+
+    def _fetch(self, after: datetime, pagination_token: str | None) -> OrdersPage:
         try:
             body = self.client.search_orders_raw(
                 last_updated_after=after,  # Amazon wants the same filters on every page

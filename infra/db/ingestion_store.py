@@ -7,18 +7,20 @@ one of their items, one insert of their outbox events, the set-aside rows and th
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.ingestion import Cursor, FetchedOrder, PageOutcome
 from domain.orders import AmazonOrder, event_topic, order_total
-from infra.db.models import Order, OrderItem, OutboxEvent, SetAsideOrder, SyncCursor
+from infra.db.models import Order, SetAsideOrder, SyncCursor
 
 _ORDER_UPDATE_COLUMNS = (
     "marketplace_id",
@@ -53,6 +55,95 @@ _ITEM_UPDATE_COLUMNS = (
     "unit_price",
     "cancel_requested",
     "cancel_reason",
+)
+
+
+# Each page is written with a few constant statements over arrays (``unnest``): the SQL text
+# never changes with the page size, so nothing is recompiled per page and PostgreSQL plans once.
+_ORDER_TYPES: dict[str, str] = {
+    "account_id": "bigint",
+    "amazon_order_id": "text",
+    "marketplace_id": "text",
+    "status": "text",
+    "fulfilled_by": "text",
+    "read_only": "boolean",
+    "currency": "text",
+    "order_total": "numeric",
+    "purchased_at": "timestamptz",
+    "amazon_updated_at": "timestamptz",
+    "ship_by_earliest": "timestamptz",
+    "ship_by_latest": "timestamptz",
+    "deliver_by_earliest": "timestamptz",
+    "deliver_by_latest": "timestamptz",
+    "service_level": "text",
+    "is_business": "boolean",
+    "is_prime": "boolean",
+    "is_replacement": "boolean",
+    "replaced_order_id": "text",
+    "buyer_cancel_requested": "boolean",
+    "buyer_cancel_reason": "text",
+    "has_buyer_data": "boolean",
+    "content_hash": "text",
+}
+_ITEM_TYPES: dict[str, str] = {
+    "order_id": "bigint",
+    "order_item_id": "text",
+    "sku": "text",
+    "asin": "text",
+    "title": "text",
+    "quantity_ordered": "integer",
+    "quantity_shipped": "integer",
+    "currency": "text",
+    "unit_price": "numeric",
+    "cancel_requested": "boolean",
+    "cancel_reason": "text",
+}
+_EVENT_TYPES: dict[str, str] = {
+    "event_id": "uuid",
+    "topic": "text",
+    "aggregate_key": "text",
+    "payload": "jsonb",
+}
+
+
+def _unnest(types: dict[str, str]) -> str:
+    casts = ", ".join(f"CAST(%({c})b AS {t}[])" for c, t in types.items())
+    return f"SELECT * FROM unnest({casts})"
+
+
+def _driver_cursor(session: Session) -> psycopg.Cursor[Any]:
+    """psycopg's own cursor on the session's connection and transaction: arrays are sent in
+    binary (no per-element text escaping), which is most of the cost of a page."""
+    connection = session.connection().connection.driver_connection
+    assert isinstance(connection, psycopg.Connection)
+    return connection.cursor()
+
+
+def _columns(rows: list[dict[str, Any]], types: dict[str, str]) -> dict[str, list[Any]]:
+    return {c: [row[c] for row in rows] for c in types}
+
+
+_UPSERT_ORDERS = (
+    f"INSERT INTO orders ({', '.join(_ORDER_TYPES)}) {_unnest(_ORDER_TYPES)} "
+    "ON CONFLICT (account_id, amazon_order_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _ORDER_UPDATE_COLUMNS)
+    + ", version = orders.version + 1, updated_at = now() "
+    # The rule of ``domain.orders.event_topic``: only a newer copy that differs is written.
+    "WHERE orders.amazon_updated_at <= excluded.amazon_updated_at "
+    "AND orders.content_hash <> excluded.content_hash "
+    "RETURNING id, amazon_order_id, version"
+)
+_UPSERT_ITEMS = (
+    f"INSERT INTO order_items ({', '.join(_ITEM_TYPES)}) {_unnest(_ITEM_TYPES)} "
+    "ON CONFLICT (order_id, order_item_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _ITEM_UPDATE_COLUMNS)
+)
+_INSERT_EVENTS = (
+    f"INSERT INTO outbox_events ({', '.join(_EVENT_TYPES)}) "
+    "SELECT event_id, topic, aggregate_key, CAST(payload AS jsonb) FROM unnest("
+    "CAST(%(event_id)b AS uuid[]), CAST(%(topic)b AS text[]),"
+    " CAST(%(aggregate_key)b AS text[]), CAST(%(payload)b AS text[])"
+    ") AS e(event_id, topic, aggregate_key, payload)"
 )
 
 
@@ -227,21 +318,11 @@ class SqlIngestionStore:
             ).all()
         )
         rows = [order_row(account_id, o, o.content_hash()) for o in orders]
-        stmt = insert(Order).values(rows)
-        excluded = stmt.excluded
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[Order.account_id, Order.amazon_order_id],
-            set_={
-                **{c: excluded[c] for c in _ORDER_UPDATE_COLUMNS},
-                "version": Order.version + 1,
-                "updated_at": func.now(),
-            },
-            where=(Order.amazon_updated_at <= excluded.amazon_updated_at)
-            & (Order.content_hash != excluded.content_hash),
-        ).returning(Order.id, Order.amazon_order_id, Order.version)
         written: dict[str, tuple[str | None, int]] = {}
         versions: dict[str, int] = {}
-        for row_id, amazon_order_id, version in session.execute(upsert).all():
+        cursor = _driver_cursor(session)
+        cursor.execute(_UPSERT_ORDERS, _columns(rows, _ORDER_TYPES))
+        for row_id, amazon_order_id, version in cursor.fetchall():
             written[amazon_order_id] = (previous.get(amazon_order_id), row_id)
             versions[amazon_order_id] = version
         if not written:
@@ -264,23 +345,17 @@ class SqlIngestionStore:
             for amazon_order_id, (_, row_id) in written.items()
             for line in by_id[amazon_order_id].lines
         ]
-        items = insert(OrderItem).values(item_rows)
-        session.execute(
-            items.on_conflict_do_update(
-                index_elements=[OrderItem.order_id, OrderItem.order_item_id],
-                set_={c: items.excluded[c] for c in _ITEM_UPDATE_COLUMNS},
-            )
-        )
+        cursor.execute(_UPSERT_ITEMS, _columns(item_rows, _ITEM_TYPES))
         events = [
             {
-                "event_id": uuid.uuid4(),
+                "event_id": str(uuid.uuid4()),
                 "topic": event_topic(prev, by_id[oid]).value,
                 "aggregate_key": aggregate_key(account_id, oid),
-                "payload": event_payload(account_id, by_id[oid], versions[oid]),
+                "payload": json.dumps(event_payload(account_id, by_id[oid], versions[oid])),
             }
             for oid, (prev, _) in written.items()
         ]
-        session.execute(insert(OutboxEvent).values(events))
+        cursor.execute(_INSERT_EVENTS, _columns(events, _EVENT_TYPES))
         return written
 
     def _set_aside(

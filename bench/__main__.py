@@ -1,0 +1,32 @@
+"""``make bench``: every benchmark, with its baseline measured in the same run.
+
+Numbers are printed, never asserted: targets are for people to compare (see README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench import ingest
+from infra.logging import configure_logging
+from infra.settings import load_settings
+from workers.supervisor import services
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--orders", type=int, default=5000, help="orders for the throughput run")
+    parser.add_argument("--backfill", type=int, default=50000, help="orders for the memory run")
+    args = parser.parse_args()
+    configure_logging("WARNING")
+    settings = load_settings()
+    if not settings.database_url:
+        settings = settings.model_copy(update={"data_dir": Path(tempfile.mkdtemp(prefix="bench-"))})
+    with services(settings) as ready:
+        ingest.print_result(ingest.run(ready, args.orders, args.backfill))
+
+
+if __name__ == "__main__":
+    main()
