@@ -470,7 +470,9 @@ class SandboxState:
     def patch_raw(self, order_id: str, patch: dict[str, Any], replace: bool) -> SandboxOrder:
         with self.lock:
             order = self.order(order_id)
-            order.overrides = dict(patch) if replace else deep_merge(order.overrides, patch)
+            order.overrides = (
+                dict(patch) if replace else deep_merge(order.overrides, patch, keep_none=True)
+            )
             self.touch(order)
             return order
 
@@ -542,14 +544,20 @@ class SandboxState:
         return payload
 
 
-def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """``patch`` over ``base``: objects merge, anything else replaces, ``None`` deletes."""
+def deep_merge(
+    base: dict[str, Any], patch: dict[str, Any], *, keep_none: bool = False
+) -> dict[str, Any]:
+    """``patch`` over ``base``: objects merge, anything else replaces, ``None`` deletes.
+
+    With ``keep_none`` a ``None`` is kept instead, so patches can pile up and still delete the
+    field when they are finally applied to the drawn order.
+    """
     merged = dict(base)
     for key, value in patch.items():
-        if value is None:
+        if value is None and not keep_none:
             merged.pop(key, None)
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value, keep_none=keep_none)
         else:
             merged[key] = value
     return merged
