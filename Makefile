@@ -33,12 +33,13 @@ check: install
 pytest: install
 	$(BIN)/pytest -m "not slow"
 
-## The integration tests again, on the machine's own PostgreSQL, Redis and RabbitMQ.
+## The integration tests again on the machine's own PostgreSQL and Redis, then the worker
+## tests with RabbitMQ as the broker.
+SERVICES_ENV = DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0
 test-services: install
-	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \
-	REDIS_URL=redis://127.0.0.1:6379/0 \
-	BROKER_URL=redis://127.0.0.1:6379/0 \
-	$(BIN)/pytest -m integration
+	$(SERVICES_ENV) BROKER_URL=redis://127.0.0.1:6379/0 $(BIN)/pytest -m "integration and not slow"
+	$(SERVICES_ENV) BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
+	$(BIN)/pytest -m "integration and not slow" tests/integration/test_ingest_workers.py
 
 bench: install
 	$(BIN)/python -m bench
