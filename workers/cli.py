@@ -233,13 +233,14 @@ def accounts_list() -> None:
 @click.argument("account")
 def sync(account: str) -> None:
     """Sync one account's orders once, now."""
+    from infra.amazon.errors import AmazonError
     from infra.db.accounts import AccountError
     from workers import compose
 
     with _store():
         try:
             report = compose.sync_account(account)
-        except AccountError as exc:
+        except (AccountError, AmazonError) as exc:
             _fail(str(exc))
             return
     if report.skipped:
@@ -261,6 +262,7 @@ def backfill(account: str, since: str) -> None:
     from tqdm import tqdm
 
     from domain.ingestion import Cursor, SyncReport
+    from infra.amazon.errors import AmazonError
     from infra.db.accounts import AccountError
     from workers import compose
 
@@ -274,8 +276,9 @@ def backfill(account: str, since: str) -> None:
 
         try:
             report = compose.sync_account(account, scope="backfill", start=start, on_page=on_page)
-        except AccountError as exc:
-            _fail(str(exc))
+        except (AccountError, AmazonError) as exc:
+            progress.close()
+            _fail(f"{exc}\nthe backfill stopped; run the same command again to resume")
             return
         finally:
             progress.close()

@@ -1,0 +1,113 @@
+"""The command line: clear errors, and a backfill that resumes after an interruption."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from infra.amazon.sandbox.generate import create_bulk
+from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
+from infra.amazon.sandbox.state import DEMO_SELLER, Fault
+from infra.db.accounts import add_account
+from infra.db.models import Order, SyncCursor
+from workers.cli import main
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHandle]:
+    with running_sandbox(rate_factor=500) as handle:
+        monkeypatch.setenv("AMAZON_REGION", "SANDBOX")
+        monkeypatch.setenv("SPAPI_ENDPOINT", handle.base_url)
+        monkeypatch.setenv("SANDBOX_RATE_FACTOR", "500")
+        monkeypatch.setenv("SYNC_PAGE_SIZE", "25")
+        yield handle
+
+
+@pytest.fixture
+def demo_account(session_factory: sessionmaker[Session]) -> str:
+    add_account(
+        session_factory,
+        name="demo",
+        selling_partner_id=DEMO_SELLER.seller_id,
+        region="SANDBOX",
+        marketplace_ids=list(DEMO_SELLER.marketplace_ids),
+        refresh_token=DEMO_SELLER.refresh_token,
+        client_id=DEMO_SELLER.client_id,
+    )
+    return "demo"
+
+
+def test_adding_an_account_with_a_bad_refresh_token_names_the_field(clean_db: Engine) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["accounts", "add", "shop", "--seller-id", "A1", "--region", "NA", "--marketplace", "X"],
+        env={"LWA_REFRESH_TOKEN": "not-a-token"},
+    )
+    assert result.exit_code == 2
+    assert "refresh_token: a Login with Amazon refresh token starts with 'Atzr|'" in result.output
+
+
+def test_syncing_an_unknown_account_is_a_one_line_error(clean_db: Engine) -> None:
+    result = CliRunner().invoke(main, ["sync", "nobody"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: account: no account 'nobody'"
+
+
+def test_backfill_with_a_date_in_the_future_is_refused(clean_db: Engine, demo_account: str) -> None:
+    result = CliRunner().invoke(main, ["backfill", demo_account, "--since", "2999-01-01"])
+    assert result.exit_code == 2
+    assert "--since: the date is in the future" in result.output
+
+
+def test_an_interrupted_backfill_resumes_where_it_stopped(
+    sandbox: SandboxHandle, demo_account: str, clean_db: Engine
+) -> None:
+    create_bulk(
+        sandbox.state,
+        300,
+        seller_id=DEMO_SELLER.seller_id,
+        marketplace_id=None,
+        fulfilled_by=None,
+        status=None,
+        items_per_order=None,
+        spread_seconds=3600,
+        seed=3,
+    )
+    sandbox.state.advance_clock(180)
+    op = "orders2026.searchOrders"
+    sandbox.state.add_fault(Fault(operation=op, kind="latency", count=4, latency_ms=150))
+
+    def pages_done() -> int:
+        with clean_db.connect() as conn:
+            return int(conn.execute(select(func.max(SyncCursor.pages_done))).scalar() or 0)
+
+    def break_amazon() -> None:  # Amazon fails for good once three pages are committed
+        while pages_done() < 3:
+            threading.Event().wait(0.02)
+        sandbox.state.add_fault(Fault(operation=op, kind="500", count=1000))
+
+    breaker = threading.Thread(target=break_amazon, daemon=True)
+    breaker.start()
+    first = CliRunner().invoke(main, ["backfill", demo_account, "--since", "2020-01-01"])
+    breaker.join(timeout=5)
+    assert first.exit_code == 2, first.output
+    assert "run the same command again to resume" in first.output
+    with clean_db.connect() as conn:
+        partial = conn.execute(select(func.count()).select_from(Order)).scalar_one()
+    assert 0 < partial < 300
+
+    sandbox.state.clear_faults()
+    calls_before = len(sandbox.state.call_log(op, limit=10_000))
+    second = CliRunner().invoke(main, ["backfill", demo_account, "--since", "2020-01-01"])
+    assert second.exit_code == 0, second.output
+    with clean_db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Order)).scalar_one() == 300
+    resumed = len(sandbox.state.call_log(op, limit=10_000)) - calls_before
+    assert resumed < 12, "it continued from its last page rather than from the start"
