@@ -54,7 +54,7 @@ timezone = "UTC"
 enable_utc = True
 task_default_queue = "events"
 # Every queue's task module; a worker of one queue still knows the others' task names.
-imports = ("workers.tasks_ingest", "workers.tasks_events")
+imports = ("workers.tasks_ingest", "workers.tasks_events", "workers.tasks_fulfil")
 task_queues = [Queue(q, Exchange(q, type="direct"), routing_key=q) for q in QUEUES]
 task_routes = {f"{q}.*": {"queue": q, "routing_key": q} for q in QUEUES}
 task_default_priority = None

@@ -381,5 +381,14 @@ def _table(headers: list[str], rows: list[list[Any]]) -> None:
         click.echo("(none)")
 
 
+# --- fulfilments (their commands live in their own module) ----------------------------------
+
+from workers.cli_fulfil import fulfil, fulfilments, late  # noqa: E402 (after the groups exist)
+
+main.add_command(fulfil)
+main.add_command(fulfilments)
+orders.add_command(late)
+
+
 if __name__ == "__main__":
     main()

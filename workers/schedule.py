@@ -25,4 +25,16 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": 5.0,
             "options": {"expires": 30},
         },
+        # Fulfilments nobody is sending (a lost message, retries used up, a dead worker).
+        "sweep-fulfilments": {
+            "task": "fulfil.sweep",
+            "schedule": 30.0,
+            "options": {"expires": 30},
+        },
+        # Ship-by warnings: each order's alert is unique, so a repeated tick sends nothing new.
+        "check-ship-by-deadlines": {
+            "task": "fulfil.check_deadlines",
+            "schedule": 60.0,
+            "options": {"expires": 60},
+        },
     }

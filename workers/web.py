@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from prometheus_client.core import CollectorRegistry
 from sqlalchemy import text
 
+from workers import api as fulfilments_api
 from workers import compose
 
 
@@ -72,4 +73,5 @@ def create_app() -> FastAPI:
             )
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.include_router(fulfilments_api.router)
     return app

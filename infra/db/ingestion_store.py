@@ -290,7 +290,7 @@ class SqlIngestionStore:
             if kept is None or order.last_updated_at >= kept.last_updated_at:
                 latest[order.amazon_order_id] = order
         with self.sessions.begin() as session:
-            written = self._upsert_orders(session, account_id, list(latest.values()))
+            written = self.upsert_orders(session, account_id, list(latest.values()))
             self._set_aside(session, account_id, set_aside, resolved=list(latest))
             self._write_cursor(
                 session, account_id, scope, cursor, final=cursor.window_after is None
@@ -303,7 +303,7 @@ class SqlIngestionStore:
             set_aside=len(set_aside),
         )
 
-    def _upsert_orders(
+    def upsert_orders(
         self, session: Session, account_id: int, orders: list[AmazonOrder]
     ) -> dict[str, tuple[str | None, int]]:
         """Write what is newer and different; returns {order id: (previous status, row id)}."""

@@ -1,0 +1,86 @@
+"""Fulfil queue: take in the platform's requests, confirm them on Amazon, sweep, watch ship-by
+dates. Thin: the use cases in ``domain.fulfilment`` decide; these rebuild arguments and call."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from domain.fulfilment import (
+    Accepted,
+    AmazonUnavailable,
+    check_deadlines,
+    confirm_fulfilment,
+)
+from infra.amazon.shipments import SpApiShipments
+from infra.clock import SystemClock
+from infra.db.accounts import get_account
+from workers import compose, producer
+from workers.celery_app import TransientError, channel_task
+from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
+
+# Longer than a task can live (Celery kills it at the hard limit), so a live attempt is never
+# overtaken; a dead worker's fulfilment is taken over when the lease runs out.
+LEASE = timedelta(seconds=HARD_TIME_LIMIT_S + 60)
+# Waits longer than a countdown may be go to the sweeper (``next_attempt_at``), not the broker.
+LONGEST_WAIT = timedelta(seconds=MAX_COUNTDOWN_S)
+# After the sweeper queues a fulfilment it leaves it alone this long (a queue may be backed up).
+SWEEP_RESEND_AFTER = timedelta(minutes=10)
+SWEEP_BATCH = 200
+
+
+def _shipments() -> SpApiShipments:
+    c = compose.container()
+    return SpApiShipments(lambda account_id: c.amazon_client(get_account(c.sessions, account_id)))
+
+
+@channel_task("fulfil.intake")
+def intake(message: dict[str, Any]) -> dict[str, Any]:
+    """A ``fulfilment.requested`` message from the platform (``workers.producer``)."""
+    result = producer.take_in_message(message)
+    if isinstance(result, Accepted):
+        return {"accepted": True, "fulfilment_id": result.fulfilment.id}
+    return {"accepted": False, "reason": result.message}
+
+
+@channel_task("fulfil.confirm")
+def confirm(fulfilment_id: int) -> dict[str, Any]:
+    # The lease is held by the task id: a redelivered or retried message (same id) takes its
+    # own lease back at once instead of waiting for it to run out.
+    owner = confirm.request.id or f"direct-{uuid.uuid4().hex}"
+    try:
+        result = confirm_fulfilment(
+            int(fulfilment_id),
+            store=producer.fulfilment_store(),
+            amazon=_shipments(),
+            owner=owner,
+            lease=LEASE,
+            longest_wait=LONGEST_WAIT,
+        )
+    except AmazonUnavailable as exc:
+        raise TransientError(exc.reason) from exc
+    return {"fulfilment_id": result.fulfilment_id, "outcome": result.outcome.value}
+
+
+@channel_task("fulfil.sweep")
+def sweep() -> int:
+    """Beat's trigger: queue what nobody is sending, the nearest ship-by first."""
+    due = producer.fulfilment_store().due_for_sending(SWEEP_BATCH, SWEEP_RESEND_AFTER)
+    now = SystemClock().now()
+    for item in due:
+        producer.enqueue_confirmation(item.fulfilment_id, item.ship_by_latest, now=now)
+    return len(due)
+
+
+@channel_task("fulfil.check_deadlines")
+def check_ship_by_deadlines() -> dict[str, Any]:
+    """Beat's trigger: warn before ship-by dates pass, and when they have."""
+    warning = timedelta(hours=compose.container().settings.ship_by_warning_hours)
+    report = check_deadlines(producer.fulfilment_store(), SystemClock(), warning)
+    return {
+        "skipped": report.skipped,
+        "checked": report.checked,
+        "approaching": report.approaching,
+        "missed": report.missed,
+    }
