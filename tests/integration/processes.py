@@ -21,6 +21,7 @@ class WorkerProcess:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 60.0) -> None:
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
@@ -35,7 +36,7 @@ class WorkerProcess:
         )  # fmt: skip
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if b" ready." in self.log_path.read_bytes():
+            if b" ready." in self.log_path.read_bytes()[offset:]:
                 return
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()[-3000:]}")

@@ -1,0 +1,212 @@
+"""Fulfilments end to end: the web process over HTTP, real fulfil workers (SIGKILLed several
+times), the sandbox with 429s, 503s and responses lost after Amazon applied them. Amazon must
+end up with exactly one package per fulfilment, shipped on the store's date."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from infra.amazon.sandbox.generate import create_bulk
+from infra.amazon.sandbox.operations import SERVED_OPERATIONS
+from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
+from infra.amazon.sandbox.state import DEMO_SELLER, Fault
+from infra.db.accounts import add_account
+from infra.db.models import Fulfilment
+from infra.settings import load_settings
+from tests.integration.processes import WorkerProcess, wait_for
+from workers import compose
+from workers.celery_app import app
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        "ordersV0.confirmShipment" not in SERVED_OPERATIONS,
+        reason="the sandbox does not serve confirmShipment yet",
+    ),
+]
+
+RATE_FACTOR = 50.0  # confirmShipment: 100 calls/s instead of 2
+TOKEN = "test-token"
+ORDERS = 300
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxHandle]:
+    with running_sandbox(rate_factor=RATE_FACTOR) as handle:
+        yield handle
+
+
+@pytest.fixture
+def env(child_env: dict[str, str], sandbox: SandboxHandle) -> dict[str, str]:
+    return {
+        **child_env,
+        "AMAZON_REGION": "SANDBOX",
+        "SPAPI_ENDPOINT": sandbox.base_url,
+        "SANDBOX_RATE_FACTOR": str(RATE_FACTOR),
+        "API_TOKENS": TOKEN,
+        # A killed worker's message comes back in seconds (tasks here last milliseconds).
+        "BROKER_VISIBILITY_TIMEOUT": "10",
+    }
+
+
+@pytest.fixture
+def orders(
+    sandbox: SandboxHandle,
+    session_factory: sessionmaker[Session],
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[tuple[str, str, int]]:
+    """ORDERS unshipped one-line merchant orders, synced into the store:
+    (order id, order item id, quantity)."""
+    app.control.purge()
+    add_account(
+        session_factory,
+        name="demo",
+        selling_partner_id=DEMO_SELLER.seller_id,
+        region="SANDBOX",
+        marketplace_ids=list(DEMO_SELLER.marketplace_ids),
+        refresh_token=DEMO_SELLER.refresh_token,
+        client_id=DEMO_SELLER.client_id,
+    )
+    ids = create_bulk(
+        sandbox.state,
+        ORDERS,
+        seller_id=DEMO_SELLER.seller_id,
+        marketplace_id="ATVPDKIKX0DER",
+        fulfilled_by="MERCHANT",
+        status="UNSHIPPED",
+        items_per_order=1,
+        spread_seconds=3600,
+        seed=21,
+    )
+    sandbox.state.advance_clock(180)
+    for key in ("AMAZON_REGION", "SPAPI_ENDPOINT", "SANDBOX_RATE_FACTOR"):
+        monkeypatch.setenv(key, env[key])
+    compose.use(load_settings())
+    try:
+        report = compose.sync_account("demo")
+    finally:
+        compose.reset_and_close()
+    assert report.created == ORDERS
+    items = [sandbox.state.order(o).items[0] for o in ids]
+    return [(o, i.order_item_id, i.quantity) for o, i in zip(ids, items, strict=True)]
+
+
+@contextlib.contextmanager
+def web_process(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    log = (tmp_path / "web.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "web"],
+        env={**env, "WEB_PORT": str(port), "LOG_LEVEL": "WARNING"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _up(base), 30)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _up(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _confirmed(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(Fulfilment).where(Fulfilment.state == "confirmed")
+            ).scalar_one()
+        )
+
+
+def test_three_hundred_fulfilments_make_exactly_one_package_each_through_faults_and_kills(
+    sandbox: SandboxHandle,
+    orders: list[tuple[str, str, int]],
+    env: dict[str, str],
+    clean_db: Engine,
+    tmp_path: Path,
+) -> None:
+    op = "ordersV0.confirmShipment"
+    for kind, count in (("429", 15), ("503", 15), ("lose_response", 15)):
+        sandbox.state.add_fault(Fault(operation=op, kind=kind, count=count))
+    shipped_at = (datetime.now(UTC) - timedelta(seconds=30)).replace(microsecond=0)
+    worker = WorkerProcess("fulfil", env, tmp_path / "fulfil.log")
+    worker.start()
+    kills = 0
+
+    def killer() -> None:  # SIGKILL the worker three times while it works, restart it each time
+        nonlocal kills
+        for threshold in (40, 120, 200):
+            wait_for(lambda t=threshold: _confirmed(clean_db) >= t, 120)
+            worker.kill()
+            kills += 1
+            worker.start()
+
+    chaos = threading.Thread(target=killer, daemon=True)
+    try:
+        with web_process(env, tmp_path) as base, httpx.Client(base_url=base, timeout=30) as http:
+            chaos.start()
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            for n, (order_id, item_id, quantity) in enumerate(orders):
+                body = {
+                    "account": "demo",
+                    "amazon_order_id": order_id,
+                    "platform_fulfilment_id": f"F-{n}",
+                    "shipped_at": shipped_at.isoformat(),
+                    "carrier_code": "UPS",
+                    "shipping_method": "Ground",
+                    "tracking_number": f"1Z{n:016d}",
+                    "lines": [{"order_item_id": item_id, "quantity": quantity}],
+                }
+                key = {"Idempotency-Key": str(uuid.uuid4()), **headers}
+                replays = 3 if n == 0 else 1  # the first request is sent three times
+                answers = [
+                    http.post("/v1/fulfilments", json=body, headers=key) for _ in range(replays)
+                ]
+                assert answers[0].status_code == 201, answers[0].text
+                assert all(a.json() == answers[0].json() for a in answers)
+            chaos.join(timeout=180)
+            wait_for(lambda: _confirmed(clean_db) == ORDERS, 180)
+    finally:
+        worker.stop()
+    assert kills == 3
+
+    with clean_db.connect() as conn:
+        rows = conn.execute(select(Fulfilment.id, Fulfilment.amazon_order_id)).all()
+    assert len(rows) == ORDERS, "the replayed request made one fulfilment"
+    reference = {order_id: str(fid) for fid, order_id in rows}
+    for order_id, _, _ in orders:
+        packages = sandbox.state.order(order_id).packages
+        assert len(packages) == 1, f"{order_id} has {len(packages)} packages"
+        assert packages[0].package_reference_id == reference[order_id]
+        assert packages[0].ship_time == shipped_at.astimezone(UTC)
+        assert sandbox.state.order(order_id).status == "SHIPPED"
+    faults = [c.fault for c in sandbox.state.call_log(op, limit=10_000) if c.fault]
+    assert len(faults) == 45, "every injected fault was met"
