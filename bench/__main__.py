@@ -9,7 +9,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import ingest
+from bench import fulfil, ingest
 from infra.logging import configure_logging
 from infra.settings import load_settings
 from workers.supervisor import services
@@ -19,13 +19,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--orders", type=int, default=5000, help="orders for the throughput run")
     parser.add_argument("--backfill", type=int, default=50000, help="orders for the memory run")
+    parser.add_argument("--fulfilments", type=int, default=2000, help="for the throughput run")
+    parser.add_argument("--paced", type=int, default=40, help="fulfilments at Amazon's rate")
+    parser.add_argument("--only", choices=["ingest", "fulfil"], default=None)
     args = parser.parse_args()
     configure_logging("WARNING")
     settings = load_settings()
     if not settings.database_url:
         settings = settings.model_copy(update={"data_dir": Path(tempfile.mkdtemp(prefix="bench-"))})
     with services(settings) as ready:
-        ingest.print_result(ingest.run(ready, args.orders, args.backfill))
+        if args.only in (None, "ingest"):
+            ingest.print_result(ingest.run(ready, args.orders, args.backfill))
+        if args.only in (None, "fulfil"):
+            fulfil.print_result(fulfil.run(ready, args.fulfilments, args.paced))
 
 
 if __name__ == "__main__":

@@ -48,15 +48,28 @@ def _fresh_database(admin_url: str) -> str:
     return url
 
 
-@contextlib.contextmanager
-def sandbox_process(count: int) -> Iterator[str]:
-    """The sandbox in its own process (Amazon's work is not ours), limits lifted, ``count``
-    orders staged and visible; yields its base URL."""
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def sandbox_process(
+    count: int,
+    *,
+    fulfilled_by: str | None = None,
+    status: str | None = None,
+    items_per_order: int | None = None,
+    marketplace_id: str | None = None,
+    rate_factor: float = 0.0,
+) -> Iterator[str]:
+    """The sandbox in its own process (Amazon's work is not ours), limits lifted by default,
+    ``count`` orders staged and visible; yields its base URL."""
+    port = free_port()
+    argv = ["sandbox", "--port", str(port), "--rate-factor", str(rate_factor)]
     child = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "sandbox", "--port", str(port), "--rate-factor", "0"],
+        [sys.executable, "-m", "workers.cli", *argv],
         env=dict(os.environ, LOG_LEVEL="WARNING"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -76,7 +89,15 @@ def sandbox_process(count: int) -> Iterator[str]:
             for start in range(0, count, 5000):
                 http.post(
                     "/_sandbox/orders/bulk",
-                    json={"count": min(5000, count - start), "spread_seconds": 3600, "seed": start},
+                    json={
+                        "count": min(5000, count - start),
+                        "spread_seconds": 3600,
+                        "seed": start,
+                        "fulfilled_by": fulfilled_by,
+                        "status": status,
+                        "items_per_order": items_per_order,
+                        "marketplace_id": marketplace_id,
+                    },
                 ).raise_for_status()
             http.post("/_sandbox/clock/advance", json={"seconds": 180}).raise_for_status()
         yield base_url

@@ -149,6 +149,7 @@ def web() -> None:
         factory=True,
         host=settings.web_host,
         port=settings.web_port,
+        workers=settings.web_workers,
         log_level=settings.log_level.lower(),
     )
 
