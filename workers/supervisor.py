@@ -25,7 +25,8 @@ from infra.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-GRACE_S = 35.0  # longer than the workers' soft shutdown (30 s)
+GRACE_S = 35.0
+DEMO_API_TOKEN = "demo-token"  # noqa: S105 (only ever set against the sandbox)  # longer than the workers' soft shutdown (30 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,10 @@ def run_all(settings: Settings | None = None) -> int:
             from infra.db.engine import make_engine, make_session_factory
             from workers.demo import ensure_demo_account
 
+            if not ready.api_token_list():
+                # A token for trying the API against the sandbox; production sets API_TOKENS.
+                os.environ["API_TOKENS"] = DEMO_API_TOKEN
+                log.info("API token for this demo run: %s", DEMO_API_TOKEN)
             engine = make_engine(ready.database_url, pool_size=1)
             ensure_demo_account(make_session_factory(engine))
             engine.dispose()
