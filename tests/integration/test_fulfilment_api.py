@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, func, select, update
 
 from domain.ingestion import Cursor
@@ -564,7 +565,7 @@ def on_sandbox(settings: Settings, clean_db: Engine) -> Iterator[Any]:
                     "spapi_endpoint": handle.base_url,
                     "lwa_token_url": f"{handle.base_url}/auth/o2/token",
                     "lwa_client_id": "amzn1.application-oa2-client.sandbox",
-                    "lwa_client_secret": "sandbox-secret",
+                    "lwa_client_secret": SecretStr("sandbox-secret"),
                 }
             )
         )
@@ -625,10 +626,11 @@ def test_a_fulfilment_is_confirmed_on_the_sandbox_once_with_the_stores_ship_date
     result = producer.submit_fulfilment(request, app=RecordingSender())
     fulfilment_id = result.fulfilment.id  # type: ignore[union-attr]
 
-    # The answer to the first call is lost after the sandbox applied it: the task retries.
+    # Every answer (the client tries six times) is lost after the sandbox applied the call:
+    # the task retries later.
     control.post(
         "/_sandbox/faults",
-        json={"operation": "ordersV0.confirmShipment", "kind": "lose_response", "count": 5},
+        json={"operation": "ordersV0.confirmShipment", "kind": "lose_response", "count": 6},
     ).raise_for_status()
     with pytest.raises(TransientError):  # called directly, the base class's retry raises
         tasks_fulfil.confirm(fulfilment_id)

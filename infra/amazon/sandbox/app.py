@@ -152,10 +152,12 @@ def _spapi_endpoint(state: SandboxState, key: str, handler: Handler) -> Any:
         seller_id = state.seller_for_access_token(request.headers.get("x-amz-access-token"))
         fault_kind: str | None = None
 
-        def answer(status: int, body: dict[str, Any], *, limited: bool = True) -> Response:
+        def answer(status: int, body: dict[str, Any] | None, *, limited: bool = True) -> Response:
             state.record_call(request_id, key, seller_id, status, fault_kind)
             log.debug("sandbox %s seller=%s -> %s", key, seller_id, status)
             headers = {"x-amzn-RequestId": request_id, **(limit if limited else {})}
+            if body is None:  # 204 No Content, or cancelFeed's empty 200
+                return Response(status_code=status, headers=headers)
             return JSONResponse(body, status_code=status, headers=headers)
 
         if seller_id is None:
@@ -179,17 +181,24 @@ def _spapi_endpoint(state: SandboxState, key: str, handler: Handler) -> Any:
             seller_id=seller_id,
             query=request.query_params,
             path_params=dict(request.path_params),
+            body=await request.body(),
+            base_url=str(request.base_url).rstrip("/"),
         )
+        answered: dict[str, Any] | None
         try:
-            status, body = handler(call)
+            status, answered = handler(call)
         except ApiError as exc:
-            status, body = exc.status, error_body(exc.code, exc.message)
+            status, answered = exc.status, error_body(exc.code, exc.message)
         if fault_kind == "lose_response":
             state.record_call(request_id, key, seller_id, status, fault_kind)
-            content = json.dumps(body).encode()
+            if answered is None:
+                # No body to cut short (a 204 would arrive whole): promise one that never comes,
+                # as a dropped connection does. The log keeps the status that was applied.
+                return LostResponse(200, b" " * 64, {"x-amzn-RequestId": request_id})
+            content = json.dumps(answered).encode()
             headers = {"x-amzn-RequestId": request_id, "content-type": "application/json"}
             return LostResponse(status, content, {**headers, **limit})
-        return answer(status, body)
+        return answer(status, answered)
 
     endpoint.__name__ = key.replace(".", "_")
     return endpoint

@@ -27,8 +27,10 @@ Orders
   For robustness tests: unknown enum values, dates that are not dates, missing fields. Orders
   v0 answers ignore these patches.
   Each of these three bumps the order's lastUpdatedTime to the sandbox's now.
-- ``GET /_sandbox/orders/{orderId}``: the stored order (seller, status, packages, patches, and
-  the v2026-01-01 and v0 views).
+- ``GET /_sandbox/orders/{orderId}``: the stored order (seller, status, packages with the ship
+  date as confirmed and whether it was late, items with shipped and seller-cancelled units and
+  the adjustments recorded by payment adjustment feeds, patches, and the v2026-01-01 and v0
+  views).
 
 Clock
 - ``GET /_sandbox/clock``; ``POST /_sandbox/clock/advance`` ``{seconds}`` moves the sandbox's
@@ -38,6 +40,19 @@ Faults
 - ``POST /_sandbox/faults`` ``{operation: "orders2026.searchOrders" | ... | "*", kind: 429 | 500
   | 503 | latency | drop | lose_response, count?: 1, latency_ms?, seller_id?}`` queues a fault
   for the next ``count`` matching calls; ``DELETE /_sandbox/faults`` clears them.
+
+Feeds (Feeds API 2021-06-30; rules in ``feeds``)
+- ``PUT /_sandbox/uploads/{feedDocumentId}?expires=`` is the "presigned" upload URL that
+  ``createFeedDocument`` hands out: no SP-API token, no rate bucket; the Content-Type must be the
+  declared ``contentType`` (400), the URL lives five minutes of sandbox time (403).
+- ``GET /_sandbox/downloads/{feedDocumentId}?expires=[&contentEncoding=gzip]`` is the download
+  URL from ``getFeedDocument``.
+- ``GET /_sandbox/feeds?seller_id=``: every feed (newest first) with status and counts;
+  ``GET /_sandbox/feeds/{feedId}``: the feed, its input document, what each message did, the
+  results and the report. ``POST /_sandbox/feeds/{feedId}/process`` finishes a queued or
+  running feed at once.
+- ``POST /_sandbox/feed-settings`` ``{gzip_results}``: store processing reports gzipped (then
+  ``getFeedDocument`` says ``compressionAlgorithm: GZIP``).
 
 Inspection
 - ``GET /_sandbox/state``: counts (orders by seller and status, packages, tokens, faults).
@@ -52,10 +67,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 
 from infra.amazon.models import operations
+from infra.amazon.sandbox import feeds
 from infra.amazon.sandbox.generate import ItemSpec, OrderSpec, create_bulk, create_order
 from infra.amazon.sandbox.render import order_2026_full, order_items_v0, order_v0
 from infra.amazon.sandbox.state import (
@@ -138,6 +155,10 @@ class ClockIn(BaseModel):
     seconds: float = Field(ge=0)
 
 
+class FeedSettingsIn(BaseModel):
+    gzip_results: bool
+
+
 class FaultIn(BaseModel):
     operation: str
     kind: Literal["429", "500", "503", "latency", "drop", "lose_response"]
@@ -154,6 +175,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _stored(order: SandboxOrder) -> dict[str, Any]:
+    latest_ship = order.ship_by[1] if order.ship_by else None
     return {
         "order_id": order.order_id,
         "seller_id": order.seller_id,
@@ -164,13 +186,42 @@ def _stored(order: SandboxOrder) -> dict[str, Any]:
             {
                 "package_reference_id": p.package_reference_id,
                 "carrier": p.carrier,
+                "carrier_code": p.carrier_code,
                 "tracking_number": p.tracking_number,
                 "shipping_service": p.shipping_service,
                 "ship_time": iso(p.ship_time),
+                "late": latest_ship is not None and p.ship_time > latest_ship,
+                "created_time": iso(p.created_time),
+                "updated_time": iso(p.updated_time) if p.updated_time else None,
                 "status": p.status,
                 "items": [{"order_item_id": i, "quantity": q} for i, q in p.items],
             }
             for p in order.packages
+        ],
+        "items": [
+            {
+                "order_item_id": i.order_item_id,
+                "sku": i.sku,
+                "quantity": i.quantity,
+                "quantity_shipped": i.quantity_shipped,
+                "quantity_cancelled": i.quantity_cancelled,
+                "seller_cancel_reason": i.seller_cancel_reason,
+                "adjustments": [
+                    {
+                        "feed_id": a.feed_id,
+                        "message_id": a.message_id,
+                        "reason": a.reason,
+                        "currency": a.currency,
+                        "components": [{"type": t, "amount": str(v)} for t, v in a.components],
+                        "total": str(a.total),
+                        "quantity_cancelled": a.quantity_cancelled,
+                        "merchant_adjustment_item_id": a.merchant_adjustment_item_id,
+                        "posted_time": iso(a.posted_at),
+                    }
+                    for a in i.adjustments
+                ],
+            }
+            for i in order.items
         ],
         "overrides": order.overrides,
         "order": order_2026_full(order),
@@ -292,6 +343,65 @@ def control_router(state: SandboxState) -> APIRouter:
     def clear_faults() -> dict[str, Any]:
         state.clear_faults()
         return {"cleared": True}
+
+    @router.put("/uploads/{document_id}")
+    async def upload(document_id: str, request: Request) -> Response:
+        feeds.upload(
+            state,
+            document_id,
+            request.headers.get("content-type"),
+            await request.body(),
+            request.query_params.get("expires"),
+        )
+        return Response(status_code=200)
+
+    @router.get("/downloads/{document_id}")
+    def download(
+        document_id: str, expires: str | None = None, contentEncoding: str | None = None
+    ) -> Response:
+        found = feeds.download(state, document_id, expires, contentEncoding)
+        headers = {"content-encoding": found.content_encoding} if found.content_encoding else {}
+        return Response(found.content, media_type=found.content_type, headers=headers)
+
+    @router.get("/feeds")
+    def list_feeds(seller_id: str | None = None) -> dict[str, Any]:
+        with state.lock:
+            listed = []
+            for feed in sorted(
+                state.feeds.values(), key=lambda f: (f.created_at, int(f.feed_id)), reverse=True
+            ):
+                if seller_id and feed.seller_id != seller_id:
+                    continue
+                feeds.advance(state, feed)
+                listed.append(
+                    {
+                        **feeds.feed_json(feed),
+                        "seller_id": feed.seller_id,
+                        "messages_processed": feed.messages_processed,
+                        "messages_with_error": feed.messages_with_error,
+                    }
+                )
+            return {"feeds": listed}
+
+    @router.get("/feeds/{feed_id}")
+    def feed_view(feed_id: str) -> dict[str, Any]:
+        with state.lock:
+            feed = state.feed(feed_id)
+            feeds.advance(state, feed)
+            return feeds.feed_view(state, feed)
+
+    @router.post("/feeds/{feed_id}/process")
+    def process_feed(feed_id: str) -> dict[str, Any]:
+        with state.lock:
+            feed = state.feed(feed_id)
+            feeds.finish(state, feed)
+            return feeds.feed_view(state, feed)
+
+    @router.post("/feed-settings")
+    def feed_settings(body: FeedSettingsIn) -> dict[str, Any]:
+        with state.lock:
+            state.gzip_feed_results = body.gzip_results
+        return {"gzip_results": body.gzip_results}
 
     @router.get("/state")
     def summary() -> dict[str, Any]:

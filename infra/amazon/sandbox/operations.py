@@ -2,12 +2,14 @@
 
 ``SERVED_OPERATIONS`` is the registry: ``app`` mounts each handler at the method and path of
 Amazon's model for that key (so a route cannot drift from Amazon's), and the conformance tests
-require a case for every key in it. To serve a new operation (confirmShipment, the Feeds API),
-write a handler here and add it to the registry.
+require a case for every key in it. To serve a new operation, write a handler here and add it
+to the registry. The handlers for confirmShipment and the Feeds API are thin: the rules live in
+``shipments`` and ``feeds``, which refuse with ``SandboxError`` (turned into ``ApiError`` here).
 
 A handler gets the caller's seller and the request, and returns (status, JSON body) or raises
-``ApiError`` (400 / 404 with Amazon's ``errors`` body). Authentication, faults, rate limits and
-the call log are the app's business, before and after the handler.
+``ApiError`` (400 / 404 with Amazon's ``errors`` body); a body of None is an answer without one
+(confirmShipment's 204, cancelFeed's 200). Authentication, faults, rate limits and the call
+log are the app's business, before and after the handler.
 
 Query rules shared by searchOrders and v0 getOrders (from the models' parameter notes):
 exactly one of created-after / last-updated-after; the Created* and LastUpdated* pairs do not
@@ -19,14 +21,17 @@ else and see the same window.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import QueryParams
 
+from infra.amazon.sandbox import feeds
 from infra.amazon.sandbox.render import (
     INCLUDED_DATA,
     V0_CHANNEL,
@@ -34,6 +39,11 @@ from infra.amazon.sandbox.render import (
     order_2026,
     order_items_v0,
     order_v0,
+)
+from infra.amazon.sandbox.shipments import (
+    ShipmentRefused,
+    confirm_package,
+    parse_confirm_shipment,
 )
 from infra.amazon.sandbox.state import (
     FULFILLED_BY,
@@ -83,9 +93,31 @@ class Call:
     seller_id: str
     query: QueryParams
     path_params: dict[str, str]
+    body: bytes = b""
+    base_url: str = ""  # where the sandbox is reached, for the URLs it hands out
 
 
-Handler = Callable[[Call], tuple[int, dict[str, Any]]]
+Handler = Callable[[Call], tuple[int, dict[str, Any] | None]]
+
+
+def _json_body(call: Call) -> Any:
+    if not call.body.strip():
+        return None
+    try:
+        return json.loads(call.body)
+    except ValueError as exc:
+        raise invalid("The request body is not valid JSON") from exc
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A ``SandboxError`` from the sandbox's rules as Amazon's answer (404 or 400)."""
+    try:
+        yield
+    except SandboxError as exc:
+        if exc.status == 404:
+            raise ApiError(404, "NotFound", exc.message) from exc
+        raise ApiError(exc.status, "InvalidInput", exc.message) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,10 +422,72 @@ def get_order_items_v0(call: Call) -> tuple[int, dict[str, Any]]:
         }
 
 
+def confirm_shipment(call: Call) -> tuple[int, dict[str, Any] | None]:
+    """One package confirmed or edited (``shipments``); 204 without a body."""
+    body = _json_body(call)
+    with _refusals():
+        marketplace_id, confirmation = parse_confirm_shipment(body)
+    with call.state.lock, _refusals():
+        order = _own_order(call)
+        if marketplace_id != order.marketplace_id:
+            raise ShipmentRefused(
+                f"marketplaceId {marketplace_id} is not the marketplace of order "
+                f"{order.order_id} ({order.marketplace_id})"
+            )
+        confirm_package(call.state, order, confirmation)
+    return 204, None
+
+
+# -- Feeds 2021-06-30 (the rules are in ``feeds``) ---------------------------------------------
+
+
+def create_feed_document(call: Call) -> tuple[int, dict[str, Any] | None]:
+    body = _json_body(call)
+    with call.state.lock, _refusals():
+        return 201, feeds.create_feed_document(call.state, call.seller_id, body, call.base_url)
+
+
+def create_feed(call: Call) -> tuple[int, dict[str, Any] | None]:
+    body = _json_body(call)
+    with call.state.lock, _refusals():
+        return 202, feeds.create_feed(call.state, call.seller_id, body)
+
+
+def get_feed(call: Call) -> tuple[int, dict[str, Any] | None]:
+    with call.state.lock, _refusals():
+        return 200, feeds.get_feed(call.state, call.seller_id, call.path_params["feedId"])
+
+
+def get_feeds(call: Call) -> tuple[int, dict[str, Any] | None]:
+    with call.state.lock, _refusals():
+        return 200, feeds.get_feeds(call.state, call.seller_id, call.operation, call.query)
+
+
+def cancel_feed(call: Call) -> tuple[int, dict[str, Any] | None]:
+    with call.state.lock, _refusals():
+        feeds.cancel_feed(call.state, call.seller_id, call.path_params["feedId"])
+    return 200, None
+
+
+def get_feed_document(call: Call) -> tuple[int, dict[str, Any] | None]:
+    document_id = call.path_params["feedDocumentId"]
+    with call.state.lock, _refusals():
+        return 200, feeds.get_feed_document(
+            call.state, call.seller_id, document_id, call.base_url, call.query
+        )
+
+
 SERVED_OPERATIONS: dict[str, Handler] = {
     "orders2026.searchOrders": search_orders,
     "orders2026.getOrder": get_order,
     "ordersV0.getOrders": get_orders_v0,
     "ordersV0.getOrder": get_order_v0,
     "ordersV0.getOrderItems": get_order_items_v0,
+    "ordersV0.confirmShipment": confirm_shipment,
+    "feeds.createFeedDocument": create_feed_document,
+    "feeds.createFeed": create_feed,
+    "feeds.getFeed": get_feed,
+    "feeds.getFeeds": get_feeds,
+    "feeds.cancelFeed": cancel_feed,
+    "feeds.getFeedDocument": get_feed_document,
 }

@@ -9,7 +9,11 @@ Amazon behaviours kept on purpose:
   ``orderItemId``, ``quantityOrdered`` and ``product`` are always there.
 - While an order is pending there are no prices, proceeds or address (v0: no ``OrderTotal``, no
   item prices, no ``ShippingAddress``).
-- ``packages`` exist only for seller-fulfilled orders.
+- ``packages`` exist only for seller-fulfilled orders; a confirmed package shows the ship date
+  the seller sent as ``shipTime``.
+- Units the seller cancelled are neither fulfilled nor unfulfilled, and the item shows a
+  ``cancellationExecution`` by MERCHANT. Refunds (adjustments) do not show here: Amazon reports
+  them in the Finances API; the control API's order view lists them.
 - v0 without a restricted data token shows only the non-PII part of the shipping address and
   no ``BuyerInfo``; the sandbox issues no RDTs.
 """
@@ -20,7 +24,14 @@ from decimal import Decimal
 from typing import Any
 
 from infra.amazon.sandbox.generate import money
-from infra.amazon.sandbox.state import MARKETPLACES, SandboxItem, SandboxOrder, deep_merge, iso
+from infra.amazon.sandbox.state import (
+    MARKETPLACES,
+    SandboxItem,
+    SandboxOrder,
+    SandboxPackage,
+    deep_merge,
+    iso,
+)
 
 INCLUDED_DATA = (
     "BUYER",
@@ -103,7 +114,7 @@ def _item_2026(order: SandboxOrder, item: SandboxItem) -> dict[str, Any]:
         "product": product,
         "fulfillment": {
             "quantityFulfilled": item.quantity_shipped,
-            "quantityUnfulfilled": item.quantity - item.quantity_shipped,
+            "quantityUnfulfilled": max(item.quantity_open, 0),
         },
     }
     if not order.pending:
@@ -136,7 +147,13 @@ def _item_2026(order: SandboxOrder, item: SandboxItem) -> dict[str, Any]:
             "requester": "BUYER",
             "cancelReason": item.cancel_reason,
         }
-    if order.status == "CANCELLED":
+    if item.seller_cancel_reason is not None:
+        # The seller cancelled units (acknowledgement or adjustment feed).
+        cancellation["cancellationExecution"] = {
+            "cancelledBy": "MERCHANT",
+            "cancelReason": item.seller_cancel_reason,
+        }
+    elif order.status == "CANCELLED":
         cancellation["cancellationExecution"] = {
             "cancelledBy": "MERCHANT" if item.cancel_reason is not None else "AMAZON",
             "cancelReason": item.cancel_reason or "Order cancelled",
@@ -215,20 +232,32 @@ def order_2026_full(order: SandboxOrder) -> dict[str, Any]:
     drawn["fulfillment"] = fulfillment
     drawn["orderItems"] = [_item_2026(order, item) for item in order.items]
     if order.fulfilled_by == "MERCHANT" and order.packages:
-        drawn["packages"] = [
-            {
-                "packageReferenceId": p.package_reference_id,
-                "createdTime": iso(p.created_time),
-                "packageStatus": {"status": p.status},
-                "carrier": p.carrier,
-                "shipTime": iso(p.ship_time),
-                "shippingService": p.shipping_service,
-                "trackingNumber": p.tracking_number,
-                "packageItems": [{"orderItemId": i, "quantity": q} for i, q in p.items],
-            }
-            for p in order.packages
-        ]
+        drawn["packages"] = [_package(p) for p in order.packages]
     return deep_merge(drawn, order.overrides) if order.overrides else drawn
+
+
+def _package(package: SandboxPackage) -> dict[str, Any]:
+    """An ``OrderPackage``; the ship time is the ship date the seller confirmed."""
+    drawn: dict[str, Any] = {
+        "packageReferenceId": package.package_reference_id,
+        "createdTime": iso(package.created_time),
+        "packageStatus": {"status": package.status},
+        "carrier": package.carrier,
+        "shipTime": iso(package.ship_time),
+    }
+    if package.shipping_service:
+        drawn["shippingService"] = package.shipping_service
+    if package.tracking_number:
+        drawn["trackingNumber"] = package.tracking_number
+    items: list[dict[str, Any]] = []
+    for item_id, quantity in package.items:
+        line: dict[str, Any] = {"orderItemId": item_id, "quantity": quantity}
+        codes = package.transparency_codes.get(item_id)
+        if codes:
+            line["transparencyCodes"] = list(codes)
+        items.append(line)
+    drawn["packageItems"] = items
+    return drawn
 
 
 def select(full: dict[str, Any], included: frozenset[str]) -> dict[str, Any]:
@@ -259,7 +288,9 @@ def order_v0(order: SandboxOrder) -> dict[str, Any]:
     """The v0 ``Order`` (PascalCase, ``Amount`` as a string, booleans for programs)."""
     marketplace = MARKETPLACES[order.marketplace_id]
     shipped = sum(i.quantity_shipped for i in order.items)
-    unshipped = 0 if order.status == "CANCELLED" else sum(i.quantity for i in order.items) - shipped
+    unshipped = (
+        0 if order.status == "CANCELLED" else sum(max(i.quantity_open, 0) for i in order.items)
+    )
     drawn: dict[str, Any] = {
         "AmazonOrderId": order.order_id,
         "PurchaseDate": iso(order.created_at),
@@ -328,10 +359,10 @@ def order_items_v0(order: SandboxOrder) -> list[dict[str, Any]]:
         }
         if not order.pending:
             line["ItemPrice"] = _money_v0(item.unit_price * item.quantity, currency)
-            shipping_tax = _shipping_tax(item, currency)
-            line["ItemTax"] = _money_v0(item.tax - shipping_tax, currency)
+            ship_tax = shipping_tax(item, currency)
+            line["ItemTax"] = _money_v0(item.tax - ship_tax, currency)
             line["ShippingPrice"] = _money_v0(item.shipping_price, currency)
-            line["ShippingTax"] = _money_v0(shipping_tax, currency)
+            line["ShippingTax"] = _money_v0(ship_tax, currency)
             line["PromotionDiscount"] = _money_v0(money(Decimal(0), currency), currency)
             line["IsGift"] = "false"
             if order.business:
@@ -340,7 +371,7 @@ def order_items_v0(order: SandboxOrder) -> list[dict[str, Any]]:
     return drawn
 
 
-def _shipping_tax(item: SandboxItem, currency: str) -> Decimal:
+def shipping_tax(item: SandboxItem, currency: str) -> Decimal:
     """The share of the line's tax that falls on shipping (taxed at the item's rate)."""
     base = item.unit_price * item.quantity + item.shipping_price
     if not base:

@@ -12,6 +12,9 @@ Orders are kept as records (``SandboxOrder``), not as JSON: both Orders API vers
 from the same record (``render``), so v0 and v2026-01-01 can never disagree. A test that wants an
 odd order stores ``overrides`` that are merged into the v2026-01-01 JSON when it is drawn.
 
+Feeds (``SandboxFeed``) and feed documents (``SandboxFeedDocument``) are kept here too; what a
+feed does to orders is ``feeds``' business, what one package confirmation does is ``shipments``'.
+
 Time: ``now()`` is real UTC time plus an offset that ``advance_clock`` moves, so a test can make a
 fresh change pass Amazon's "two minutes before now" rule without waiting. Order timestamps are
 whole seconds, the precision Amazon shows, so a window boundary the client reads is exactly the
@@ -64,6 +67,8 @@ SERVICE_LEVELS = (
     "SCHEDULED",
 )
 FAULT_KINDS = ("429", "500", "503", "latency", "drop", "lose_response")
+FEED_PROCESSING_STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
+FIRST_FEED_ID = 50_001_000_000  # Amazon's feed ids are long numbers, unique per seller
 
 
 class SandboxError(Exception):
@@ -144,20 +149,57 @@ class SandboxItem:
     tax: Decimal  # for the whole line (item and shipping)
     quantity_shipped: int = 0
     cancel_reason: str | None = None  # set when the buyer asked to cancel this item
+    # Units the seller cancelled (acknowledgement or adjustment feed) and why.
+    quantity_cancelled: int = 0
+    seller_cancel_reason: str | None = None
+    adjustments: list[SandboxAdjustment] = field(default_factory=list)
+
+    @property
+    def quantity_open(self) -> int:
+        """Units still to ship: ordered, less cancelled, less shipped."""
+        return self.quantity - self.quantity_cancelled - self.quantity_shipped
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxAdjustment:
+    """One ``AdjustedItem`` of a payment adjustment feed that Amazon accepted.
+
+    ``components`` are (Type, amount) pairs as sent: positive is credited to the buyer, a
+    negative ``RestockingFee`` is kept back. Amounts are line totals, not unit prices.
+    """
+
+    feed_id: str
+    message_id: int
+    reason: str
+    currency: str
+    components: tuple[tuple[str, Decimal], ...]
+    quantity_cancelled: int
+    merchant_adjustment_item_id: str | None
+    posted_at: datetime
+
+    @property
+    def total(self) -> Decimal:
+        return sum((amount for _, amount in self.components), Decimal(0))
 
 
 @dataclass(slots=True)
 class SandboxPackage:
-    """One shipped package (auto-made for shipped MFN orders; confirmShipment will add more)."""
+    """One shipped package: auto-made for shipped MFN orders, or confirmed by the seller
+    (``confirmShipment``, the order fulfillment feed). ``ship_time`` is the ship date the seller
+    sent, which is what Amazon holds against the order's latest ship date."""
 
     package_reference_id: str
     carrier: str
     tracking_number: str
-    shipping_service: str
+    shipping_service: str  # "" when the seller named no shipping method
     ship_time: datetime
     created_time: datetime
     status: str  # PackageStatus.status
     items: list[tuple[str, int]]  # (orderItemId, quantity)
+    carrier_code: str | None = None  # as confirmed; ``carrier`` is what Amazon shows
+    transparency_codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ship_from_supply_source_id: str | None = None
+    updated_time: datetime | None = None  # the last edit by the same packageReferenceId
 
 
 @dataclass(slots=True)
@@ -206,6 +248,63 @@ class Fault:
         return (self.operation in ("*", operation)) and (
             self.seller_id is None or self.seller_id == seller_id
         )
+
+
+@dataclass(slots=True)
+class SandboxFeedDocument:
+    """A feed document: reserved by ``createFeedDocument``, filled by a PUT to its URL; or a
+    processing report the sandbox wrote (``content`` gzipped when ``compression`` is GZIP)."""
+
+    document_id: str
+    seller_id: str
+    content_type: str
+    created_at: datetime
+    content: bytes | None = None
+    compression: str | None = None
+    uploaded_at: datetime | None = None
+    feed_id: str | None = None  # for a result document: the feed it reports on
+
+
+@dataclass(frozen=True, slots=True)
+class FeedResult:
+    """One ``Result`` of a processing report (``message_id`` 0: the document as a whole)."""
+
+    message_id: int
+    result_code: str  # "Error" | "Warning"
+    message_code: int
+    description: str
+    additional_info: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(slots=True)
+class SandboxFeed:
+    """A submitted feed and, once processed, what each of its messages did."""
+
+    feed_id: str
+    seller_id: str
+    feed_type: str
+    marketplace_ids: tuple[str, ...]
+    input_document_id: str
+    feed_options: dict[str, str]
+    created_at: datetime
+    content: bytes | None  # the input document as it was when the feed was created
+    content_type: str
+    status: str = "IN_QUEUE"
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    result_document_id: str | None = None
+    polls: int = 0  # getFeed calls so far (each moves the feed one step on)
+    messages_processed: int = 0
+    messages_successful: int = 0
+    messages_with_error: int = 0
+    messages_with_warning: int = 0
+    results: list[FeedResult] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # what each message did
+    fatal_reason: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("DONE", "FATAL", "CANCELLED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +382,9 @@ class SandboxState:
         self.buckets: dict[tuple[str, str], TokenBucket] = {}
         self.faults: list[Fault] = []
         self.calls: deque[CallRecord] = deque(maxlen=CALL_LOG_SIZE)
+        self.feed_documents: dict[str, SandboxFeedDocument] = {}
+        self.feeds: dict[str, SandboxFeed] = {}
+        self.gzip_feed_results = False  # processing reports stored (and served) gzipped
         self.add_seller(DEMO_SELLER)
 
     # -- clock ---------------------------------------------------------------------------------
@@ -480,6 +582,42 @@ class SandboxState:
         with self.lock:
             return [o for o in self.orders.values() if o.seller_id == seller_id]
 
+    # -- feeds and feed documents -------------------------------------------------------------
+
+    def new_document_id(self) -> str:
+        """An id shaped like Amazon's (``amzn1.tortuga.4.na.<uuid>``), drawn from ``rng``."""
+        raw = f"{self.rng.getrandbits(128):032x}"
+        uid = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+        return f"amzn1.tortuga.4.na.{uid}.T{self.rng.randrange(10**12, 10**13)}"
+
+    def add_feed_document(self, document: SandboxFeedDocument) -> None:
+        with self.lock:
+            if document.document_id in self.feed_documents:
+                raise SandboxError(f"feed document {document.document_id} exists", status=409)
+            self.feed_documents[document.document_id] = document
+
+    def feed_document(self, document_id: str) -> SandboxFeedDocument:
+        found = self.feed_documents.get(document_id)
+        if found is None:
+            raise SandboxError(f"unknown feed document {document_id}", status=404)
+        return found
+
+    def new_feed_id(self) -> str:
+        with self.lock:
+            return str(FIRST_FEED_ID + len(self.feeds) + 1)
+
+    def add_feed(self, feed: SandboxFeed) -> None:
+        with self.lock:
+            if feed.feed_id in self.feeds:
+                raise SandboxError(f"feed {feed.feed_id} exists", status=409)
+            self.feeds[feed.feed_id] = feed
+
+    def feed(self, feed_id: str) -> SandboxFeed:
+        found = self.feeds.get(feed_id)
+        if found is None:
+            raise SandboxError(f"unknown feed {feed_id}", status=404)
+        return found
+
     def summary(self) -> dict[str, Any]:
         """Counts for ``GET /_sandbox/state``: orders by seller and status, packages, calls."""
         with self.lock:
@@ -489,6 +627,9 @@ class SandboxState:
                 counts = by_seller.setdefault(order.seller_id, {})
                 counts[order.status] = counts.get(order.status, 0) + 1
                 packages += len(order.packages)
+            feeds_by_status: dict[str, int] = {}
+            for feed in self.feeds.values():
+                feeds_by_status[feed.status] = feeds_by_status.get(feed.status, 0) + 1
             return {
                 "now": iso(self.now()),
                 "clock_offset_seconds": self._clock_offset.total_seconds(),
@@ -503,6 +644,8 @@ class SandboxState:
                     for f in self.faults
                 ],
                 "calls": len(self.calls),
+                "feeds_by_status": feeds_by_status,
+                "feed_documents": len(self.feed_documents),
             }
 
     def reset(self) -> None:
@@ -514,6 +657,9 @@ class SandboxState:
             self.buckets.clear()
             self.faults.clear()
             self.calls.clear()
+            self.feed_documents.clear()
+            self.feeds.clear()
+            self.gzip_feed_results = False
             self._clock_offset = timedelta(0)
             self.add_seller(DEMO_SELLER)
 
@@ -561,6 +707,31 @@ def deep_merge(
         else:
             merged[key] = value
     return merged
+
+
+def settle_fulfillment(order: SandboxOrder) -> None:
+    """Derive shipped quantities from the packages and the status from the quantities.
+
+    Used after a seller's change (a package confirmed or edited, units cancelled): every unit
+    cancelled is CANCELLED; every unit not cancelled shipped is SHIPPED; some shipped is
+    PARTIALLY_SHIPPED; otherwise the status stays (UNSHIPPED, or PENDING for a cancel).
+    """
+    shipped: dict[str, int] = {}
+    for package in order.packages:
+        if package.status == "CANCELLED":
+            continue
+        for item_id, quantity in package.items:
+            shipped[item_id] = shipped.get(item_id, 0) + quantity
+    for item in order.items:
+        item.quantity_shipped = shipped.get(item.order_item_id, 0)
+    to_ship = sum(i.quantity - i.quantity_cancelled for i in order.items)
+    sent = sum(i.quantity_shipped for i in order.items)
+    if to_ship == 0:
+        order.status = "CANCELLED"
+    elif sent >= to_ship:
+        order.status = "SHIPPED"
+    elif sent > 0:
+        order.status = "PARTIALLY_SHIPPED"
 
 
 _CARRIERS = (("UPS", "UPS Ground"), ("USPS", "USPS Priority Mail"), ("FedEx", "FedEx Home"))
