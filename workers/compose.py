@@ -83,6 +83,15 @@ class Container:
                 self._clients[account.id] = client
             return client
 
+    def amazon_client_for(self, account_id: int) -> SpApiClient:
+        """``amazon_client`` by account id: the account is read from the store only when this
+        process has no client for it yet (a cached client never looks at the account again)."""
+        with self._lock:
+            client = self._clients.get(account_id)
+        if client is not None:
+            return client
+        return self.amazon_client(get_account(self.sessions, account_id))
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()

@@ -15,7 +15,6 @@ from domain.fulfilment import (
 )
 from infra.amazon.shipments import SpApiShipments
 from infra.clock import SystemClock
-from infra.db.accounts import get_account
 from workers import compose, producer
 from workers.celery_app import TransientError, channel_task
 from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
@@ -31,8 +30,7 @@ SWEEP_BATCH = 200
 
 
 def _shipments() -> SpApiShipments:
-    c = compose.container()
-    return SpApiShipments(lambda account_id: c.amazon_client(get_account(c.sessions, account_id)))
+    return SpApiShipments(compose.container().amazon_client_for)
 
 
 @channel_task("fulfil.intake")

@@ -121,49 +121,61 @@ def _event(session: Session, topic: Topic, key: str, payload: dict[str, Any]) ->
     )
 
 
+def _fulfilment(
+    row: FulfilmentRow,
+    marketplace_id: str,
+    ship_by_latest: datetime | None,
+    lines: Sequence[PackageLine],
+) -> Fulfilment:
+    return Fulfilment(
+        id=row.id,
+        account_id=row.account_id,
+        order_id=row.order_id,
+        amazon_order_id=row.amazon_order_id,
+        marketplace_id=marketplace_id,
+        platform_fulfilment_id=row.platform_fulfilment_id,
+        state=FulfilmentState(row.state),
+        shipped_at=row.shipped_at,
+        carrier_code=row.carrier_code,
+        carrier_name=row.carrier_name,
+        shipping_method=row.shipping_method,
+        tracking_number=row.tracking_number,
+        lines=tuple(lines),
+        fingerprint=row.fingerprint,
+        attempts=row.attempts,
+        ship_by_latest=ship_by_latest,
+        last_error=row.last_error,
+        failure_code=row.failure_code,
+        failure_reason=row.failure_reason,
+    )
+
+
 def _load(session: Session, *conditions: Any) -> list[Fulfilment]:
+    # One round trip: the fulfilments with their order's fields and their lines (outer join,
+    # one row per line), grouped back here in (fulfilment id, line id) order.
     rows = session.execute(
-        select(FulfilmentRow, Order.marketplace_id, Order.ship_by_latest)
+        select(
+            FulfilmentRow,
+            Order.marketplace_id,
+            Order.ship_by_latest,
+            FulfilmentLine.order_item_id,
+            FulfilmentLine.quantity,
+            FulfilmentLine.sku,
+            FulfilmentLine.id,
+        )
         .join(Order, Order.id == FulfilmentRow.order_id)
+        .outerjoin(FulfilmentLine, FulfilmentLine.fulfilment_id == FulfilmentRow.id)
         .where(*conditions)
-        .order_by(FulfilmentRow.id)
+        .order_by(FulfilmentRow.id, FulfilmentLine.id)
     ).all()
-    if not rows:
-        return []
-    ids = [row.id for row, _, _ in rows]
-    lines: dict[int, list[PackageLine]] = {}
-    for line in session.scalars(
-        select(FulfilmentLine)
-        .where(FulfilmentLine.fulfilment_id.in_(ids))
-        .order_by(FulfilmentLine.id)
-    ):
-        lines.setdefault(line.fulfilment_id, []).append(
-            PackageLine(line.order_item_id, line.quantity, line.sku)
-        )
-    return [
-        Fulfilment(
-            id=row.id,
-            account_id=row.account_id,
-            order_id=row.order_id,
-            amazon_order_id=row.amazon_order_id,
-            marketplace_id=marketplace_id,
-            platform_fulfilment_id=row.platform_fulfilment_id,
-            state=FulfilmentState(row.state),
-            shipped_at=row.shipped_at,
-            carrier_code=row.carrier_code,
-            carrier_name=row.carrier_name,
-            shipping_method=row.shipping_method,
-            tracking_number=row.tracking_number,
-            lines=tuple(lines.get(row.id, ())),
-            fingerprint=row.fingerprint,
-            attempts=row.attempts,
-            ship_by_latest=ship_by_latest,
-            last_error=row.last_error,
-            failure_code=row.failure_code,
-            failure_reason=row.failure_reason,
-        )
-        for row, marketplace_id, ship_by_latest in rows
-    ]
+    found: dict[int, tuple[FulfilmentRow, str, datetime | None, list[PackageLine]]] = {}
+    for row, marketplace_id, ship_by_latest, item_id, quantity, sku, line_id in rows:
+        entry = found.get(row.id)
+        if entry is None:
+            entry = found[row.id] = (row, marketplace_id, ship_by_latest, [])
+        if line_id is not None:
+            entry[3].append(PackageLine(item_id, quantity, sku))
+    return [_fulfilment(*entry) for entry in found.values()]
 
 
 def _load_one(session: Session, fulfilment_id: int) -> Fulfilment | None:
@@ -259,7 +271,10 @@ class SqlIntakeUnit:
 
     def add(self, new: NewFulfilment) -> Fulfilment | None:
         command = new.command
-        fulfilment_id = self.session.execute(
+        # The stored row and lines come back from RETURNING (values as PostgreSQL keeps them,
+        # e.g. times in UTC), so the new fulfilment is not read again; the order's fields come
+        # from the snapshot locked in this transaction.
+        row = self.session.scalars(
             insert(FulfilmentRow)
             .values(
                 account_id=new.order.account_id,
@@ -279,15 +294,16 @@ class SqlIntakeUnit:
             .on_conflict_do_nothing(
                 index_elements=[FulfilmentRow.account_id, FulfilmentRow.platform_fulfilment_id]
             )
-            .returning(FulfilmentRow.id)
-        ).scalar_one_or_none()
-        if fulfilment_id is None:
+            .returning(FulfilmentRow)
+        ).one_or_none()
+        if row is None:
             return None
-        self.session.execute(
-            insert(FulfilmentLine).values(
+        lines = self.session.execute(
+            insert(FulfilmentLine)
+            .values(
                 [
                     {
-                        "fulfilment_id": fulfilment_id,
+                        "fulfilment_id": row.id,
                         "order_item_id": line.order_item_id,
                         "sku": line.sku,
                         "quantity": line.quantity,
@@ -295,8 +311,19 @@ class SqlIntakeUnit:
                     for line in new.lines
                 ]
             )
+            .returning(
+                FulfilmentLine.id,
+                FulfilmentLine.order_item_id,
+                FulfilmentLine.quantity,
+                FulfilmentLine.sku,
+            )
+        ).all()
+        return _fulfilment(
+            row,
+            new.order.marketplace_id,
+            new.order.ship_by_latest,
+            [PackageLine(item_id, quantity, sku) for _, item_id, quantity, sku in sorted(lines)],
         )
-        return _load_one(self.session, fulfilment_id)
 
     def reopen(self, fulfilment_id: int, sweep_after: timedelta) -> Fulfilment | None:
         reopened = self.session.execute(
@@ -468,7 +495,7 @@ class SqlFulfilmentStore:
     def record_confirmed(self, fulfilment_id: int, owner: str, read_back: ReadBack) -> bool:
         order = read_back.order
         with self.sessions.begin() as session:
-            done = session.execute(
+            now = session.execute(
                 update(FulfilmentRow)
                 .where(self._fenced(fulfilment_id, owner))
                 .values(
@@ -483,14 +510,15 @@ class SqlFulfilmentStore:
                     amazon_checked_at=func.now() if order is not None else None,
                     updated_at=func.now(),
                 )
-                .returning(FulfilmentRow.account_id)
+                # now() is the transaction's start time: the read-back is checked against it.
+                .returning(func.now())
             ).scalar_one_or_none()
-            if done is None:
+            if now is None:
                 return False
             fulfilment = _load_one(session, fulfilment_id)
             assert fulfilment is not None
             if order is not None:
-                self._store_read_back(session, fulfilment, read_back)
+                self._store_read_back(session, fulfilment, read_back, now)
             payload = fulfilment_payload(fulfilment)
             payload["amazon"] = _read_back_payload(read_back)
             _event(
@@ -502,7 +530,7 @@ class SqlFulfilmentStore:
         return True
 
     def _store_read_back(
-        self, session: Session, fulfilment: Fulfilment, read_back: ReadBack
+        self, session: Session, fulfilment: Fulfilment, read_back: ReadBack, now: datetime
     ) -> None:
         """Amazon's order as read back is stored like any synced copy (newer and different only,
         with its version and ``orders/updated`` event), so the next sync agrees with it."""
@@ -511,7 +539,6 @@ class SqlFulfilmentStore:
         if order.amazon_order_id != fulfilment.amazon_order_id:
             log.warning("read-back returned another order", extra={"fulfilment_id": fulfilment.id})
             return
-        now = session.execute(select(func.now())).scalar_one()
         try:
             check_order(order, now)
         except OrderProblem as problem:

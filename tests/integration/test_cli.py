@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.amazon.sandbox.generate import create_bulk
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER, Fault
-from infra.db.accounts import add_account
 from infra.db.models import Order, SyncCursor
 from workers.cli import main
+from workers.demo import ensure_demo_account
 
 pytestmark = pytest.mark.integration
 
@@ -32,15 +32,7 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHandle]:
 
 @pytest.fixture
 def demo_account(session_factory: sessionmaker[Session]) -> str:
-    add_account(
-        session_factory,
-        name="demo",
-        selling_partner_id=DEMO_SELLER.seller_id,
-        region="SANDBOX",
-        marketplace_ids=list(DEMO_SELLER.marketplace_ids),
-        refresh_token=DEMO_SELLER.refresh_token,
-        client_id=DEMO_SELLER.client_id,
-    )
+    ensure_demo_account(session_factory)
     return "demo"
 
 

@@ -23,12 +23,12 @@ from infra.amazon.sandbox.generate import create_bulk
 from infra.amazon.sandbox.operations import SERVED_OPERATIONS
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER, Fault
-from infra.db.accounts import add_account
 from infra.db.models import Fulfilment
 from infra.settings import load_settings
 from tests.integration.processes import WorkerProcess, wait_for
 from workers import compose
 from workers.celery_app import app
+from workers.demo import ensure_demo_account
 
 pytestmark = [
     pytest.mark.integration,
@@ -78,15 +78,7 @@ def orders(
     """ORDERS unshipped one-line merchant orders, synced into the store:
     (order id, order item id, quantity)."""
     app.control.purge()
-    add_account(
-        session_factory,
-        name="demo",
-        selling_partner_id=DEMO_SELLER.seller_id,
-        region="SANDBOX",
-        marketplace_ids=list(DEMO_SELLER.marketplace_ids),
-        refresh_token=DEMO_SELLER.refresh_token,
-        client_id=DEMO_SELLER.client_id,
-    )
+    ensure_demo_account(session_factory)
     ids = create_bulk(
         sandbox.state,
         ORDERS,

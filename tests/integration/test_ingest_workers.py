@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER, Fault
-from infra.db.accounts import add_account
 from infra.db.models import Order, OrderItem, OutboxEvent, SyncCursor
 from tests.integration.processes import wait_for, worker
 from workers.celery_app import app
+from workers.demo import ensure_demo_account
 
 pytestmark = pytest.mark.integration
 
@@ -31,15 +31,7 @@ def sandbox() -> Iterator[SandboxHandle]:
 @pytest.fixture
 def account_id(session_factory: sessionmaker[Session]) -> int:
     app.control.purge()  # nothing left over from an earlier test's killed worker
-    return add_account(
-        session_factory,
-        name="demo",
-        selling_partner_id=DEMO_SELLER.seller_id,
-        region="SANDBOX",
-        marketplace_ids=list(DEMO_SELLER.marketplace_ids),
-        refresh_token=DEMO_SELLER.refresh_token,
-        client_id=DEMO_SELLER.client_id,
-    ).id
+    return ensure_demo_account(session_factory).id
 
 
 @pytest.fixture
