@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -45,3 +48,23 @@ def make_engine(database_url: str, *, pool_size: int = 5, application_name: str 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def advisory_lock(engine: Engine, key: str) -> Iterator[bool]:
+    """Try a session advisory lock on a connection of its own for the block; yields False when
+    another holder has it. Released when the block ends, or when the process dies (PostgreSQL
+    drops a dead client's locks), so a killed worker never blocks the next run."""
+    with engine.connect() as conn:
+        locked = bool(
+            conn.execute(
+                text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), {"k": key}
+            ).scalar_one()
+        )
+        conn.commit()
+        try:
+            yield locked
+        finally:
+            if locked:
+                conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": key})
+                conn.commit()

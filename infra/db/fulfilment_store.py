@@ -39,6 +39,7 @@ from domain.fulfilment import (
     Topic,
 )
 from domain.orders import FulfilledBy, OrderProblem, OrderStatus, check_order
+from infra.db.engine import advisory_lock
 from infra.db.ingestion_store import SqlIngestionStore, aggregate_key
 from infra.db.models import Fulfilment as FulfilmentRow
 from infra.db.models import (
@@ -711,22 +712,8 @@ class SqlFulfilmentStore:
     @contextmanager
     def deadline_lock(self) -> Iterator[bool]:
         """A session advisory lock on its own connection (dropped with a dead process)."""
-        key = "fulfil:check_deadlines"
-        with self.engine.connect() as conn:
-            locked = bool(
-                conn.execute(
-                    text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), {"k": key}
-                ).scalar_one()
-            )
-            conn.commit()
-            try:
-                yield locked
-            finally:
-                if locked:
-                    conn.execute(
-                        text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": key}
-                    )
-                    conn.commit()
+        with advisory_lock(self.engine, "fulfil:check_deadlines") as locked:
+            yield locked
 
     def open_orders_due_by(self, horizon: datetime) -> list[OpenOrder]:
         with self.sessions() as session:

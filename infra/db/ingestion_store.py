@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, func, literal_column, select, text, update
+from sqlalchemy import Engine, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.ingestion import Cursor, FetchedOrder, PageOutcome
 from domain.orders import AmazonOrder, event_topic, order_total
+from infra.db.engine import advisory_lock
 from infra.db.models import Order, SetAsideOrder, SyncCursor
 
 _ORDER_UPDATE_COLUMNS = (
@@ -237,25 +238,9 @@ class SqlIngestionStore:
 
     @contextmanager
     def account_lock(self, account_id: int, scope: str) -> Iterator[bool]:
-        """A session advisory lock on its own connection: released when the block ends or when
-        the process dies (PostgreSQL drops a dead client's locks), so a killed sync never blocks
-        the next one."""
-        key = f"sync:{account_id}:{scope}"
-        with self.engine.connect() as conn:
-            locked = bool(
-                conn.execute(
-                    text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), {"k": key}
-                ).scalar_one()
-            )
-            conn.commit()
-            try:
-                yield locked
-            finally:
-                if locked:
-                    conn.execute(
-                        text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": key}
-                    )
-                    conn.commit()
+        """One sync per account and scope at a time (``engine.advisory_lock``)."""
+        with advisory_lock(self.engine, f"sync:{account_id}:{scope}") as locked:
+            yield locked
 
     def load_cursor(self, account_id: int, scope: str) -> Cursor:
         with self.sessions() as session:
