@@ -131,7 +131,9 @@ def to_domain(raw: dict[str, Any]) -> AmazonOrder:
         is_prime="PRIME" in programs,
         is_replacement=replaced is not None,
         replaced_order_id=replaced,
-        has_buyer_data=bool(raw.get("buyer")),
+        # We never ask for BUYER (no PII kept): only an empty buyer section Amazon did send
+        # marks an order as missing its buyer data.
+        has_buyer_data=bool(raw["buyer"]) if "buyer" in raw else True,
         programs=programs,
     )
 
