@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test check lint typecheck imports pytest test-services bench soak clean
+.PHONY: install run demo test check pytest test-services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,9 +43,6 @@ test-services: install
 
 bench: install
 	$(BIN)/python -m bench
-
-soak: install
-	$(BIN)/pytest -m slow
 
 clean:
 	rm -rf $(VENV) .amazon-channel .mypy_cache .ruff_cache
