@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.ingest import _fresh_database, free_port, sandbox_process
+from bench.ingest import free_port, sandbox_process
+from infra.db import migrate
 from infra.db.engine import libpq_url
 from infra.settings import Settings
 from workers import compose
@@ -234,9 +235,20 @@ def _latencies(database_url: str) -> list[float]:
 
 
 def run(settings: Settings, count: int, paced: int) -> dict[str, Any]:
+    with contextlib.ExitStack() as stack:
+
+        def fresh_database() -> str:
+            return stack.enter_context(migrate.scratch_database(settings.database_url, "ac_bench"))
+
+        return _run(fresh_database, settings, count, paced)
+
+
+def _run(
+    fresh_database: Callable[[], str], settings: Settings, count: int, paced: int
+) -> dict[str, Any]:
     result: dict[str, Any] = {"fulfilments": count}
     # 1. Limits lifted: accepted/s through HTTP, then confirmed/s by two fulfil workers.
-    database_url = _fresh_database(settings.database_url)
+    database_url = fresh_database()
     ready = settings.model_copy(update={"database_url": database_url})
     with sandbox_process(
         count, fulfilled_by="MERCHANT", status="UNSHIPPED", items_per_order=1, marketplace_id=US
@@ -260,7 +272,7 @@ def run(settings: Settings, count: int, paced: int) -> dict[str, Any]:
     with sandbox_process(
         count, fulfilled_by="MERCHANT", status="UNSHIPPED", items_per_order=1, marketplace_id=US
     ) as base_url:
-        probe = _fresh_database(settings.database_url)
+        probe = fresh_database()
         probe_orders = _sync(settings.model_copy(update={"database_url": probe}), base_url, 0.0)
         result["baseline_confirms_per_s"] = round(_baseline_confirms(base_url, probe_orders), 1)
     result["accepted_ratio_to_baseline"] = round(
@@ -273,7 +285,7 @@ def run(settings: Settings, count: int, paced: int) -> dict[str, Any]:
     # 2. Amazon's real rate (confirmShipment: 2/s, burst 10): fulfilments arriving steadily at
     #    1.5/s; the time from acceptance to confirmation at Amazon.
     if paced:
-        database_url = _fresh_database(settings.database_url)
+        database_url = fresh_database()
         ready = settings.model_copy(update={"database_url": database_url})
         with sandbox_process(
             paced,

@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,16 +35,6 @@ from infra.db.ingestion_store import SqlIngestionStore, order_row
 from infra.settings import Settings
 from workers import compose
 from workers.demo import ensure_demo_account
-
-
-def _fresh_database(admin_url: str) -> str:
-    name = f"ac_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, query = libpq_url(admin_url).partition("?")
-    url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-    migrate.upgrade(url)
-    return url
 
 
 def free_port() -> int:
@@ -229,7 +218,14 @@ def measure_backfill_memory(database_url: str, redis_url: str, count: int) -> di
 
 
 def run(settings: Settings, count: int, backfill: int) -> dict[str, Any]:
-    database_url = _fresh_database(settings.database_url)
+    with contextlib.ExitStack() as stack:  # the scratch databases are dropped at the end
+        return _run(stack, settings, count, backfill)
+
+
+def _run(
+    stack: contextlib.ExitStack, settings: Settings, count: int, backfill: int
+) -> dict[str, Any]:
+    database_url = stack.enter_context(migrate.scratch_database(settings.database_url, "ac_bench"))
     ours, raw = measure_ours(settings.model_copy(update={"database_url": database_url}), count)
     baselines = measure_baselines(database_url, raw)
     result: dict[str, Any] = {
@@ -241,7 +237,7 @@ def run(settings: Settings, count: int, backfill: int) -> dict[str, Any]:
         "ratio_to_pipelined": round(ours / baselines["pipelined"], 3),
     }
     if backfill:
-        memory_db = _fresh_database(settings.database_url)
+        memory_db = stack.enter_context(migrate.scratch_database(settings.database_url, "ac_bench"))
         result["backfill"] = {
             k: round(v, 1)
             for k, v in measure_backfill_memory(memory_db, settings.redis_url, backfill).items()

@@ -8,28 +8,19 @@ servers (CI's second pass uses the machine's); without them they start the embed
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.db import migrate
-from infra.db.engine import libpq_url, make_engine, make_session_factory
+from infra.db.engine import make_engine, make_session_factory
 from infra.db.models import Base
 from infra.embedded import EmbeddedServices, ServiceUrls
 from infra.settings import Settings, load_settings
-
-
-def _with_database(url: str, name: str) -> str:
-    """The same server URL pointing at another database (keeps query options like host=)."""
-    base, _, query = libpq_url(url).partition("?")
-    server = base.rsplit("/", 1)[0]
-    return f"{server}/{name}" + (f"?{query}" if query else "")
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +40,9 @@ def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUr
 @pytest.fixture(scope="session")
 def database_url(service_urls: ServiceUrls) -> Iterator[str]:
     """A fresh, migrated database for this test session."""
-    name = f"ac_test_{uuid.uuid4().hex[:10]}"
-    admin = libpq_url(service_urls.database_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(service_urls.database_url, name)
-    migrate.upgrade(url)
-    os.environ["DATABASE_URL"] = url
-    try:
+    with migrate.scratch_database(service_urls.database_url, "ac_test") as url:
+        os.environ["DATABASE_URL"] = url
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

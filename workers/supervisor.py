@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from infra.db import migrate
@@ -75,7 +75,6 @@ class Child:
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
-    started_at: float = field(default=0.0)
 
 
 class Supervisor:
@@ -87,7 +86,6 @@ class Supervisor:
     def _start(self, child: Child) -> None:
         log.info("starting %s", child.spec.name)
         child.process = subprocess.Popen(child.spec.argv, env=self.env, start_new_session=True)
-        child.started_at = time.monotonic()
 
     def run(self) -> int:
         def request_stop(signum: int, _frame: object) -> None:

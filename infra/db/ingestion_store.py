@@ -23,42 +23,6 @@ from domain.orders import AmazonOrder, event_topic, order_total
 from infra.db.engine import advisory_lock
 from infra.db.models import Order, SetAsideOrder, SyncCursor
 
-_ORDER_UPDATE_COLUMNS = (
-    "marketplace_id",
-    "status",
-    "fulfilled_by",
-    "read_only",
-    "currency",
-    "order_total",
-    "purchased_at",
-    "amazon_updated_at",
-    "ship_by_earliest",
-    "ship_by_latest",
-    "deliver_by_earliest",
-    "deliver_by_latest",
-    "service_level",
-    "is_business",
-    "is_prime",
-    "is_replacement",
-    "replaced_order_id",
-    "buyer_cancel_requested",
-    "buyer_cancel_reason",
-    "has_buyer_data",
-    "content_hash",
-)
-_ITEM_UPDATE_COLUMNS = (
-    "sku",
-    "asin",
-    "title",
-    "quantity_ordered",
-    "quantity_shipped",
-    "currency",
-    "unit_price",
-    "cancel_requested",
-    "cancel_reason",
-)
-
-
 # Each page is written with a few constant statements over arrays (``unnest``): the SQL text
 # never changes with the page size, so nothing is recompiled per page and PostgreSQL plans once.
 _ORDER_TYPES: dict[str, str] = {
@@ -105,6 +69,11 @@ _EVENT_TYPES: dict[str, str] = {
     "aggregate_key": "text",
     "payload": "jsonb",
 }
+
+
+# An upsert rewrites every column but the conflict key.
+_ORDER_UPDATE_COLUMNS = tuple(c for c in _ORDER_TYPES if c not in ("account_id", "amazon_order_id"))
+_ITEM_UPDATE_COLUMNS = tuple(c for c in _ITEM_TYPES if c not in ("order_id", "order_item_id"))
 
 
 def _unnest(types: dict[str, str]) -> str:
