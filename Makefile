@@ -34,12 +34,14 @@ pytest: install
 	$(BIN)/pytest -m "not slow"
 
 ## The integration tests again on the machine's own PostgreSQL and Redis, then the worker
-## tests with RabbitMQ as the broker.
+## and queue-priority tests with RabbitMQ as the broker.
 SERVICES_ENV = DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0
 test-services: install
 	$(SERVICES_ENV) BROKER_URL=redis://127.0.0.1:6379/0 $(BIN)/pytest -m "integration and not slow"
 	$(SERVICES_ENV) BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
 	$(BIN)/pytest -m "integration and not slow" tests/integration/test_ingest_workers.py
+	$(SERVICES_ENV) BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
+	$(BIN)/pytest -m "integration and not slow" -k broker tests/integration/test_fulfilment_api.py
 
 bench: install
 	$(BIN)/python -m bench

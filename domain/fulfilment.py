@@ -674,9 +674,11 @@ class ShipmentGateway(Protocol):
         ...
 
 
-class FulfilmentStore(Protocol):
+class IntakeStore(Protocol):
     def intake(self) -> AbstractContextManager[IntakeUnit]: ...
 
+
+class FulfilmentStore(IntakeStore, Protocol):
     def record_rejection(self, request: Mapping[str, Any], rejected: Rejected) -> bool:
         """Keep a request the queue brought and we refused, with a ``fulfilments/failed`` event
         in the same transaction; False when this very request was recorded before."""
@@ -691,9 +693,10 @@ class FulfilmentStore(Protocol):
         """sending -> accepted, for the sweeper after ``retry_in``; only under ``owner``'s lease."""
         ...
 
-    def record_confirmed(self, fulfilment_id: int, owner: str, read_back: ReadBack) -> bool:
-        """sending -> confirmed with Amazon's view and a ``fulfilments/confirmed`` event, in one
-        transaction; only under ``owner``'s lease (False: the lease was lost)."""
+    def record_confirmed(self, fulfilment: Fulfilment, owner: str, read_back: ReadBack) -> bool:
+        """sending -> confirmed (the claimed ``fulfilment``) with Amazon's view and a
+        ``fulfilments/confirmed`` event, in one transaction; only under ``owner``'s lease
+        (False: the lease was lost)."""
         ...
 
     def record_failed(self, fulfilment_id: int, owner: str, code: str, message: str) -> bool:
@@ -728,7 +731,7 @@ def _same_or_conflict(existing: Fulfilment, command: RequestFulfilment) -> Accep
 
 
 def accept_fulfilment(
-    command: RequestFulfilment, store: FulfilmentStore, clock: Clock
+    command: RequestFulfilment, store: IntakeStore, clock: Clock
 ) -> Accepted | Rejected:
     """Check the fulfilment and store it, or say why not. Safe to run twice: the same
     fulfilment again is the first one (``created`` False); a different one under the same
@@ -798,7 +801,7 @@ def _accept_message(
 
 def retry_fulfilment(
     fulfilment_id: int,
-    store: FulfilmentStore,
+    store: IntakeStore,
     clock: Clock,
     *,
     cancellation_request_reviewed: bool = False,
@@ -905,7 +908,7 @@ def confirm_fulfilment(
     read_back = amazon.read_back(
         fulfilment.account_id, fulfilment.amazon_order_id, fulfilment.package_reference_id
     )
-    recorded = store.record_confirmed(fulfilment_id, owner, read_back)
+    recorded = store.record_confirmed(fulfilment, owner, read_back)
     return ConfirmResult(fulfilment_id, Outcome.CONFIRMED if recorded else Outcome.LEASE_LOST)
 
 

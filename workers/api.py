@@ -3,7 +3,9 @@
 Every call carries a bearer token from ``API_TOKENS``. A POST carries an ``Idempotency-Key``: the
 same key with the same body returns the first answer (status and body, marked
 ``Idempotent-Replayed: true``); with another body it is a 409. A refused request (422, 409)
-keeps no answer, so the platform can fix the body and send it again under the same key.
+keeps no answer, so the platform can fix the body and send it again under the same key. The key
+is claimed in the request's own transaction: a second request with a key that is running waits
+for the first and then replays its answer.
 
 Errors always read ``{"errors": [{"field": ..., "reason": ...}]}``. The body is parsed by the
 domain (the same rules and reasons as the queue and the CLI), not by FastAPI's model validation;
@@ -23,8 +25,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from domain.fulfilment import Accepted, FieldError, Fulfilment
-from infra.db.fulfilment_store import KeyStatus, SqlIdempotencyKeys, request_hash
+from domain.fulfilment import (
+    FieldError,
+    Fulfilment,
+    InvalidRequest,
+    Rejected,
+    accept_fulfilment,
+    parse_request,
+)
+from infra.clock import SystemClock
+from infra.db.fulfilment_store import KeyStatus, request_hash
 from workers import compose, producer
 
 IDEMPOTENCY_SCOPE = "fulfilments"
@@ -128,8 +138,8 @@ _ERRORS_DOC: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorsOut, "description": "No bearer token, or not one of ours."},
     409: {
         "model": ErrorsOut,
-        "description": "The Idempotency-Key came with another body, or a request with it is "
-        "still running, or the platform_fulfilment_id is taken by a different fulfilment.",
+        "description": "The Idempotency-Key came with another body, or the "
+        "platform_fulfilment_id is taken by a different fulfilment.",
     },
     422: {"model": ErrorsOut, "description": "The fulfilment cannot be accepted: see the reasons."},
 }
@@ -191,37 +201,33 @@ def _create(
         data = json.loads(raw)
     except ValueError:
         return _errors(422, FieldError("body", "not valid JSON"))
-    keys = SqlIdempotencyKeys(compose.container().sessions, IDEMPOTENCY_SCOPE)
-    claim = keys.begin(key, request_hash({"body": data}))
-    if claim.status is KeyStatus.MISMATCH:
-        return _errors(409, FieldError("Idempotency-Key", "already used with a different body"))
-    if claim.status is KeyStatus.IN_PROGRESS:
-        return _errors(
-            409,
-            FieldError("Idempotency-Key", "a request with this key is running: retry shortly"),
-            headers={"Retry-After": "1"},
-        )
-    if claim.status is KeyStatus.REPLAY:
-        assert claim.response_code is not None
-        return JSONResponse(
-            claim.response_body,
-            status_code=claim.response_code,
-            headers={"Idempotent-Replayed": "true"},
-        )
-    assert claim.key_id is not None
-    answered = False
-    try:
-        result = producer.submit_fulfilment(data, app=sender)
-        if isinstance(result, Accepted):
-            code = 201 if result.created else 200
-            body = fulfilment_out(result.fulfilment)
-            keys.finish(claim.key_id, code, body)
-            answered = True
-            return JSONResponse(body, status_code=code)
-        return _errors(409 if result.conflict else 422, *result.errors)
-    finally:
-        if not answered:  # refused or crashed: the key is free for a corrected request
-            keys.forget(claim.key_id)
+    clock = SystemClock()
+    # The key, the fulfilment and the answer commit together; a refusal rolls the key back.
+    with producer.fulfilment_store().keyed_intake(
+        IDEMPOTENCY_SCOPE, key, request_hash({"body": data})
+    ) as keyed:
+        claim = keyed.claim
+        if claim.status is KeyStatus.MISMATCH:
+            return _errors(409, FieldError("Idempotency-Key", "already used with a different body"))
+        if claim.status is KeyStatus.REPLAY:
+            assert claim.response_code is not None
+            return JSONResponse(
+                claim.response_body,
+                status_code=claim.response_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        try:
+            command = parse_request(data)
+        except InvalidRequest as exc:
+            return _errors(422, *exc.errors)
+        result = accept_fulfilment(command, keyed, clock)
+        if isinstance(result, Rejected):
+            return _errors(409 if result.conflict else 422, *result.errors)
+        code = 201 if result.created else 200
+        body = fulfilment_out(result.fulfilment)
+        keyed.answer(code, body)
+    producer.queue_confirmation(result, clock, sender)  # after the commit
+    return JSONResponse(body, status_code=code)
 
 
 @router.get(

@@ -55,7 +55,16 @@ enable_utc = True
 task_default_queue = "events"
 # Every queue's task module; a worker of one queue still knows the others' task names.
 imports = ("workers.tasks_ingest", "workers.tasks_events", "workers.tasks_fulfil")
-task_queues = [Queue(q, Exchange(q, type="direct"), routing_key=q) for q in QUEUES]
+# On RabbitMQ a queue serves priorities only when declared with x-max-priority: the fulfil
+# queue is (confirmations go out by ship-by urgency, ``producer.celery_priority``). RabbitMQ
+# refuses to redeclare an existing queue with other arguments: a deployment that had a fulfil
+# queue without it drains and deletes that queue once before upgrading (README). Redis ignores
+# the argument and keeps priority sub-queues of its own.
+QUEUE_ARGUMENTS = {"fulfil": {"x-max-priority": 10}}
+task_queues = [
+    Queue(q, Exchange(q, type="direct"), routing_key=q, queue_arguments=QUEUE_ARGUMENTS.get(q))
+    for q in QUEUES
+]
 task_routes = {f"{q}.*": {"queue": q, "routing_key": q} for q in QUEUES}
 task_default_priority = None
 # Beat: RedBeat with its lock; due entries checked every 5 s.

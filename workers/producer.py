@@ -220,9 +220,10 @@ def fulfilment_store() -> SqlFulfilmentStore:
     return SqlFulfilmentStore(c.engine, c.sessions)
 
 
-def _after_commit(
+def queue_confirmation(
     result: Accepted | Rejected, clock: Clock, app: TaskSender | None
 ) -> Accepted | Rejected:
+    """After the intake's commit: queue the confirmation of a fulfilment accepted just now."""
     if isinstance(result, Accepted) and result.created:
         f = result.fulfilment
         enqueue_confirmation(f.id, f.ship_by_latest, now=clock.now(), app=app)
@@ -238,7 +239,7 @@ def submit_fulfilment(
         command = parse_request(data)
     except InvalidRequest as exc:
         return Rejected(exc.errors)
-    return _after_commit(accept_fulfilment(command, fulfilment_store(), clock), clock, app)
+    return queue_confirmation(accept_fulfilment(command, fulfilment_store(), clock), clock, app)
 
 
 def take_in_message(
@@ -247,7 +248,7 @@ def take_in_message(
     """The queue's door (``fulfil.intake``): a refusal is recorded with its event."""
     clock = clock or SystemClock()
     result = accept_fulfilment_message(message, fulfilment_store(), clock)
-    return _after_commit(result, clock, app)
+    return queue_confirmation(result, clock, app)
 
 
 def retry_failed(
@@ -265,4 +266,4 @@ def retry_failed(
         clock,
         cancellation_request_reviewed=cancellation_request_reviewed,
     )
-    return _after_commit(result, clock, app)
+    return queue_confirmation(result, clock, app)

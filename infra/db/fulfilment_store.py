@@ -13,15 +13,32 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Engine,
+    Interval,
+    Row,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.fulfilment import (
@@ -114,16 +131,212 @@ def request_hash(request: Mapping[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _event(session: Session, topic: Topic, key: str, payload: dict[str, Any]) -> None:
-    session.execute(
-        insert(OutboxEvent).values(
-            event_id=uuid.uuid4(), topic=topic.value, aggregate_key=key, payload=payload
+# --- statements ---------------------------------------------------------------------------------
+# The hot paths (intake, claim, confirmation) run statements built once here, with bound
+# parameters, on the transaction's Core connection: SQLAlchemy then reuses their cache keys and
+# compiled forms, and psycopg prepares them on the server after a few uses. Building an ORM
+# statement per call cost more CPU than PostgreSQL spent running it.
+
+_TABLES = FulfilmentRow.metadata.tables
+_F = _TABLES[FulfilmentRow.__tablename__]
+_L = _TABLES[FulfilmentLine.__tablename__]
+_O = _TABLES[Order.__tablename__]
+_I = _TABLES[OrderItem.__tablename__]
+_A = _TABLES[SellerAccount.__tablename__]
+_E = _TABLES[OutboxEvent.__tablename__]
+_K = _TABLES[IdempotencyKey.__tablename__]
+
+
+def _later(name: str) -> Any:
+    """now() plus an interval given as a timedelta parameter."""
+    return func.now() + bindparam(name, type_=Interval())
+
+
+def _with_lines(fulfilments: Any) -> Select[Any]:
+    """Fulfilments (a table or a CTE) with their order's fields and their lines: one row per
+    line (outer join), in (fulfilment id, line id) order."""
+    return (
+        select(
+            fulfilments,
+            _O.c.marketplace_id.label("order_marketplace_id"),
+            _O.c.ship_by_latest.label("order_ship_by_latest"),
+            _L.c.id.label("line_id"),
+            _L.c.order_item_id.label("line_order_item_id"),
+            _L.c.quantity.label("line_quantity"),
+            _L.c.sku.label("line_sku"),
         )
+        .join_from(fulfilments, _O, _O.c.id == fulfilments.c.order_id)
+        .outerjoin(_L, _L.c.fulfilment_id == fulfilments.c.id)
+        .order_by(fulfilments.c.id, _L.c.id)
     )
 
 
+_LOAD_BY_ID = _with_lines(_F).where(_F.c.id == bindparam("p_id"))
+_LOAD_BY_PLATFORM_ID = _with_lines(_F).where(
+    _F.c.account_id == bindparam("p_account_id"),
+    _F.c.platform_fulfilment_id == bindparam("p_platform_fulfilment_id"),
+)
+_ACCOUNT_BY_ID = select(_A.c.id).where(_A.c.id == bindparam("p_id"))
+_ACCOUNT_BY_NAME = select(_A.c.id).where(_A.c.name == bindparam("p_name"))
+_LOCK_ORDER = (
+    select(
+        _O.c.id,
+        _O.c.account_id,
+        _O.c.amazon_order_id,
+        _O.c.marketplace_id,
+        _O.c.status,
+        _O.c.fulfilled_by,
+        _O.c.purchased_at,
+        _O.c.ship_by_latest,
+        _O.c.buyer_cancel_requested,
+        _O.c.buyer_cancel_reason,
+    )
+    .where(
+        _O.c.account_id == bindparam("p_account_id"),
+        _O.c.amazon_order_id == bindparam("p_amazon_order_id"),
+    )
+    .with_for_update()
+)
+# Each order's items with Amazon's shipped count and ours: confirmed, and in flight.
+_ITEMS = (
+    select(
+        _I.c.order_id,
+        _I.c.order_item_id,
+        _I.c.sku,
+        _I.c.quantity_ordered,
+        _I.c.quantity_shipped,
+        _I.c.cancel_requested,
+        func.coalesce(
+            func.sum(_L.c.quantity).filter(_F.c.state == FulfilmentState.CONFIRMED.value), 0
+        ).label("confirmed"),
+        func.coalesce(func.sum(_L.c.quantity).filter(_F.c.state.in_(_IN_FLIGHT)), 0).label(
+            "pending"
+        ),
+    )
+    .select_from(
+        _I.outerjoin(
+            _F,
+            and_(_F.c.order_id == _I.c.order_id, _F.c.state != FulfilmentState.FAILED.value),
+        ).outerjoin(
+            _L, and_(_L.c.fulfilment_id == _F.c.id, _L.c.order_item_id == _I.c.order_item_id)
+        )
+    )
+    .where(_I.c.order_id == any_(bindparam("p_order_ids", type_=ARRAY(BigInteger()))))
+    .group_by(_I.c.id)
+    .order_by(_I.c.id)
+)
+_INSERT_FULFILMENT = (
+    insert(_F)
+    .values(
+        account_id=bindparam("p_account_id"),
+        order_id=bindparam("p_order_id"),
+        amazon_order_id=bindparam("p_amazon_order_id"),
+        platform_fulfilment_id=bindparam("p_platform_fulfilment_id"),
+        fingerprint=bindparam("p_fingerprint"),
+        state=FulfilmentState.ACCEPTED.value,
+        shipped_at=bindparam("p_shipped_at"),
+        carrier_code=bindparam("p_carrier_code"),
+        carrier_name=bindparam("p_carrier_name"),
+        shipping_method=bindparam("p_shipping_method"),
+        tracking_number=bindparam("p_tracking_number"),
+        cancellation_request_reviewed=bindparam("p_reviewed"),
+        next_attempt_at=_later("p_sweep_after"),
+    )
+    .on_conflict_do_nothing(index_elements=[_F.c.account_id, _F.c.platform_fulfilment_id])
+    .returning(*_F.c)
+)
+_INSERT_LINES = insert(_L).returning(_L.c.id, _L.c.order_item_id, _L.c.quantity, _L.c.sku)
+_INSERT_EVENT = insert(_E)
+_SENDING = FulfilmentState.SENDING.value
+# accepted, or sending under this owner's lease or under one that ran out -> sending.
+_CLAIM = _with_lines(
+    update(_F)
+    .where(
+        _F.c.id == bindparam("p_id"),
+        or_(
+            _F.c.state == FulfilmentState.ACCEPTED.value,
+            and_(
+                _F.c.state == _SENDING,
+                or_(
+                    _F.c.lease_owner == bindparam("p_owner"),
+                    _F.c.lease_until.is_(None),
+                    _F.c.lease_until <= func.now(),
+                ),
+            ),
+        ),
+    )
+    .values(
+        state=_SENDING,
+        attempts=_F.c.attempts + 1,
+        lease_owner=bindparam("p_owner"),
+        lease_until=_later("p_lease"),
+        updated_at=func.now(),
+    )
+    .returning(*_F.c)
+    .cte("claimed")
+)
+_FENCED = and_(
+    _F.c.id == bindparam("p_id"),
+    _F.c.state == _SENDING,
+    _F.c.lease_owner == bindparam("p_owner"),
+)
+_RELEASE = (
+    update(_F)
+    .where(_FENCED)
+    .values(
+        state=FulfilmentState.ACCEPTED.value,
+        lease_owner=None,
+        lease_until=None,
+        next_attempt_at=_later("p_retry_in"),
+        last_error=bindparam("p_error"),
+        updated_at=func.now(),
+    )
+    .returning(_F.c.id)
+)
+_CONFIRM = (
+    update(_F)
+    .where(_FENCED)
+    .values(
+        state=FulfilmentState.CONFIRMED.value,
+        lease_owner=None,
+        lease_until=None,
+        next_attempt_at=None,
+        last_error=None,
+        confirmed_at=func.now(),
+        amazon_order_status=bindparam("p_order_status"),
+        amazon_package_status=bindparam("p_package_status"),
+        amazon_checked_at=case((bindparam("p_read", type_=Boolean()), func.now()), else_=None),
+        updated_at=func.now(),
+    )
+    # now() is the transaction's start time: the read-back is checked against it.
+    .returning(func.now())
+)
+
+
+def _event(conn: Connection, topic: Topic, key: str, payload: dict[str, Any]) -> None:
+    conn.execute(
+        _INSERT_EVENT,
+        {"event_id": uuid.uuid4(), "topic": topic.value, "aggregate_key": key, "payload": payload},
+    )
+
+
+def _fulfilments(rows: Iterable[Row[Any]]) -> list[Fulfilment]:
+    """Rows of ``_with_lines`` grouped back into fulfilments."""
+    found: dict[int, tuple[Row[Any], list[PackageLine]]] = {}
+    for row in rows:
+        entry = found.get(row.id)
+        if entry is None:
+            entry = found[row.id] = (row, [])
+        if row.line_id is not None:
+            entry[1].append(PackageLine(row.line_order_item_id, row.line_quantity, row.line_sku))
+    return [
+        _fulfilment(row, row.order_marketplace_id, row.order_ship_by_latest, lines)
+        for row, lines in found.values()
+    ]
+
+
 def _fulfilment(
-    row: FulfilmentRow,
+    row: Any,
     marketplace_id: str,
     ship_by_latest: datetime | None,
     lines: Sequence[PackageLine],
@@ -151,71 +364,24 @@ def _fulfilment(
     )
 
 
-def _load(session: Session, *conditions: Any) -> list[Fulfilment]:
-    # One round trip: the fulfilments with their order's fields and their lines (outer join,
-    # one row per line), grouped back here in (fulfilment id, line id) order.
-    rows = session.execute(
-        select(
-            FulfilmentRow,
-            Order.marketplace_id,
-            Order.ship_by_latest,
-            FulfilmentLine.order_item_id,
-            FulfilmentLine.quantity,
-            FulfilmentLine.sku,
-            FulfilmentLine.id,
-        )
-        .join(Order, Order.id == FulfilmentRow.order_id)
-        .outerjoin(FulfilmentLine, FulfilmentLine.fulfilment_id == FulfilmentRow.id)
-        .where(*conditions)
-        .order_by(FulfilmentRow.id, FulfilmentLine.id)
-    ).all()
-    found: dict[int, tuple[FulfilmentRow, str, datetime | None, list[PackageLine]]] = {}
-    for row, marketplace_id, ship_by_latest, item_id, quantity, sku, line_id in rows:
-        entry = found.get(row.id)
-        if entry is None:
-            entry = found[row.id] = (row, marketplace_id, ship_by_latest, [])
-        if line_id is not None:
-            entry[3].append(PackageLine(item_id, quantity, sku))
-    return [_fulfilment(*entry) for entry in found.values()]
-
-
-def _load_one(session: Session, fulfilment_id: int) -> Fulfilment | None:
-    found = _load(session, FulfilmentRow.id == fulfilment_id)
+def _load_one(conn: Connection, fulfilment_id: int) -> Fulfilment | None:
+    found = _fulfilments(conn.execute(_LOAD_BY_ID, {"p_id": fulfilment_id}))
     return found[0] if found else None
 
 
-def _items(session: Session, order_ids: Sequence[int]) -> dict[int, tuple[ItemSnapshot, ...]]:
+def _items(conn: Connection, order_ids: Sequence[int]) -> dict[int, tuple[ItemSnapshot, ...]]:
     """Each order's items with Amazon's shipped count and ours (confirmed / in flight)."""
-    ours: dict[tuple[int, str], dict[str, int]] = {}
-    for order_id, item_id, state, quantity in session.execute(
-        select(
-            FulfilmentRow.order_id,
-            FulfilmentLine.order_item_id,
-            FulfilmentRow.state,
-            func.sum(FulfilmentLine.quantity),
-        )
-        .join(FulfilmentRow, FulfilmentRow.id == FulfilmentLine.fulfilment_id)
-        .where(
-            FulfilmentRow.order_id.in_(order_ids),
-            FulfilmentRow.state != FulfilmentState.FAILED.value,
-        )
-        .group_by(FulfilmentRow.order_id, FulfilmentLine.order_item_id, FulfilmentRow.state)
-    ):
-        ours.setdefault((order_id, item_id), {})[state] = int(quantity)
     items: dict[int, list[ItemSnapshot]] = {}
-    for item in session.scalars(
-        select(OrderItem).where(OrderItem.order_id.in_(order_ids)).order_by(OrderItem.id)
-    ):
-        counts = ours.get((item.order_id, item.order_item_id), {})
-        items.setdefault(item.order_id, []).append(
+    for row in conn.execute(_ITEMS, {"p_order_ids": list(order_ids)}):
+        items.setdefault(row.order_id, []).append(
             ItemSnapshot(
-                order_item_id=item.order_item_id,
-                sku=item.sku,
-                quantity_ordered=item.quantity_ordered,
-                quantity_shipped=item.quantity_shipped,
-                quantity_confirmed=counts.get(FulfilmentState.CONFIRMED.value, 0),
-                quantity_pending=sum(counts.get(s, 0) for s in _IN_FLIGHT),
-                cancel_requested=item.cancel_requested,
+                order_item_id=row.order_item_id,
+                sku=row.sku,
+                quantity_ordered=row.quantity_ordered,
+                quantity_shipped=row.quantity_shipped,
+                quantity_confirmed=int(row.confirmed),
+                quantity_pending=int(row.pending),
+                cancel_requested=row.cancel_requested,
             )
         )
     return {order_id: tuple(found) for order_id, found in items.items()}
@@ -224,22 +390,19 @@ def _items(session: Session, order_ids: Sequence[int]) -> dict[int, tuple[ItemSn
 class SqlIntakeUnit:
     """``domain.fulfilment.IntakeUnit``: one transaction of ``SqlFulfilmentStore.intake``."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def account_id(self, ref: str) -> int | None:
         if ref.isdigit():
-            found = self.session.get(SellerAccount, int(ref))
-            return found.id if found is not None else None
-        return self.session.scalars(
-            select(SellerAccount.id).where(SellerAccount.name == ref)
-        ).first()
+            found = self.conn.execute(_ACCOUNT_BY_ID, {"p_id": int(ref)}).scalar_one_or_none()
+        else:
+            found = self.conn.execute(_ACCOUNT_BY_NAME, {"p_name": ref}).scalar_one_or_none()
+        return int(found) if found is not None else None
 
     def lock_order(self, account_id: int, amazon_order_id: str) -> OrderSnapshot | None:
-        order = self.session.scalars(
-            select(Order)
-            .where(Order.account_id == account_id, Order.amazon_order_id == amazon_order_id)
-            .with_for_update()
+        order = self.conn.execute(
+            _LOCK_ORDER, {"p_account_id": account_id, "p_amazon_order_id": amazon_order_id}
         ).first()
         if order is None:
             return None
@@ -254,70 +417,58 @@ class SqlIntakeUnit:
             ship_by_latest=order.ship_by_latest,
             buyer_cancel_requested=order.buyer_cancel_requested,
             buyer_cancel_reason=order.buyer_cancel_reason,
-            items=_items(self.session, [order.id]).get(order.id, ()),
+            items=_items(self.conn, [order.id]).get(order.id, ()),
         )
 
     def fulfilment_by_platform_id(
         self, account_id: int, platform_fulfilment_id: str
     ) -> Fulfilment | None:
-        found = _load(
-            self.session,
-            FulfilmentRow.account_id == account_id,
-            FulfilmentRow.platform_fulfilment_id == platform_fulfilment_id,
+        found = _fulfilments(
+            self.conn.execute(
+                _LOAD_BY_PLATFORM_ID,
+                {"p_account_id": account_id, "p_platform_fulfilment_id": platform_fulfilment_id},
+            )
         )
         return found[0] if found else None
 
     def fulfilment(self, fulfilment_id: int) -> Fulfilment | None:
-        return _load_one(self.session, fulfilment_id)
+        return _load_one(self.conn, fulfilment_id)
 
     def add(self, new: NewFulfilment) -> Fulfilment | None:
         command = new.command
         # The stored row and lines come back from RETURNING (values as PostgreSQL keeps them,
         # e.g. times in UTC), so the new fulfilment is not read again; the order's fields come
         # from the snapshot locked in this transaction.
-        row = self.session.scalars(
-            insert(FulfilmentRow)
-            .values(
-                account_id=new.order.account_id,
-                order_id=new.order.order_id,
-                amazon_order_id=new.order.amazon_order_id,
-                platform_fulfilment_id=command.platform_fulfilment_id,
-                fingerprint=command.fingerprint(),
-                state=FulfilmentState.ACCEPTED.value,
-                shipped_at=command.shipped_at,
-                carrier_code=command.carrier_code,
-                carrier_name=command.carrier_name,
-                shipping_method=command.shipping_method,
-                tracking_number=command.tracking_number,
-                cancellation_request_reviewed=command.cancellation_request_reviewed,
-                next_attempt_at=func.now() + _seconds(new.sweep_after),
-            )
-            .on_conflict_do_nothing(
-                index_elements=[FulfilmentRow.account_id, FulfilmentRow.platform_fulfilment_id]
-            )
-            .returning(FulfilmentRow)
-        ).one_or_none()
+        row = self.conn.execute(
+            _INSERT_FULFILMENT,
+            {
+                "p_account_id": new.order.account_id,
+                "p_order_id": new.order.order_id,
+                "p_amazon_order_id": new.order.amazon_order_id,
+                "p_platform_fulfilment_id": command.platform_fulfilment_id,
+                "p_fingerprint": command.fingerprint(),
+                "p_shipped_at": command.shipped_at,
+                "p_carrier_code": command.carrier_code,
+                "p_carrier_name": command.carrier_name,
+                "p_shipping_method": command.shipping_method,
+                "p_tracking_number": command.tracking_number,
+                "p_reviewed": command.cancellation_request_reviewed,
+                "p_sweep_after": new.sweep_after,
+            },
+        ).first()
         if row is None:
             return None
-        lines = self.session.execute(
-            insert(FulfilmentLine)
-            .values(
-                [
-                    {
-                        "fulfilment_id": row.id,
-                        "order_item_id": line.order_item_id,
-                        "sku": line.sku,
-                        "quantity": line.quantity,
-                    }
-                    for line in new.lines
-                ]
-            )
-            .returning(
-                FulfilmentLine.id,
-                FulfilmentLine.order_item_id,
-                FulfilmentLine.quantity,
-                FulfilmentLine.sku,
-            )
+        lines = self.conn.execute(
+            _INSERT_LINES,
+            [
+                {
+                    "fulfilment_id": row.id,
+                    "order_item_id": line.order_item_id,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                }
+                for line in new.lines
+            ],
         ).all()
         return _fulfilment(
             row,
@@ -327,12 +478,9 @@ class SqlIntakeUnit:
         )
 
     def reopen(self, fulfilment_id: int, sweep_after: timedelta) -> Fulfilment | None:
-        reopened = self.session.execute(
-            update(FulfilmentRow)
-            .where(
-                FulfilmentRow.id == fulfilment_id,
-                FulfilmentRow.state == FulfilmentState.FAILED.value,
-            )
+        reopened = self.conn.execute(
+            update(_F)
+            .where(_F.c.id == fulfilment_id, _F.c.state == FulfilmentState.FAILED.value)
             .values(
                 state=FulfilmentState.ACCEPTED.value,
                 attempts=0,
@@ -341,12 +489,12 @@ class SqlIntakeUnit:
                 failure_code=None,
                 failure_reason=None,
                 failed_at=None,
-                next_attempt_at=func.now() + _seconds(sweep_after),
+                next_attempt_at=func.now() + sweep_after,
                 updated_at=func.now(),
             )
-            .returning(FulfilmentRow.id)
+            .returning(_F.c.id)
         ).scalar_one_or_none()
-        return _load_one(self.session, fulfilment_id) if reopened is not None else None
+        return _load_one(self.conn, fulfilment_id) if reopened is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,8 +514,22 @@ class SqlFulfilmentStore:
 
     @contextmanager
     def intake(self) -> Iterator[SqlIntakeUnit]:
-        with self.sessions.begin() as session:
-            yield SqlIntakeUnit(session)
+        with self.engine.begin() as conn:
+            yield SqlIntakeUnit(conn)
+
+    @contextmanager
+    def keyed_intake(self, scope: str, key: str, request_hash: str) -> Iterator[KeyedIntake]:
+        """An API request's idempotency key and its intake in one transaction: committed (key,
+        fulfilment and the answer together) when ``answer`` was called, rolled back otherwise,
+        so a refused or crashed request leaves nothing behind. A second request with the same
+        key waits on the key's row until the first one's transaction ends."""
+        with self.engine.connect() as conn, conn.begin() as transaction:
+            keyed = KeyedIntake(conn, _claim_key(conn, scope, key, request_hash))
+            yield keyed
+            if keyed.answered:
+                transaction.commit()
+            else:
+                transaction.rollback()
 
     def record_rejection(self, request: Mapping[str, Any], rejected: Rejected) -> bool:
         digest = request_hash(request)
@@ -381,7 +543,7 @@ class SqlFulfilmentStore:
 
         with self.sessions.begin() as session:
             account_id = (
-                SqlIntakeUnit(session).account_id(str(account_ref))
+                SqlIntakeUnit(session.connection()).account_id(str(account_ref))
                 if isinstance(account_ref, str | int) and str(account_ref)
                 else None
             )
@@ -411,7 +573,7 @@ class SqlFulfilmentStore:
                 else f"fulfilment-request:{digest[:32]}"
             )
             _event(
-                session,
+                session.connection(),
                 Topic.FULFILMENT_FAILED,
                 key,
                 {
@@ -440,90 +602,47 @@ class SqlFulfilmentStore:
     # -- sending ---------------------------------------------------------------------------
 
     def claim(self, fulfilment_id: int, owner: str, lease: timedelta) -> Fulfilment | None:
-        sending = FulfilmentState.SENDING.value
-        with self.sessions.begin() as session:
-            claimed = session.execute(
-                update(FulfilmentRow)
-                .where(
-                    FulfilmentRow.id == fulfilment_id,
-                    or_(
-                        FulfilmentRow.state == FulfilmentState.ACCEPTED.value,
-                        and_(
-                            FulfilmentRow.state == sending,
-                            or_(
-                                FulfilmentRow.lease_owner == owner,
-                                FulfilmentRow.lease_until.is_(None),
-                                FulfilmentRow.lease_until <= func.now(),
-                            ),
-                        ),
-                    ),
-                )
-                .values(
-                    state=sending,
-                    attempts=FulfilmentRow.attempts + 1,
-                    lease_owner=owner,
-                    lease_until=func.now() + _seconds(lease),
-                    updated_at=func.now(),
-                )
-                .returning(FulfilmentRow.id)
-            ).scalar_one_or_none()
-            return _load_one(session, fulfilment_id) if claimed is not None else None
-
-    def _fenced(self, fulfilment_id: int, owner: str) -> Any:
-        return and_(
-            FulfilmentRow.id == fulfilment_id,
-            FulfilmentRow.state == FulfilmentState.SENDING.value,
-            FulfilmentRow.lease_owner == owner,
-        )
+        with self.engine.begin() as conn:
+            found = _fulfilments(
+                conn.execute(_CLAIM, {"p_id": fulfilment_id, "p_owner": owner, "p_lease": lease})
+            )
+        return found[0] if found else None
 
     def release(self, fulfilment_id: int, owner: str, retry_in: timedelta, error: str) -> bool:
-        with self.sessions.begin() as session:
-            released = session.execute(
-                update(FulfilmentRow)
-                .where(self._fenced(fulfilment_id, owner))
-                .values(
-                    state=FulfilmentState.ACCEPTED.value,
-                    lease_owner=None,
-                    lease_until=None,
-                    next_attempt_at=func.now() + _seconds(retry_in),
-                    last_error=error[:2000],
-                    updated_at=func.now(),
-                )
-                .returning(FulfilmentRow.id)
+        with self.engine.begin() as conn:
+            released = conn.execute(
+                _RELEASE,
+                {
+                    "p_id": fulfilment_id,
+                    "p_owner": owner,
+                    "p_retry_in": retry_in,
+                    "p_error": error[:2000],
+                },
             ).scalar_one_or_none()
         return released is not None
 
-    def record_confirmed(self, fulfilment_id: int, owner: str, read_back: ReadBack) -> bool:
+    def record_confirmed(self, fulfilment: Fulfilment, owner: str, read_back: ReadBack) -> bool:
         order = read_back.order
-        with self.sessions.begin() as session:
-            now = session.execute(
-                update(FulfilmentRow)
-                .where(self._fenced(fulfilment_id, owner))
-                .values(
-                    state=FulfilmentState.CONFIRMED.value,
-                    lease_owner=None,
-                    lease_until=None,
-                    next_attempt_at=None,
-                    last_error=None,
-                    confirmed_at=func.now(),
-                    amazon_order_status=order.status.value if order is not None else None,
-                    amazon_package_status=read_back.package_status,
-                    amazon_checked_at=func.now() if order is not None else None,
-                    updated_at=func.now(),
-                )
-                # now() is the transaction's start time: the read-back is checked against it.
-                .returning(func.now())
+        with self.engine.begin() as conn:
+            now = conn.execute(
+                _CONFIRM,
+                {
+                    "p_id": fulfilment.id,
+                    "p_owner": owner,
+                    "p_order_status": order.status.value if order is not None else None,
+                    "p_package_status": read_back.package_status,
+                    "p_read": order is not None,
+                },
             ).scalar_one_or_none()
             if now is None:
                 return False
-            fulfilment = _load_one(session, fulfilment_id)
-            assert fulfilment is not None
+            confirmed = replace(fulfilment, state=FulfilmentState.CONFIRMED, last_error=None)
             if order is not None:
-                self._store_read_back(session, fulfilment, read_back, now)
-            payload = fulfilment_payload(fulfilment)
+                self._store_read_back(conn, confirmed, read_back, now)
+            payload = fulfilment_payload(confirmed)
             payload["amazon"] = _read_back_payload(read_back)
             _event(
-                session,
+                conn,
                 Topic.FULFILMENT_CONFIRMED,
                 aggregate_key(fulfilment.account_id, fulfilment.amazon_order_id),
                 payload,
@@ -531,7 +650,7 @@ class SqlFulfilmentStore:
         return True
 
     def _store_read_back(
-        self, session: Session, fulfilment: Fulfilment, read_back: ReadBack, now: datetime
+        self, conn: Connection, fulfilment: Fulfilment, read_back: ReadBack, now: datetime
     ) -> None:
         """Amazon's order as read back is stored like any synced copy (newer and different only,
         with its version and ``orders/updated`` event), so the next sync agrees with it."""
@@ -550,14 +669,14 @@ class SqlFulfilmentStore:
             return
         # The ingestion's upsert, in this transaction (one writer of orders for both paths).
         SqlIngestionStore(self.engine, self.sessions).upsert_orders(
-            session, fulfilment.account_id, [order]
+            conn, fulfilment.account_id, [order]
         )
 
     def record_failed(self, fulfilment_id: int, owner: str, code: str, message: str) -> bool:
-        with self.sessions.begin() as session:
-            done = session.execute(
-                update(FulfilmentRow)
-                .where(self._fenced(fulfilment_id, owner))
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(_F)
+                .where(_FENCED)
                 .values(
                     state=FulfilmentState.FAILED.value,
                     lease_owner=None,
@@ -569,16 +688,17 @@ class SqlFulfilmentStore:
                     failed_at=func.now(),
                     updated_at=func.now(),
                 )
-                .returning(FulfilmentRow.id)
+                .returning(_F.c.id),
+                {"p_id": fulfilment_id, "p_owner": owner},
             ).scalar_one_or_none()
             if done is None:
                 return False
-            fulfilment = _load_one(session, fulfilment_id)
+            fulfilment = _load_one(conn, fulfilment_id)
             assert fulfilment is not None
             payload = fulfilment_payload(fulfilment)
             payload["error"] = {"source": "amazon", "code": code, "message": message}
             _event(
-                session,
+                conn,
                 Topic.FULFILMENT_FAILED,
                 aggregate_key(fulfilment.account_id, fulfilment.amazon_order_id),
                 payload,
@@ -640,8 +760,8 @@ class SqlFulfilmentStore:
     # -- reads -----------------------------------------------------------------------------
 
     def get(self, fulfilment_id: int) -> Fulfilment | None:
-        with self.sessions() as session:
-            return _load_one(session, fulfilment_id)
+        with self.engine.connect() as conn:
+            return _load_one(conn, fulfilment_id)
 
     def ship_by_of(self, fulfilment_id: int) -> datetime | None:
         with self.sessions() as session:
@@ -733,7 +853,7 @@ class SqlFulfilmentStore:
                 )
                 .order_by(Order.ship_by_latest, Order.id)
             ).all()
-            items = _items(session, [o.id for o in orders]) if orders else {}
+            items = _items(session.connection(), [o.id for o in orders]) if orders else {}
         return [
             OpenOrder(
                 order_id=o.id,
@@ -776,7 +896,7 @@ class SqlFulfilmentStore:
                 new.append(alert)
                 order = alert.order
                 _event(
-                    session,
+                    session.connection(),
                     DEADLINE_TOPICS[alert.kind],
                     aggregate_key(order.account_id, order.amazon_order_id),
                     {
@@ -806,87 +926,79 @@ class SqlFulfilmentStore:
 
 
 class KeyStatus(StrEnum):
-    NEW = "new"  # ours to run (first use, or a holder that died long ago)
+    NEW = "new"  # ours to run
     REPLAY = "replay"  # answered before: return the stored answer
     MISMATCH = "mismatch"  # the key came with another body
-    IN_PROGRESS = "in_progress"  # a request with this key is running now
 
 
 @dataclass(frozen=True, slots=True)
 class KeyClaim:
     status: KeyStatus
-    key_id: int | None = None
+    key_id: int
     response_code: int | None = None
     response_body: dict[str, Any] | None = None
 
 
-class SqlIdempotencyKeys:
-    """Stripe-style keys on ``idempotency_keys``: the first answer to a key is kept and replayed.
+_CLAIM_KEY = (
+    insert(_K)
+    .values(scope=bindparam("p_scope"), key=bindparam("p_key"), request_hash=bindparam("p_hash"))
+    .on_conflict_do_nothing(index_elements=[_K.c.scope, _K.c.key])
+    .returning(_K.c.id)
+)
+_FIND_KEY = select(_K.c.id, _K.c.request_hash, _K.c.response_code, _K.c.response_body).where(
+    _K.c.scope == bindparam("p_scope"), _K.c.key == bindparam("p_key")
+)
+_TAKE_OVER_KEY = (
+    update(_K)
+    .where(_K.c.id == bindparam("p_id"))
+    .values(request_hash=bindparam("p_hash"), locked_at=None)
+)
+_ANSWER_KEY = (
+    update(_K)
+    .where(_K.c.id == bindparam("p_id"))
+    .values(response_code=bindparam("p_code"), response_body=bindparam("p_body"), locked_at=None)
+)
 
-    Only answers of requests that ran are kept (2xx); a refused request (422/409) forgets its key,
-    so the platform can fix the body and send it again under the same key (Stripe does the same
-    for requests that failed validation). A key whose holder died is taken over after
-    ``lock_timeout``.
-    """
 
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        scope: str,
-        lock_timeout: timedelta = timedelta(seconds=90),
-    ) -> None:
-        self.sessions = sessions
-        self.scope = scope
-        self.lock_timeout = lock_timeout
+def _claim_key(conn: Connection, scope: str, key: str, request_hash: str) -> KeyClaim:
+    """Stripe-style keys on ``idempotency_keys``, written in the request's own transaction.
 
-    def begin(self, key: str, request_hash: str) -> KeyClaim:
-        with self.sessions.begin() as session:
-            key_id = session.execute(
-                insert(IdempotencyKey)
-                .values(scope=self.scope, key=key, request_hash=request_hash, locked_at=func.now())
-                .on_conflict_do_nothing(index_elements=[IdempotencyKey.scope, IdempotencyKey.key])
-                .returning(IdempotencyKey.id)
-            ).scalar_one_or_none()
-            if key_id is not None:
-                return KeyClaim(KeyStatus.NEW, key_id)
-            row = session.scalars(
-                select(IdempotencyKey).where(
-                    IdempotencyKey.scope == self.scope, IdempotencyKey.key == key
-                )
-            ).one()
-            if row.request_hash != request_hash:
-                return KeyClaim(KeyStatus.MISMATCH, row.id)
-            if row.response_code is not None:
-                return KeyClaim(KeyStatus.REPLAY, row.id, row.response_code, row.response_body)
-            taken = session.execute(
-                update(IdempotencyKey)
-                .where(
-                    IdempotencyKey.id == row.id,
-                    IdempotencyKey.response_code.is_(None),
-                    or_(
-                        IdempotencyKey.locked_at.is_(None),
-                        IdempotencyKey.locked_at < func.now() - _seconds(self.lock_timeout),
-                    ),
-                )
-                .values(locked_at=func.now())
-                .returning(IdempotencyKey.id)
-            ).scalar_one_or_none()
-            if taken is not None:
-                return KeyClaim(KeyStatus.NEW, row.id)
-            return KeyClaim(KeyStatus.IN_PROGRESS, row.id)
+    A key is kept only with the answer of a request that ran (2xx), committed together with what
+    the request stored; a refused (422/409) or crashed request rolls its key back, so the
+    platform can fix the body and send it again under the same key (Stripe does the same for
+    requests that failed validation). The insert waits while another transaction holds the same
+    key, so two requests with one key run one after the other: the second replays the first."""
+    params = {"p_scope": scope, "p_key": key, "p_hash": request_hash}
+    key_id = conn.execute(_CLAIM_KEY, params).scalar_one_or_none()
+    if key_id is not None:
+        return KeyClaim(KeyStatus.NEW, key_id)
+    row = conn.execute(_FIND_KEY, params).one()
+    if row.response_code is None:
+        # A key without an answer (kept by an earlier release, which claimed keys in a
+        # transaction of their own, for a request that died) binds no body: it is ours now.
+        conn.execute(_TAKE_OVER_KEY, {"p_id": row.id, "p_hash": request_hash})
+        return KeyClaim(KeyStatus.NEW, row.id)
+    if row.request_hash != request_hash:
+        return KeyClaim(KeyStatus.MISMATCH, row.id)
+    return KeyClaim(KeyStatus.REPLAY, row.id, row.response_code, row.response_body)
 
-    def finish(self, key_id: int, code: int, body: dict[str, Any]) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                update(IdempotencyKey)
-                .where(IdempotencyKey.id == key_id)
-                .values(response_code=code, response_body=body, locked_at=None)
-            )
 
-    def forget(self, key_id: int) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                delete(IdempotencyKey).where(
-                    IdempotencyKey.id == key_id, IdempotencyKey.response_code.is_(None)
-                )
-            )
+class KeyedIntake:
+    """``SqlFulfilmentStore.keyed_intake``'s transaction: the key's claim, an ``IntakeStore``
+    whose units run in this same transaction, and the answer to keep with the key."""
+
+    def __init__(self, conn: Connection, claim: KeyClaim) -> None:
+        self.conn = conn
+        self.claim = claim
+        self.answered = False
+
+    @contextmanager
+    def intake(self) -> Iterator[SqlIntakeUnit]:
+        yield SqlIntakeUnit(self.conn)
+
+    def answer(self, code: int, body: dict[str, Any]) -> None:
+        """Keep this answer with the key; the transaction commits when the block ends."""
+        if self.claim.status is not KeyStatus.NEW:
+            raise RuntimeError(f"the key was {self.claim.status}: it takes no answer")
+        self.conn.execute(_ANSWER_KEY, {"p_id": self.claim.key_id, "p_code": code, "p_body": body})
+        self.answered = True

@@ -14,8 +14,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.ingestion import Cursor, FetchedOrder, PageOutcome
@@ -81,10 +91,10 @@ def _unnest(types: dict[str, str]) -> str:
     return f"SELECT * FROM unnest({casts})"
 
 
-def _driver_cursor(session: Session) -> psycopg.Cursor[Any]:
-    """psycopg's own cursor on the session's connection and transaction: arrays are sent in
+def _driver_cursor(conn: Connection) -> psycopg.Cursor[Any]:
+    """psycopg's own cursor on the connection and its transaction: arrays are sent in
     binary (no per-element text escaping), which is most of the cost of a page."""
-    connection = session.connection().connection.driver_connection
+    connection = conn.connection.driver_connection
     assert isinstance(connection, psycopg.Connection)
     return connection.cursor()
 
@@ -114,6 +124,17 @@ _INSERT_EVENTS = (
     "CAST(%(event_id)b AS uuid[]), CAST(%(topic)b AS text[]),"
     " CAST(%(aggregate_key)b AS text[]), CAST(%(payload)b AS text[])"
     ") AS e(event_id, topic, aggregate_key, payload)"
+)
+
+
+# The stored status of the orders of a page, locked until the page's transaction ends.
+_LOCK_PREVIOUS = (
+    select(Order.amazon_order_id, Order.status)
+    .where(
+        Order.account_id == bindparam("p_account_id"),
+        Order.amazon_order_id == any_(bindparam("p_ids", type_=ARRAY(String()))),
+    )
+    .with_for_update()
 )
 
 
@@ -244,7 +265,7 @@ class SqlIngestionStore:
             if kept is None or order.last_updated_at >= kept.last_updated_at:
                 latest[order.amazon_order_id] = order
         with self.sessions.begin() as session:
-            written = self.upsert_orders(session, account_id, list(latest.values()))
+            written = self.upsert_orders(session.connection(), account_id, list(latest.values()))
             self._set_aside(session, account_id, set_aside, resolved=list(latest))
             self._write_cursor(
                 session, account_id, scope, cursor, final=cursor.window_after is None
@@ -258,23 +279,23 @@ class SqlIngestionStore:
         )
 
     def upsert_orders(
-        self, session: Session, account_id: int, orders: list[AmazonOrder]
+        self, conn: Connection, account_id: int, orders: list[AmazonOrder]
     ) -> dict[str, tuple[str | None, int]]:
-        """Write what is newer and different; returns {order id: (previous status, row id)}."""
+        """Write what is newer and different, in ``conn``'s transaction; returns
+        {order id: (previous status, row id)}."""
         if not orders:
             return {}
         ids = [o.amazon_order_id for o in orders]
-        previous: dict[str, str] = dict(
-            session.execute(
-                select(Order.amazon_order_id, Order.status)
-                .where(Order.account_id == account_id, Order.amazon_order_id.in_(ids))
-                .with_for_update()
-            ).all()
-        )
+        previous: dict[str, str] = {
+            amazon_order_id: status
+            for amazon_order_id, status in conn.execute(
+                _LOCK_PREVIOUS, {"p_account_id": account_id, "p_ids": ids}
+            )
+        }
         rows = [order_row(account_id, o, o.content_hash()) for o in orders]
         written: dict[str, tuple[str | None, int]] = {}
         versions: dict[str, int] = {}
-        cursor = _driver_cursor(session)
+        cursor = _driver_cursor(conn)
         cursor.execute(_UPSERT_ORDERS, _columns(rows, _ORDER_TYPES))
         for row_id, amazon_order_id, version in cursor.fetchall():
             written[amazon_order_id] = (previous.get(amazon_order_id), row_id)

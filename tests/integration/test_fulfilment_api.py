@@ -371,12 +371,10 @@ def celery_app(broker_url: str) -> Iterator[Any]:
 
 
 def drain(app: Any) -> list[tuple[dict[str, Any], Any]]:
-    """Everything waiting on the fulfil queue: (headers, body), most urgent first."""
-    from kombu.entity import Exchange, Queue
-
+    """Everything waiting on the fulfil queue: (headers, body), in the broker's order."""
     found = []
     with app.connection_for_read() as conn:
-        queue = conn.SimpleQueue(Queue("fulfil", Exchange("fulfil", type="direct"), "fulfil"))
+        queue = conn.SimpleQueue(app.amqp.queues["fulfil"])  # declared as the workers do
         try:
             while True:
                 try:
@@ -388,6 +386,20 @@ def drain(app: Any) -> list[tuple[dict[str, Any], Any]]:
         finally:
             queue.close()
     return found
+
+
+def test_the_broker_hands_out_the_most_urgent_confirmation_first(celery_app: Any) -> None:
+    now = datetime.now(UTC)
+    for fulfilment_id, ship_by in [
+        (1, now + timedelta(days=5)),
+        (2, None),
+        (3, now + timedelta(hours=1)),
+        (4, now + timedelta(hours=30)),
+        (5, now + timedelta(hours=6)),
+    ]:
+        assert producer.enqueue_confirmation(fulfilment_id, ship_by, now=now, app=celery_app)
+    queued = [args[0] for _headers, (args, _kwargs, _embed) in drain(celery_app)]
+    assert queued == [3, 5, 4, 1, 2]  # ship-by within 2 h, 12 h, 48 h, later, unknown
 
 
 def test_a_published_message_crosses_the_broker_and_is_taken_in_once(

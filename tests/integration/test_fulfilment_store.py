@@ -5,6 +5,7 @@ API's idempotency keys."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +31,7 @@ from domain.money import Money
 from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
 from infra.clock import SystemClock
 from infra.db.accounts import add_account
-from infra.db.fulfilment_store import KeyStatus, SqlFulfilmentStore, SqlIdempotencyKeys
+from infra.db.fulfilment_store import KeyStatus, SqlFulfilmentStore
 from infra.db.ingestion_store import SqlIngestionStore
 from infra.db.models import Fulfilment as FulfilmentRow
 from infra.db.models import FulfilmentLine, OrderItem, OutboxEvent, ShipByAlert
@@ -210,10 +211,11 @@ def test_a_lease_fences_out_other_workers_until_it_runs_out(
     assert store.claim(fulfilment_id, "w1", LEASE) is not None  # a redelivery of w1's message
     with clean_db.begin() as conn:
         conn.execute(update(FulfilmentRow).values(lease_until=func.now() - timedelta(seconds=1)))
-    assert store.claim(fulfilment_id, "w2", LEASE) is not None
-    assert not store.record_confirmed(fulfilment_id, "w1", ReadBack())
+    taken_over = store.claim(fulfilment_id, "w2", LEASE)
+    assert taken_over is not None
+    assert not store.record_confirmed(taken_over, "w1", ReadBack())
     assert not store.release(fulfilment_id, "w1", LEASE, "late")
-    assert store.record_confirmed(fulfilment_id, "w2", ReadBack(error="not read"))
+    assert store.record_confirmed(taken_over, "w2", ReadBack(error="not read"))
     assert store.claim(fulfilment_id, "w3", LEASE) is None
     confirmed = store.get(fulfilment_id)
     assert confirmed is not None and confirmed.state is FulfilmentState.CONFIRMED
@@ -225,7 +227,8 @@ def test_a_confirmation_stores_amazons_view_and_its_event_in_one_transaction(
     store: SqlFulfilmentStore, order: AmazonOrder, clean_db: Engine
 ) -> None:
     fulfilment_id = accepted_id(store, body(order, lines=[]))
-    assert store.claim(fulfilment_id, "w1", LEASE) is not None
+    claimed = store.claim(fulfilment_id, "w1", LEASE)
+    assert claimed is not None
     shipped = replace(
         order,
         status=OrderStatus.SHIPPED,
@@ -233,7 +236,7 @@ def test_a_confirmation_stores_amazons_view_and_its_event_in_one_transaction(
         lines=tuple(replace(line, quantity_shipped=line.quantity_ordered) for line in order.lines),
     )
     read_back = ReadBack(order=shipped, package_status="PENDING", package_listed=True)
-    assert store.record_confirmed(fulfilment_id, "w1", read_back)
+    assert store.record_confirmed(claimed, "w1", read_back)
     with clean_db.connect() as conn:
         row = conn.execute(select(FulfilmentRow)).one()
         stored = conn.execute(select(OrderRow.status)).scalar_one()
@@ -359,27 +362,76 @@ def test_ship_by_alerts_are_sent_once_per_order_kind_and_date(
 
 
 def test_an_idempotency_key_replays_its_first_answer_and_refuses_another_body(
-    clean_db: Engine, session_factory: sessionmaker[Session]
+    store: SqlFulfilmentStore, clean_db: Engine
 ) -> None:
-    keys = SqlIdempotencyKeys(session_factory, "fulfilments")
-    claim = keys.begin("k1", "hash-a")
-    assert claim.status is KeyStatus.NEW and claim.key_id is not None
-    assert keys.begin("k1", "hash-a").status is KeyStatus.IN_PROGRESS
-    assert keys.begin("k1", "hash-b").status is KeyStatus.MISMATCH
-    keys.finish(claim.key_id, 201, {"fulfilment_id": 1})
-    replay = keys.begin("k1", "hash-a")
-    assert (replay.status, replay.response_code, replay.response_body) == (
-        KeyStatus.REPLAY,
-        201,
-        {"fulfilment_id": 1},
-    )
-    keys.forget(claim.key_id)  # an answered key is kept
-    assert keys.begin("k1", "hash-a").status is KeyStatus.REPLAY
-    # A refused request forgets its key; a holder that died long ago is taken over.
-    other = keys.begin("k2", "hash-a")
-    assert other.key_id is not None
-    keys.forget(other.key_id)
-    assert keys.begin("k2", "hash-b").status is KeyStatus.NEW
+    with store.keyed_intake("fulfilments", "k1", "hash-a") as keyed:
+        assert keyed.claim.status is KeyStatus.NEW
+        keyed.answer(201, {"fulfilment_id": 1})
+    with store.keyed_intake("fulfilments", "k1", "hash-b") as keyed:
+        assert keyed.claim.status is KeyStatus.MISMATCH
+    with store.keyed_intake("fulfilments", "k1", "hash-a") as keyed:
+        claim = keyed.claim
+        assert (claim.status, claim.response_code, claim.response_body) == (
+            KeyStatus.REPLAY,
+            201,
+            {"fulfilment_id": 1},
+        )
+        with pytest.raises(RuntimeError, match="takes no answer"):
+            keyed.answer(200, {})
+    # The same key in another scope is another key.
+    with store.keyed_intake("refunds", "k1", "hash-b") as keyed:
+        assert keyed.claim.status is KeyStatus.NEW
+
+
+def test_a_request_without_an_answer_leaves_neither_its_key_nor_what_it_stored(
+    store: SqlFulfilmentStore, order: AmazonOrder, clean_db: Engine
+) -> None:
+    request = body(order)
+    with store.keyed_intake("fulfilments", "k2", "hash-a") as keyed:
+        assert keyed.claim.status is KeyStatus.NEW
+        assert isinstance(accept_fulfilment(parse_request(request), keyed, SystemClock()), Accepted)
+        # refused after all (say the answer could not be built): no answer, no commit
+    with clean_db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(FulfilmentRow)).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar() == 0
+    # The platform fixes the body and sends it again under the same key.
+    with store.keyed_intake("fulfilments", "k2", "hash-b") as keyed:
+        assert keyed.claim.status is KeyStatus.NEW
+    # A key kept without an answer (an earlier release claimed keys in a transaction of their
+    # own) is taken over by the next request with it.
     with clean_db.begin() as conn:
-        conn.execute(text("UPDATE idempotency_keys SET locked_at = now() - interval '1 hour'"))
-    assert keys.begin("k2", "hash-b").status is KeyStatus.NEW
+        conn.execute(
+            text(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, locked_at)"
+                " VALUES ('fulfilments', 'k3', 'hash-a', now())"
+            )
+        )
+    with store.keyed_intake("fulfilments", "k3", "hash-b") as keyed:
+        assert keyed.claim.status is KeyStatus.NEW
+        keyed.answer(201, {"fulfilment_id": 3})
+    with store.keyed_intake("fulfilments", "k3", "hash-b") as keyed:
+        assert keyed.claim.status is KeyStatus.REPLAY
+
+
+def test_a_second_request_with_a_running_key_waits_and_replays_the_first_answer(
+    store: SqlFulfilmentStore,
+) -> None:
+    answered = threading.Event()
+    order_of_events: list[str] = []
+
+    def first() -> None:
+        with store.keyed_intake("fulfilments", "k4", "hash-a") as keyed:
+            keyed.answer(201, {"fulfilment_id": 4})
+            answered.set()
+            time.sleep(0.5)  # still running: the transaction is open
+            order_of_events.append("first committed")
+
+    runner = threading.Thread(target=first)
+    runner.start()
+    assert answered.wait(10)
+    with store.keyed_intake("fulfilments", "k4", "hash-a") as keyed:
+        order_of_events.append("second claimed")
+        claim = keyed.claim
+    runner.join()
+    assert order_of_events == ["first committed", "second claimed"]
+    assert (claim.status, claim.response_code) == (KeyStatus.REPLAY, 201)

@@ -233,7 +233,8 @@ class FakeFulfilmentStore:
         self._move(fulfilment_id, FulfilmentState.ACCEPTED, last_error=error)
         return True
 
-    def record_confirmed(self, fulfilment_id: int, owner: str, read_back: ReadBack) -> bool:
+    def record_confirmed(self, fulfilment: Fulfilment, owner: str, read_back: ReadBack) -> bool:
+        fulfilment_id = fulfilment.id
         if not self._holds(fulfilment_id, owner):
             return False
         self.leases[fulfilment_id] = (None, None)
@@ -646,7 +647,7 @@ def test_a_live_lease_keeps_other_workers_out_and_an_expired_one_is_taken_over(
     clock.at = T0 + LEASE
     assert confirm(store, amazon, fulfilment.id, owner="task-2") is Outcome.CONFIRMED
     # The first worker, back from the dead, may no longer write an outcome.
-    assert not store.record_confirmed(fulfilment.id, "dead-worker", ReadBack())
+    assert not store.record_confirmed(fulfilment, "dead-worker", ReadBack())
     assert store.rows[fulfilment.id].attempts == 2
 
 
