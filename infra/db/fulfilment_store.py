@@ -197,7 +197,9 @@ _LOCK_ORDER = (
     )
     .with_for_update()
 )
-# Each order's items with Amazon's shipped count and ours: confirmed, and in flight.
+# Each order's items with Amazon's shipped count and ours: confirmed, and in flight. A statement
+# of its own after ``_LOCK_ORDER``: a statement that waited for the order's lock still reads with
+# the snapshot it started with, and would miss a fulfilment committed while it waited.
 _ITEMS = (
     select(
         _I.c.order_id,
@@ -209,9 +211,11 @@ _ITEMS = (
         func.coalesce(
             func.sum(_L.c.quantity).filter(_F.c.state == FulfilmentState.CONFIRMED.value), 0
         ).label("confirmed"),
-        func.coalesce(func.sum(_L.c.quantity).filter(_F.c.state.in_(_IN_FLIGHT)), 0).label(
-            "pending"
-        ),
+        # (the states spelled out: an IN list would be expanded at every execution)
+        func.coalesce(
+            func.sum(_L.c.quantity).filter(or_(*(_F.c.state == state for state in _IN_FLIGHT))),
+            0,
+        ).label("pending"),
     )
     .select_from(
         _I.outerjoin(
