@@ -168,6 +168,21 @@ def test_a_call_without_a_token_is_forbidden(sandbox: Sandbox) -> None:
     }
 
 
+def test_a_method_an_operation_path_does_not_serve_gets_the_routers_answer(
+    sandbox: Sandbox,
+) -> None:
+    # SP-API calls skip FastAPI's router; what they do not match must still reach it.
+    _, client = sandbox
+    headers = demo_headers(client)
+    order_id = create(client, fulfilled_by="MERCHANT", status="UNSHIPPED")["order_id"]
+    path = f"/orders/2026-01-01/orders/{order_id}"
+
+    assert client.put(path, headers=headers).status_code == 405
+    assert client.head(path, headers=headers).status_code == 405
+    assert client.get(f"{path}/", headers=headers).status_code in (307, 404)
+    assert client.get(path, headers=headers).json()["order"]["orderId"] == order_id
+
+
 # -- the window and Amazon's clock -------------------------------------------------------------
 
 

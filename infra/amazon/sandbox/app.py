@@ -14,6 +14,13 @@ Every SP-API call goes through the same steps, in Amazon's order:
 Every answer carries ``x-amzn-RequestId``; all but 429s also carry ``x-amzn-RateLimit-Limit``
 (the 429 in Amazon's models declares only the request id). Every call lands in the call log.
 
+An SP-API call does not go through FastAPI's router: ``SpApiRoutes`` (an ASGI middleware inside
+FastAPI's error, telemetry and body-limit middleware) matches the operation's method and path
+with Starlette's own path regex and awaits the same endpoint. FastAPI's routing, dependency
+solving and exception middleware cost more CPU than the operations they wrapped. The operations
+stay mounted on the router too, so whatever the fast path does not take (HEAD, a method the
+path does not serve, a ``root_path``) gets FastAPI's answer, as before.
+
 How a connection is "lost": the ASGI server offers no way to close a socket without answering,
 so the app starts the response (status, headers with the full ``content-length``) and returns
 before the body is complete. uvicorn then closes the connection and logs "ASGI callable
@@ -27,12 +34,16 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from re import Pattern
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
+from starlette.convertors import Convertor
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra.amazon.models import operations
 from infra.amazon.sandbox import control
@@ -77,6 +88,45 @@ class LostResponse(Response):
         await send({"type": "http.response.body", "body": partial, "more_body": True})
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class SpApiRoutes:
+    """ASGI middleware: a request whose method and path are an operation's goes straight to its
+    endpoint (see the module docstring); anything else goes on to ``app``."""
+
+    def __init__(self, app: ASGIApp, routes: Sequence[tuple[str, str, Endpoint]]) -> None:
+        self.app = app
+        self._routes: dict[str, list[tuple[Pattern[str], dict[str, Convertor[Any]], Endpoint]]]
+        self._routes = {}
+        for method, path, endpoint in routes:
+            regex, _format, convertors = compile_path(path)
+            self._routes.setdefault(method, []).append((regex, convertors, endpoint))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            path = scope["path"]
+            for regex, convertors, endpoint in self._routes.get(scope["method"], ()):
+                match = regex.match(path)
+                if match is None:
+                    continue
+                scope["path_params"] = {
+                    name: convertors[name].convert(value)
+                    for name, value in match.groupdict().items()
+                }
+                try:
+                    response = await endpoint(Request(scope, receive, send))
+                except SandboxError as exc:  # what the app's exception handler answers
+                    response = _sandbox_error(exc)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _sandbox_error(exc: SandboxError) -> JSONResponse:
+    return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+
 def create_app(state: SandboxState) -> FastAPI:
     """An ASGI app playing SP-API and LWA over ``state`` (which tests may inspect directly)."""
     app = FastAPI(
@@ -88,24 +138,28 @@ def create_app(state: SandboxState) -> FastAPI:
     )
 
     @app.exception_handler(SandboxError)
-    async def _sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
-        return JSONResponse({"error": exc.message}, status_code=exc.status)
+    async def _on_sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
+        return _sandbox_error(exc)
 
     @app.post(LWA_TOKEN_PATH, include_in_schema=False)
     async def lwa_token(request: Request) -> JSONResponse:
         return _lwa_token(state, (await request.body()).decode("utf-8", "replace"))
 
+    routes: list[tuple[str, str, Endpoint]] = []
     for key, handler in SERVED_OPERATIONS.items():
         operation = operations()[key]
+        endpoint = _spapi_endpoint(state, key, handler)
+        routes.append((operation.method, operation.path, endpoint))
         app.add_api_route(
             operation.path,
-            _spapi_endpoint(state, key, handler),
+            endpoint,
             methods=[operation.method],
             name=key,
             include_in_schema=False,
         )
 
     app.include_router(control.control_router(state))
+    app.add_middleware(SpApiRoutes, routes=routes)
     return app
 
 
@@ -143,7 +197,32 @@ def _lwa_token(state: SandboxState, body: str) -> JSONResponse:
     )
 
 
-def _spapi_endpoint(state: SandboxState, key: str, handler: Handler) -> Any:
+# Where the sandbox is reached, by what Starlette derives it from (scheme, server, root path,
+# Host header): the same few values on every call, so each is worked out once. Bounded, since
+# the Host header is the caller's to choose.
+_BASE_URLS: dict[tuple[Any, ...], str] = {}
+_BASE_URLS_MAX = 64
+
+
+def _base_url(request: Request) -> str:
+    scope = request.scope
+    key = (
+        scope.get("scheme"),
+        tuple(scope.get("server") or ()),  # a list in some servers
+        scope.get("root_path"),
+        scope.get("app_root_path"),
+        request.headers.get("host"),
+    )
+    found = _BASE_URLS.get(key)
+    if found is None:
+        found = str(request.base_url).rstrip("/")
+        if len(_BASE_URLS) >= _BASE_URLS_MAX:
+            _BASE_URLS.clear()
+        _BASE_URLS[key] = found
+    return found
+
+
+def _spapi_endpoint(state: SandboxState, key: str, handler: Handler) -> Endpoint:
     """The route function for one operation: auth, fault, bucket, handler, log (module doc)."""
 
     async def endpoint(request: Request) -> Response:
@@ -182,7 +261,7 @@ def _spapi_endpoint(state: SandboxState, key: str, handler: Handler) -> Any:
             query=request.query_params,
             path_params=dict(request.path_params),
             body=await request.body(),
-            base_url=str(request.base_url).rstrip("/"),
+            base_url=_base_url(request),
         )
         answered: dict[str, Any] | None
         try:

@@ -344,7 +344,9 @@ def whole_seconds(moment: datetime) -> datetime:
 
 def iso(moment: datetime) -> str:
     """Amazon's timestamp form: UTC, whole seconds, ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The first 19 characters of isoformat are strftime's "%Y-%m-%dT%H:%M:%S" (for any year
+    # from 1000), at a third of the cost; an order's JSON holds a dozen of these.
+    return moment.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
 def parse_iso(value: str) -> datetime:
