@@ -240,6 +240,8 @@ class RedisRateLimiter(_BucketLimiter):
         self.key_prefix = key_prefix
         # Last header value written per key, so a steady header costs no Redis write per call.
         self._observed_written: dict[tuple[str, str], tuple[str, float]] = {}
+        # The bucket script's keys and arguments per (seller, operation): fixed for this limiter.
+        self._script_inputs: dict[tuple[str, str], tuple[list[str], list[str | int]]] = {}
         self._observed_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -254,12 +256,16 @@ class RedisRateLimiter(_BucketLimiter):
         return f"{self.key_prefix}:{tag}:bucket", f"{self.key_prefix}:{tag}:observed-rate"
 
     def try_acquire(self, seller_key: str, operation_key: str) -> float:
-        params = self.params(operation_key)
-        answer = self._bucket_script(
-            keys=list(self._keys(seller_key, operation_key)),
-            args=[repr(params.rate), repr(self.safety), params.capacity],
-        )
-        return float(_text(answer))
+        inputs = self._script_inputs.get((seller_key, operation_key))
+        if inputs is None:
+            params = self.params(operation_key)
+            inputs = (
+                list(self._keys(seller_key, operation_key)),
+                [repr(params.rate), repr(self.safety), params.capacity],
+            )
+            self._script_inputs[(seller_key, operation_key)] = inputs
+        keys, args = inputs
+        return float(_text(self._bucket_script(keys=keys, args=args)))
 
     def on_throttled(self, seller_key: str, operation_key: str) -> None:
         """Empty our bucket: the next caller waits one refill instead of hitting a 429 again."""

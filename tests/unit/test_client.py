@@ -286,6 +286,19 @@ def test_a_token_alone_is_enough_for_a_later_page(client: SpApiClient, amazon: F
     }
 
 
+def test_an_opaque_token_is_sent_byte_for_byte_as_httpx_would_encode_it(
+    client: SpApiClient, amazon: FakeAmazon
+) -> None:
+    token = "a+b/c=d&e f%20g?h#i,j:k~ü"
+    amazon.queue(SEARCH, httpx.Response(200, json={"orders": []}))
+    client.search_orders_raw(pagination_token=token, max_results=10)
+    params = {"maxResultsPerPage": "10", "paginationToken": token}
+    expected = httpx.Client().build_request("GET", f"{ENDPOINT}{SEARCH}", params=params)
+    (request,) = amazon.requests
+    assert request.url.raw_path == expected.url.raw_path
+    assert query(request)["paginationToken"] == token
+
+
 # -- parsing at the edge -----------------------------------------------------------------------
 
 
