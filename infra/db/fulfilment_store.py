@@ -20,14 +20,17 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Connection,
     Engine,
+    Integer,
     Interval,
     Row,
     Select,
+    String,
     and_,
     any_,
     bindparam,
@@ -36,6 +39,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -56,6 +60,7 @@ from domain.fulfilment import (
     Topic,
 )
 from domain.orders import FulfilledBy, OrderProblem, OrderStatus, check_order
+from infra.db.compiled import Compiled
 from infra.db.engine import advisory_lock
 from infra.db.ingestion_store import SqlIngestionStore, aggregate_key
 from infra.db.models import Fulfilment as FulfilmentRow
@@ -132,10 +137,11 @@ def request_hash(request: Mapping[str, Any]) -> str:
 
 
 # --- statements ---------------------------------------------------------------------------------
-# The hot paths (intake, claim, confirmation) run statements built once here, with bound
-# parameters, on the transaction's Core connection: SQLAlchemy then reuses their cache keys and
-# compiled forms, and psycopg prepares them on the server after a few uses. Building an ORM
-# statement per call cost more CPU than PostgreSQL spent running it.
+# The hot paths (intake, claim, confirmation) run statements written once here with SQLAlchemy
+# Core and bound parameters, compiled at import and executed on psycopg's cursor in the caller's
+# transaction (``infra.db.compiled``). Building an ORM statement per call, or even running a
+# prebuilt one through SQLAlchemy's execution layer, cost more CPU than PostgreSQL spent on it.
+# The rare paths (reopen, rejections, the sweeper, listings) keep the ORM.
 
 _TABLES = FulfilmentRow.metadata.tables
 _F = _TABLES[FulfilmentRow.__tablename__]
@@ -152,6 +158,16 @@ def _later(name: str) -> Any:
     return func.now() + bindparam(name, type_=Interval())
 
 
+def _line_columns(lines: Any) -> list[Any]:
+    """A line's columns (of the table or a CTE) as ``_fulfilments`` reads them."""
+    return [
+        lines.c.id.label("line_id"),
+        lines.c.order_item_id.label("line_order_item_id"),
+        lines.c.quantity.label("line_quantity"),
+        lines.c.sku.label("line_sku"),
+    ]
+
+
 def _with_lines(fulfilments: Any) -> Select[Any]:
     """Fulfilments (a table or a CTE) with their order's fields and their lines: one row per
     line (outer join), in (fulfilment id, line id) order."""
@@ -160,10 +176,7 @@ def _with_lines(fulfilments: Any) -> Select[Any]:
             fulfilments,
             _O.c.marketplace_id.label("order_marketplace_id"),
             _O.c.ship_by_latest.label("order_ship_by_latest"),
-            _L.c.id.label("line_id"),
-            _L.c.order_item_id.label("line_order_item_id"),
-            _L.c.quantity.label("line_quantity"),
-            _L.c.sku.label("line_sku"),
+            *_line_columns(_L),
         )
         .join_from(fulfilments, _O, _O.c.id == fulfilments.c.order_id)
         .outerjoin(_L, _L.c.fulfilment_id == fulfilments.c.id)
@@ -171,14 +184,16 @@ def _with_lines(fulfilments: Any) -> Select[Any]:
     )
 
 
-_LOAD_BY_ID = _with_lines(_F).where(_F.c.id == bindparam("p_id"))
-_LOAD_BY_PLATFORM_ID = _with_lines(_F).where(
-    _F.c.account_id == bindparam("p_account_id"),
-    _F.c.platform_fulfilment_id == bindparam("p_platform_fulfilment_id"),
+_LOAD_BY_ID = Compiled(_with_lines(_F).where(_F.c.id == bindparam("p_id")))
+_LOAD_BY_PLATFORM_ID = Compiled(
+    _with_lines(_F).where(
+        _F.c.account_id == bindparam("p_account_id"),
+        _F.c.platform_fulfilment_id == bindparam("p_platform_fulfilment_id"),
+    )
 )
-_ACCOUNT_BY_ID = select(_A.c.id).where(_A.c.id == bindparam("p_id"))
-_ACCOUNT_BY_NAME = select(_A.c.id).where(_A.c.name == bindparam("p_name"))
-_LOCK_ORDER = (
+_ACCOUNT_BY_ID = Compiled(select(_A.c.id).where(_A.c.id == bindparam("p_id")))
+_ACCOUNT_BY_NAME = Compiled(select(_A.c.id).where(_A.c.name == bindparam("p_name")))
+_LOCK_ORDER = Compiled(
     select(
         _O.c.id,
         _O.c.account_id,
@@ -200,7 +215,7 @@ _LOCK_ORDER = (
 # Each order's items with Amazon's shipped count and ours: confirmed, and in flight. A statement
 # of its own after ``_LOCK_ORDER``: a statement that waited for the order's lock still reads with
 # the snapshot it started with, and would miss a fulfilment committed while it waited.
-_ITEMS = (
+_ITEMS = Compiled(
     select(
         _I.c.order_id,
         _I.c.order_item_id,
@@ -229,7 +244,7 @@ _ITEMS = (
     .group_by(_I.c.id)
     .order_by(_I.c.id)
 )
-_INSERT_FULFILMENT = (
+_added = (
     insert(_F)
     .values(
         account_id=bindparam("p_account_id"),
@@ -248,43 +263,79 @@ _INSERT_FULFILMENT = (
     )
     .on_conflict_do_nothing(index_elements=[_F.c.account_id, _F.c.platform_fulfilment_id])
     .returning(*_F.c)
+    .cte("added")
 )
-_INSERT_LINES = insert(_L).returning(_L.c.id, _L.c.order_item_id, _L.c.quantity, _L.c.sku)
-_INSERT_EVENT = insert(_E)
+_new_lines = (
+    func.unnest(
+        bindparam("p_line_item_ids", type_=ARRAY(String())),
+        bindparam("p_line_skus", type_=ARRAY(String())),
+        bindparam("p_line_quantities", type_=ARRAY(Integer())),
+    )
+    .table_valued("order_item_id", "sku", "quantity")
+    .render_derived()
+)
+_added_lines = (
+    insert(_L)
+    .from_select(
+        ["fulfilment_id", "order_item_id", "sku", "quantity"],
+        select(
+            _added.c.id, _new_lines.c.order_item_id, _new_lines.c.sku, _new_lines.c.quantity
+        ).select_from(_added.join(_new_lines, true())),
+    )
+    .returning(*_L.c)
+    .cte("added_lines")
+)
+# The fulfilment and its lines in one statement (nothing when the platform_fulfilment_id is
+# taken): one row per line, as stored.
+_ADD = Compiled(
+    select(_added, *_line_columns(_added_lines))
+    .select_from(_added.outerjoin(_added_lines, true()))
+    .order_by(_added_lines.c.id)
+)
+_INSERT_EVENT = Compiled(
+    insert(_E).values(
+        event_id=bindparam("p_event_id"),
+        topic=bindparam("p_topic"),
+        aggregate_key=bindparam("p_aggregate_key"),
+        payload=bindparam("p_payload"),
+    )
+)
 _SENDING = FulfilmentState.SENDING.value
 # accepted, or sending under this owner's lease or under one that ran out -> sending.
-_CLAIM = _with_lines(
-    update(_F)
-    .where(
-        _F.c.id == bindparam("p_id"),
-        or_(
-            _F.c.state == FulfilmentState.ACCEPTED.value,
-            and_(
-                _F.c.state == _SENDING,
-                or_(
-                    _F.c.lease_owner == bindparam("p_owner"),
-                    _F.c.lease_until.is_(None),
-                    _F.c.lease_until <= func.now(),
+_CLAIM = Compiled(
+    _with_lines(
+        update(_F)
+        .where(
+            _F.c.id == bindparam("p_id"),
+            or_(
+                _F.c.state == FulfilmentState.ACCEPTED.value,
+                and_(
+                    _F.c.state == _SENDING,
+                    or_(
+                        _F.c.lease_owner == bindparam("p_owner"),
+                        _F.c.lease_until.is_(None),
+                        _F.c.lease_until <= func.now(),
+                    ),
                 ),
             ),
-        ),
+        )
+        .values(
+            state=_SENDING,
+            attempts=_F.c.attempts + 1,
+            lease_owner=bindparam("p_owner"),
+            lease_until=_later("p_lease"),
+            updated_at=func.now(),
+        )
+        .returning(*_F.c)
+        .cte("claimed")
     )
-    .values(
-        state=_SENDING,
-        attempts=_F.c.attempts + 1,
-        lease_owner=bindparam("p_owner"),
-        lease_until=_later("p_lease"),
-        updated_at=func.now(),
-    )
-    .returning(*_F.c)
-    .cte("claimed")
 )
 _FENCED = and_(
     _F.c.id == bindparam("p_id"),
     _F.c.state == _SENDING,
     _F.c.lease_owner == bindparam("p_owner"),
 )
-_RELEASE = (
+_RELEASE = Compiled(
     update(_F)
     .where(_FENCED)
     .values(
@@ -297,7 +348,7 @@ _RELEASE = (
     )
     .returning(_F.c.id)
 )
-_CONFIRM = (
+_CONFIRM = Compiled(
     update(_F)
     .where(_FENCED)
     .values(
@@ -318,9 +369,14 @@ _CONFIRM = (
 
 
 def _event(conn: Connection, topic: Topic, key: str, payload: dict[str, Any]) -> None:
-    conn.execute(
-        _INSERT_EVENT,
-        {"event_id": uuid.uuid4(), "topic": topic.value, "aggregate_key": key, "payload": payload},
+    _INSERT_EVENT.execute(
+        conn,
+        {
+            "p_event_id": uuid.uuid4(),
+            "p_topic": topic.value,
+            "p_aggregate_key": key,
+            "p_payload": Jsonb(payload),
+        },
     )
 
 
@@ -369,14 +425,14 @@ def _fulfilment(
 
 
 def _load_one(conn: Connection, fulfilment_id: int) -> Fulfilment | None:
-    found = _fulfilments(conn.execute(_LOAD_BY_ID, {"p_id": fulfilment_id}))
+    found = _fulfilments(_LOAD_BY_ID.all(conn, {"p_id": fulfilment_id}))
     return found[0] if found else None
 
 
 def _items(conn: Connection, order_ids: Sequence[int]) -> dict[int, tuple[ItemSnapshot, ...]]:
     """Each order's items with Amazon's shipped count and ours (confirmed / in flight)."""
     items: dict[int, list[ItemSnapshot]] = {}
-    for row in conn.execute(_ITEMS, {"p_order_ids": list(order_ids)}):
+    for row in _ITEMS.all(conn, {"p_order_ids": list(order_ids)}):
         items.setdefault(row.order_id, []).append(
             ItemSnapshot(
                 order_item_id=row.order_item_id,
@@ -399,15 +455,15 @@ class SqlIntakeUnit:
 
     def account_id(self, ref: str) -> int | None:
         if ref.isdigit():
-            found = self.conn.execute(_ACCOUNT_BY_ID, {"p_id": int(ref)}).scalar_one_or_none()
+            found = _ACCOUNT_BY_ID.scalar(self.conn, {"p_id": int(ref)})
         else:
-            found = self.conn.execute(_ACCOUNT_BY_NAME, {"p_name": ref}).scalar_one_or_none()
+            found = _ACCOUNT_BY_NAME.scalar(self.conn, {"p_name": ref})
         return int(found) if found is not None else None
 
     def lock_order(self, account_id: int, amazon_order_id: str) -> OrderSnapshot | None:
-        order = self.conn.execute(
-            _LOCK_ORDER, {"p_account_id": account_id, "p_amazon_order_id": amazon_order_id}
-        ).first()
+        order = _LOCK_ORDER.first(
+            self.conn, {"p_account_id": account_id, "p_amazon_order_id": amazon_order_id}
+        )
         if order is None:
             return None
         return OrderSnapshot(
@@ -428,8 +484,8 @@ class SqlIntakeUnit:
         self, account_id: int, platform_fulfilment_id: str
     ) -> Fulfilment | None:
         found = _fulfilments(
-            self.conn.execute(
-                _LOAD_BY_PLATFORM_ID,
+            _LOAD_BY_PLATFORM_ID.all(
+                self.conn,
                 {"p_account_id": account_id, "p_platform_fulfilment_id": platform_fulfilment_id},
             )
         )
@@ -443,8 +499,8 @@ class SqlIntakeUnit:
         # The stored row and lines come back from RETURNING (values as PostgreSQL keeps them,
         # e.g. times in UTC), so the new fulfilment is not read again; the order's fields come
         # from the snapshot locked in this transaction.
-        row = self.conn.execute(
-            _INSERT_FULFILMENT,
+        rows = _ADD.all(
+            self.conn,
             {
                 "p_account_id": new.order.account_id,
                 "p_order_id": new.order.order_id,
@@ -458,27 +514,22 @@ class SqlIntakeUnit:
                 "p_tracking_number": command.tracking_number,
                 "p_reviewed": command.cancellation_request_reviewed,
                 "p_sweep_after": new.sweep_after,
+                "p_line_item_ids": [line.order_item_id for line in new.lines],
+                "p_line_skus": [line.sku for line in new.lines],
+                "p_line_quantities": [line.quantity for line in new.lines],
             },
-        ).first()
-        if row is None:
+        )
+        if not rows:
             return None
-        lines = self.conn.execute(
-            _INSERT_LINES,
-            [
-                {
-                    "fulfilment_id": row.id,
-                    "order_item_id": line.order_item_id,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                }
-                for line in new.lines
-            ],
-        ).all()
         return _fulfilment(
-            row,
+            rows[0],
             new.order.marketplace_id,
             new.order.ship_by_latest,
-            [PackageLine(item_id, quantity, sku) for _, item_id, quantity, sku in sorted(lines)],
+            [
+                PackageLine(row.line_order_item_id, row.line_quantity, row.line_sku)
+                for row in rows
+                if row.line_id is not None
+            ],
         )
 
     def reopen(self, fulfilment_id: int, sweep_after: timedelta) -> Fulfilment | None:
@@ -608,28 +659,28 @@ class SqlFulfilmentStore:
     def claim(self, fulfilment_id: int, owner: str, lease: timedelta) -> Fulfilment | None:
         with self.engine.begin() as conn:
             found = _fulfilments(
-                conn.execute(_CLAIM, {"p_id": fulfilment_id, "p_owner": owner, "p_lease": lease})
+                _CLAIM.all(conn, {"p_id": fulfilment_id, "p_owner": owner, "p_lease": lease})
             )
         return found[0] if found else None
 
     def release(self, fulfilment_id: int, owner: str, retry_in: timedelta, error: str) -> bool:
         with self.engine.begin() as conn:
-            released = conn.execute(
-                _RELEASE,
+            released = _RELEASE.scalar(
+                conn,
                 {
                     "p_id": fulfilment_id,
                     "p_owner": owner,
                     "p_retry_in": retry_in,
                     "p_error": error[:2000],
                 },
-            ).scalar_one_or_none()
+            )
         return released is not None
 
     def record_confirmed(self, fulfilment: Fulfilment, owner: str, read_back: ReadBack) -> bool:
         order = read_back.order
         with self.engine.begin() as conn:
-            now = conn.execute(
-                _CONFIRM,
+            now = _CONFIRM.scalar(
+                conn,
                 {
                     "p_id": fulfilment.id,
                     "p_owner": owner,
@@ -637,7 +688,7 @@ class SqlFulfilmentStore:
                     "p_package_status": read_back.package_status,
                     "p_read": order is not None,
                 },
-            ).scalar_one_or_none()
+            )
             if now is None:
                 return False
             confirmed = replace(fulfilment, state=FulfilmentState.CONFIRMED, last_error=None)
@@ -943,21 +994,23 @@ class KeyClaim:
     response_body: dict[str, Any] | None = None
 
 
-_CLAIM_KEY = (
+_CLAIM_KEY = Compiled(
     insert(_K)
     .values(scope=bindparam("p_scope"), key=bindparam("p_key"), request_hash=bindparam("p_hash"))
     .on_conflict_do_nothing(index_elements=[_K.c.scope, _K.c.key])
     .returning(_K.c.id)
 )
-_FIND_KEY = select(_K.c.id, _K.c.request_hash, _K.c.response_code, _K.c.response_body).where(
-    _K.c.scope == bindparam("p_scope"), _K.c.key == bindparam("p_key")
+_FIND_KEY = Compiled(
+    select(_K.c.id, _K.c.request_hash, _K.c.response_code, _K.c.response_body).where(
+        _K.c.scope == bindparam("p_scope"), _K.c.key == bindparam("p_key")
+    )
 )
-_TAKE_OVER_KEY = (
+_TAKE_OVER_KEY = Compiled(
     update(_K)
     .where(_K.c.id == bindparam("p_id"))
     .values(request_hash=bindparam("p_hash"), locked_at=None)
 )
-_ANSWER_KEY = (
+_ANSWER_KEY = Compiled(
     update(_K)
     .where(_K.c.id == bindparam("p_id"))
     .values(response_code=bindparam("p_code"), response_body=bindparam("p_body"), locked_at=None)
@@ -973,14 +1026,15 @@ def _claim_key(conn: Connection, scope: str, key: str, request_hash: str) -> Key
     requests that failed validation). The insert waits while another transaction holds the same
     key, so two requests with one key run one after the other: the second replays the first."""
     params = {"p_scope": scope, "p_key": key, "p_hash": request_hash}
-    key_id = conn.execute(_CLAIM_KEY, params).scalar_one_or_none()
+    key_id = _CLAIM_KEY.scalar(conn, params)
     if key_id is not None:
         return KeyClaim(KeyStatus.NEW, key_id)
-    row = conn.execute(_FIND_KEY, params).one()
+    row = _FIND_KEY.first(conn, params)
+    assert row is not None  # the insert found it there
     if row.response_code is None:
         # A key without an answer (kept by an earlier release, which claimed keys in a
         # transaction of their own, for a request that died) binds no body: it is ours now.
-        conn.execute(_TAKE_OVER_KEY, {"p_id": row.id, "p_hash": request_hash})
+        _TAKE_OVER_KEY.execute(conn, {"p_id": row.id, "p_hash": request_hash})
         return KeyClaim(KeyStatus.NEW, row.id)
     if row.request_hash != request_hash:
         return KeyClaim(KeyStatus.MISMATCH, row.id)
@@ -1004,5 +1058,7 @@ class KeyedIntake:
         """Keep this answer with the key; the transaction commits when the block ends."""
         if self.claim.status is not KeyStatus.NEW:
             raise RuntimeError(f"the key was {self.claim.status}: it takes no answer")
-        self.conn.execute(_ANSWER_KEY, {"p_id": self.claim.key_id, "p_code": code, "p_body": body})
+        _ANSWER_KEY.execute(
+            self.conn, {"p_id": self.claim.key_id, "p_code": code, "p_body": Jsonb(body)}
+        )
         self.answered = True
