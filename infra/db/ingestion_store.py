@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.ingestion import Cursor, FetchedOrder, PageOutcome
 from domain.orders import AmazonOrder, event_topic, order_total
+from infra.db.compiled import Compiled
 from infra.db.engine import advisory_lock
 from infra.db.models import Order, SetAsideOrder, SyncCursor
 
@@ -128,7 +129,7 @@ _INSERT_EVENTS = (
 
 
 # The stored status of the orders of a page, locked until the page's transaction ends.
-_LOCK_PREVIOUS = (
+_LOCK_PREVIOUS = Compiled(
     select(Order.amazon_order_id, Order.status)
     .where(
         Order.account_id == bindparam("p_account_id"),
@@ -288,8 +289,8 @@ class SqlIngestionStore:
         ids = [o.amazon_order_id for o in orders]
         previous: dict[str, str] = {
             amazon_order_id: status
-            for amazon_order_id, status in conn.execute(
-                _LOCK_PREVIOUS, {"p_account_id": account_id, "p_ids": ids}
+            for amazon_order_id, status in _LOCK_PREVIOUS.all(
+                conn, {"p_account_id": account_id, "p_ids": ids}
             )
         }
         rows = [order_row(account_id, o, o.content_hash()) for o in orders]
