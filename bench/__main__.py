@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=5000, help="orders for the throughput run")
     parser.add_argument("--backfill", type=int, default=50000, help="orders for the memory run")
     parser.add_argument("--fulfilments", type=int, default=2000, help="for the throughput run")
-    parser.add_argument("--paced", type=int, default=40, help="fulfilments at Amazon's rate")
+    parser.add_argument("--paced", type=int, default=90, help="fulfilments at Amazon's rate")
     parser.add_argument("--only", choices=["ingest", "fulfil"], default=None)
     args = parser.parse_args()
     configure_logging("WARNING")

@@ -634,12 +634,33 @@ def package_for(fulfilment: Fulfilment) -> Package:
 
 @dataclass(frozen=True, slots=True)
 class ReadBack:
-    """The order as Amazon has it right after the confirmation."""
+    """The order as Amazon has it after the confirmation.
+
+    ``deferred``: not read now, and worth reading later: the seller's ``getOrder`` budget had
+    no token free (0.5/s against ``confirmShipment``'s 2/s: waiting for one would hold the
+    confirmations behind it) or Amazon was briefly unavailable. ``retry_after`` is when to come
+    back, when known."""
 
     order: AmazonOrder | None = None  # None: it could not be read (``error`` says why)
     package_status: str | None = None  # Amazon's status of our package, when listed
     package_listed: bool = False
     error: str | None = None
+    deferred: bool = False
+    retry_after: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReadBack:
+    """A confirmed fulfilment whose read-back was put off."""
+
+    fulfilment_id: int
+    account_id: int
+    amazon_order_id: str
+    confirmed_at: datetime
+
+    @property
+    def package_reference_id(self) -> str:
+        return str(self.fulfilment_id)  # as ``Fulfilment.package_reference_id``
 
 
 class ShipmentRejected(FulfilmentError):
@@ -670,7 +691,8 @@ class ShipmentGateway(Protocol):
     def read_back(
         self, account_id: int, amazon_order_id: str, package_reference_id: str
     ) -> ReadBack:
-        """Never raises for Amazon's errors: the confirmation is done; a failed read says so."""
+        """Never waits and never raises for Amazon's errors: the confirmation is done; a
+        failed read says so, and one that can succeed later says ``deferred``."""
         ...
 
 
@@ -696,12 +718,32 @@ class FulfilmentStore(IntakeStore, Protocol):
     def record_confirmed(self, fulfilment: Fulfilment, owner: str, read_back: ReadBack) -> bool:
         """sending -> confirmed (the claimed ``fulfilment``) with Amazon's view and a
         ``fulfilments/confirmed`` event, in one transaction; only under ``owner``'s lease
-        (False: the lease was lost)."""
+        (False: the lease was lost). A ``deferred`` read-back is put down as pending, due after
+        its ``retry_after``."""
         ...
 
     def record_failed(self, fulfilment_id: int, owner: str, code: str, message: str) -> bool:
         """sending -> failed with the reason and a ``fulfilments/failed`` event, in one
         transaction; only under ``owner``'s lease."""
+        ...
+
+
+class ReadBackStore(Protocol):
+    def claim_read_back(
+        self, lease: timedelta, skip_accounts: frozenset[int]
+    ) -> PendingReadBack | None:
+        """The pending read-back due longest ago (not of ``skip_accounts``), pushed ``lease``
+        into the future so nobody else takes it meanwhile; None when none is due."""
+        ...
+
+    def defer_read_back(
+        self, fulfilment_id: int, retry_in: timedelta, error: str | None, give_up: bool
+    ) -> None:
+        """Due again after ``retry_in``; ``give_up``: no longer pending, ``error`` kept."""
+        ...
+
+    def record_read_back(self, pending: PendingReadBack, read_back: ReadBack) -> None:
+        """Amazon's view stored (the order like any synced copy), no longer pending."""
         ...
 
 
@@ -910,6 +952,44 @@ def confirm_fulfilment(
     )
     recorded = store.record_confirmed(fulfilment, owner, read_back)
     return ConfirmResult(fulfilment_id, Outcome.CONFIRMED if recorded else Outcome.LEASE_LOST)
+
+
+# A put-off read-back is tried again after this when Amazon gave no better hint, and given up
+# this long after the confirmation (the order is synced anyway; the confirmation stands).
+READ_BACK_RETRY = timedelta(seconds=10)
+READ_BACK_GIVE_UP = timedelta(days=1)
+
+
+def read_back_pending(
+    store: ReadBackStore,
+    amazon: ShipmentGateway,
+    clock: Clock,
+    *,
+    limit: int,
+    lease: timedelta,
+) -> int:
+    """Read back confirmed fulfilments whose read-back was put off, the longest due first,
+    while each seller's ``getOrder`` budget has tokens free: a seller whose budget is spent is
+    left for the next run, the others go on. Safe to run twice and at once (a read-back is a
+    read; each is claimed for ``lease``). Returns how many were read."""
+    read = 0
+    spent: set[int] = set()
+    for _ in range(limit):
+        pending = store.claim_read_back(lease, frozenset(spent))
+        if pending is None:
+            break
+        result = amazon.read_back(
+            pending.account_id, pending.amazon_order_id, pending.package_reference_id
+        )
+        if result.deferred:
+            give_up = clock.now() - pending.confirmed_at > READ_BACK_GIVE_UP
+            retry_in = result.retry_after or READ_BACK_RETRY
+            store.defer_read_back(pending.fulfilment_id, retry_in, result.error, give_up)
+            spent.add(pending.account_id)
+            continue
+        store.record_read_back(pending, result)
+        read += 1
+    return read
 
 
 # --- urgency and ship-by deadlines ------------------------------------------------------------

@@ -31,6 +31,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": 30.0,
             "options": {"expires": 30},
         },
+        # Read-backs put off while a seller's getOrder budget (0.5/s) was spent.
+        "read-back-fulfilments": {
+            "task": "fulfil.read_back",
+            "schedule": 10.0,
+            "options": {"expires": 10},
+        },
         # Ship-by warnings: each order's alert is unique, so a repeated tick sends nothing new.
         "check-ship-by-deadlines": {
             "task": "fulfil.check_deadlines",

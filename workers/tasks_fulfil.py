@@ -1,5 +1,6 @@
-"""Fulfil queue: take in the platform's requests, confirm them on Amazon, sweep, watch ship-by
-dates. Thin: the use cases in ``domain.fulfilment`` decide; these rebuild arguments and call."""
+"""Fulfil queue: take in the platform's requests, confirm them on Amazon, read back what was put
+off, sweep, watch ship-by dates. Thin: the use cases in ``domain.fulfilment`` decide; these
+rebuild arguments and call."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from domain.fulfilment import (
     AmazonUnavailable,
     check_deadlines,
     confirm_fulfilment,
+    read_back_pending,
 )
 from infra.amazon.shipments import SpApiShipments
 from infra.clock import SystemClock
@@ -27,6 +29,10 @@ LONGEST_WAIT = timedelta(seconds=MAX_COUNTDOWN_S)
 # After the sweeper queues a fulfilment it leaves it alone this long (a queue may be backed up).
 SWEEP_RESEND_AFTER = timedelta(minutes=10)
 SWEEP_BATCH = 200
+# Read-backs put off by a spent getOrder budget: at most this many per run (a run stops for a
+# seller as soon as its budget is spent again), each claimed for READ_BACK_LEASE.
+READ_BACK_BATCH = 200
+READ_BACK_LEASE = timedelta(minutes=2)
 
 
 def _shipments() -> SpApiShipments:
@@ -69,6 +75,19 @@ def sweep() -> int:
     for item in due:
         producer.enqueue_confirmation(item.fulfilment_id, item.ship_by_latest, now=now)
     return len(due)
+
+
+@channel_task("fulfil.read_back")
+def read_back() -> int:
+    """Beat's trigger: read back the confirmations whose read-back was put off, while each
+    seller's getOrder budget has tokens free (it never waits for one)."""
+    return read_back_pending(
+        producer.fulfilment_store(),
+        _shipments(),
+        SystemClock(),
+        limit=READ_BACK_BATCH,
+        lease=READ_BACK_LEASE,
+    )
 
 
 @channel_task("fulfil.check_deadlines")

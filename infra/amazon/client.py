@@ -115,6 +115,7 @@ class _Call:
     headers: Mapping[str, str] = field(default_factory=dict)
     idempotent: bool = True
     spapi: bool = True  # False: a presigned S3 URL, no token and no rate budget
+    patient: bool = True  # False: a token only if one is free now, and a single attempt
 
 
 class SpApiClient:
@@ -275,12 +276,19 @@ class SpApiClient:
             if token is None:
                 return
 
-    def get_order(self, order_id: str, included_data: Sequence[str] = ()) -> Order:
-        """One order with its items (always included in this version of the API)."""
+    def get_order(
+        self, order_id: str, included_data: Sequence[str] = (), *, patient: bool = True
+    ) -> Order:
+        """One order with its items (always included in this version of the API).
+
+        ``patient=False`` is for a read that can come later: it takes a token only if the
+        budget has one free now (``RateLimitTimeout`` otherwise, nothing sent) and makes one
+        attempt, raising a transient error instead of backing off and retrying."""
         body = self._call_json(
             "orders2026.getOrder",
             path_params={"orderId": order_id},
             params={"includedData": _csv(included_data)},
+            patient=patient,
         )
         return _parse(GetOrderResponse, body, "orders2026.getOrder").order
 
@@ -474,6 +482,7 @@ class SpApiClient:
         path_params: Mapping[str, str] | None = None,
         params: Mapping[str, str | None] | None = None,
         json: Any = None,
+        patient: bool = True,
     ) -> httpx.Response:
         spec = operations()[operation]
         path = spec.path
@@ -492,6 +501,7 @@ class SpApiClient:
                 url=url,
                 json=json,
                 idempotent=spec.method == "GET" or operation in IDEMPOTENT_WRITES,
+                patient=patient,
             )
         )
 
@@ -519,7 +529,9 @@ class SpApiClient:
             started = time.monotonic()
             try:
                 if call.spapi:
-                    waited = self.limiter.acquire(self.seller_key, call.operation)
+                    waited = self.limiter.acquire(
+                        self.seller_key, call.operation, None if call.patient else 0.0
+                    )
                     token = self.tokens.access_token()
                 response = self.http.request(
                     call.method,
@@ -566,7 +578,7 @@ class SpApiClient:
                     raise error
                 if isinstance(error, AmazonServerError) and not call.idempotent:
                     raise error
-            if attempt >= self.max_attempts:
+            if attempt >= self.max_attempts or not call.patient:
                 raise error
             delay = self._backoff(attempt)
             log.warning(
@@ -615,8 +627,11 @@ class SpApiClient:
         path_params: Mapping[str, str] | None = None,
         params: Mapping[str, str | None] | None = None,
         json: Any = None,
+        patient: bool = True,
     ) -> dict[str, Any]:
-        response = self._call(operation, path_params=path_params, params=params, json=json)
+        response = self._call(
+            operation, path_params=path_params, params=params, json=json, patient=patient
+        )
         try:
             body = response.json()
         except ValueError:

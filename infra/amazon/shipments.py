@@ -1,5 +1,7 @@
 """``domain.fulfilment.ShipmentGateway`` over SP-API: a package as ``confirmShipment``'s
-``packageDetail``, Amazon's errors as the domain's, and the order read back with ``getOrder``.
+``packageDetail``, Amazon's errors as the domain's, and the order read back with ``getOrder``
+(impatiently: a read-back that would wait for the budget, or meets a transient error, is
+``deferred`` for ``domain.fulfilment.read_back_pending`` instead of holding the worker).
 
 Error mapping (``infra.amazon.errors`` -> ``domain.fulfilment``):
 
@@ -36,7 +38,9 @@ class ConfirmsShipments(Protocol):
         self, order_id: str, marketplace_id: str, package_detail: Mapping[str, Any]
     ) -> None: ...
 
-    def get_order(self, order_id: str, included_data: Sequence[str] = ()) -> Order: ...
+    def get_order(
+        self, order_id: str, included_data: Sequence[str] = (), *, patient: bool = True
+    ) -> Order: ...
 
 
 def ship_date(value: datetime) -> str:
@@ -92,7 +96,16 @@ class SpApiShipments:
         self, account_id: int, amazon_order_id: str, package_reference_id: str
     ) -> ReadBack:
         try:
-            order = self.client_for(account_id).get_order(amazon_order_id, INCLUDED_DATA)
+            order = self.client_for(account_id).get_order(
+                amazon_order_id, INCLUDED_DATA, patient=False
+            )
+        except AmazonTransientError as exc:  # no token free now, or Amazon busy: read it later
+            wait = exc.retry_after_s if isinstance(exc, Throttled) else None
+            return ReadBack(
+                error=f"{type(exc).__name__}: {exc.message}",
+                deferred=True,
+                retry_after=timedelta(seconds=wait) if wait is not None else None,
+            )
         except AmazonError as exc:  # the confirmation stands; the next sync reads the order
             return ReadBack(error=f"{type(exc).__name__}: {exc.message}")
         package = next(

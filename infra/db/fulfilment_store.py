@@ -55,11 +55,12 @@ from domain.fulfilment import (
     OpenOrder,
     OrderSnapshot,
     PackageLine,
+    PendingReadBack,
     ReadBack,
     Rejected,
     Topic,
 )
-from domain.orders import FulfilledBy, OrderProblem, OrderStatus, check_order
+from domain.orders import AmazonOrder, FulfilledBy, OrderProblem, OrderStatus, check_order
 from infra.db.compiled import Compiled
 from infra.db.engine import advisory_lock
 from infra.db.ingestion_store import SqlIngestionStore, aggregate_key
@@ -120,6 +121,9 @@ def _read_back_payload(read_back: ReadBack) -> dict[str, Any]:
         "package_status": read_back.package_status,
         "package_listed": read_back.package_listed,
         "read_error": read_back.error,
+        # Not read yet (the seller's getOrder budget was spent): read shortly, the order then
+        # comes as ``orders/updated``.
+        "read_deferred": read_back.deferred,
         "items": [
             {
                 "order_item_id": line.order_item_id,
@@ -361,9 +365,57 @@ _CONFIRM = Compiled(
         amazon_order_status=bindparam("p_order_status"),
         amazon_package_status=bindparam("p_package_status"),
         amazon_checked_at=case((bindparam("p_read", type_=Boolean()), func.now()), else_=None),
+        read_back_due_at=case(
+            (bindparam("p_deferred", type_=Boolean()), _later("p_read_back_in")), else_=None
+        ),
         updated_at=func.now(),
     )
     # now() is the transaction's start time: the read-back is checked against it.
+    .returning(func.now())
+)
+_CONFIRMED = FulfilmentState.CONFIRMED.value
+# The pending read-back due longest ago, not of a seller whose budget is spent, pushed on by
+# the lease so that a concurrent run skips it.
+_CLAIM_READ_BACK = Compiled(
+    update(_F)
+    .where(
+        _F.c.id
+        == select(_F.c.id)
+        .where(
+            _F.c.read_back_due_at <= func.now(),
+            _F.c.state == _CONFIRMED,
+            _F.c.account_id != func.all_(bindparam("p_skip", type_=ARRAY(BigInteger()))),
+        )
+        .order_by(_F.c.read_back_due_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    .values(read_back_due_at=_later("p_lease"))
+    .returning(_F.c.id, _F.c.account_id, _F.c.amazon_order_id, _F.c.confirmed_at)
+)
+_DEFER_READ_BACK = Compiled(
+    update(_F)
+    .where(_F.c.id == bindparam("p_id"), _F.c.read_back_due_at.is_not(None))
+    .values(
+        read_back_due_at=case(
+            (bindparam("p_give_up", type_=Boolean()), None), else_=_later("p_retry_in")
+        ),
+        last_error=bindparam("p_error"),
+        updated_at=func.now(),
+    )
+)
+_RECORD_READ_BACK = Compiled(
+    update(_F)
+    .where(_F.c.id == bindparam("p_id"), _F.c.read_back_due_at.is_not(None))
+    .values(
+        amazon_order_status=bindparam("p_order_status"),
+        amazon_package_status=bindparam("p_package_status"),
+        amazon_checked_at=case((bindparam("p_read", type_=Boolean()), func.now()), else_=None),
+        read_back_due_at=None,
+        last_error=bindparam("p_error"),
+        updated_at=func.now(),
+    )
     .returning(func.now())
 )
 
@@ -687,13 +739,22 @@ class SqlFulfilmentStore:
                     "p_order_status": order.status.value if order is not None else None,
                     "p_package_status": read_back.package_status,
                     "p_read": order is not None,
+                    "p_deferred": read_back.deferred,
+                    "p_read_back_in": read_back.retry_after or timedelta(0),
                 },
             )
             if now is None:
                 return False
             confirmed = replace(fulfilment, state=FulfilmentState.CONFIRMED, last_error=None)
             if order is not None:
-                self._store_read_back(conn, confirmed, read_back, now)
+                self._store_read_back(
+                    conn,
+                    fulfilment.id,
+                    fulfilment.account_id,
+                    fulfilment.amazon_order_id,
+                    order,
+                    now,
+                )
             payload = fulfilment_payload(confirmed)
             payload["amazon"] = _read_back_payload(read_back)
             _event(
@@ -705,27 +766,82 @@ class SqlFulfilmentStore:
         return True
 
     def _store_read_back(
-        self, conn: Connection, fulfilment: Fulfilment, read_back: ReadBack, now: datetime
+        self,
+        conn: Connection,
+        fulfilment_id: int,
+        account_id: int,
+        amazon_order_id: str,
+        order: AmazonOrder,
+        now: datetime,
     ) -> None:
         """Amazon's order as read back is stored like any synced copy (newer and different only,
         with its version and ``orders/updated`` event), so the next sync agrees with it."""
-        order = read_back.order
-        assert order is not None
-        if order.amazon_order_id != fulfilment.amazon_order_id:
-            log.warning("read-back returned another order", extra={"fulfilment_id": fulfilment.id})
+        if order.amazon_order_id != amazon_order_id:
+            log.warning("read-back returned another order", extra={"fulfilment_id": fulfilment_id})
             return
         try:
             check_order(order, now)
         except OrderProblem as problem:
             log.warning(
                 "read-back order not stored",
-                extra={"fulfilment_id": fulfilment.id, "reason": str(problem)},
+                extra={"fulfilment_id": fulfilment_id, "reason": str(problem)},
             )
             return
         # The ingestion's upsert, in this transaction (one writer of orders for both paths).
-        SqlIngestionStore(self.engine, self.sessions).upsert_orders(
-            conn, fulfilment.account_id, [order]
-        )
+        SqlIngestionStore(self.engine, self.sessions).upsert_orders(conn, account_id, [order])
+
+    # -- read-backs put off ----------------------------------------------------------------
+
+    def claim_read_back(
+        self, lease: timedelta, skip_accounts: frozenset[int]
+    ) -> PendingReadBack | None:
+        with self.engine.begin() as conn:
+            row = _CLAIM_READ_BACK.first(conn, {"p_lease": lease, "p_skip": sorted(skip_accounts)})
+        if row is None:
+            return None
+        return PendingReadBack(row.id, row.account_id, row.amazon_order_id, row.confirmed_at)
+
+    def defer_read_back(
+        self, fulfilment_id: int, retry_in: timedelta, error: str | None, give_up: bool
+    ) -> None:
+        with self.engine.begin() as conn:
+            _DEFER_READ_BACK.execute(
+                conn,
+                {
+                    "p_id": fulfilment_id,
+                    "p_retry_in": retry_in,
+                    "p_give_up": give_up,
+                    "p_error": error[:2000] if error else None,
+                },
+            )
+        if give_up:
+            log.warning(
+                "read-back given up; the order sync reads the order",
+                extra={"fulfilment_id": fulfilment_id, "reason": (error or "")[:500]},
+            )
+
+    def record_read_back(self, pending: PendingReadBack, read_back: ReadBack) -> None:
+        order = read_back.order
+        with self.engine.begin() as conn:
+            now = _RECORD_READ_BACK.scalar(
+                conn,
+                {
+                    "p_id": pending.fulfilment_id,
+                    "p_order_status": order.status.value if order is not None else None,
+                    "p_package_status": read_back.package_status,
+                    "p_read": order is not None,
+                    "p_error": read_back.error[:2000] if read_back.error else None,
+                },
+            )
+            if now is not None and order is not None:
+                self._store_read_back(
+                    conn,
+                    pending.fulfilment_id,
+                    pending.account_id,
+                    pending.amazon_order_id,
+                    order,
+                    now,
+                )
 
     def record_failed(self, fulfilment_id: int, owner: str, code: str, message: str) -> bool:
         with self.engine.begin() as conn:

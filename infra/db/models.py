@@ -259,6 +259,11 @@ class Fulfilment(Base):
         UniqueConstraint("account_id", "platform_fulfilment_id"),
         Index("ix_fulfilments_state_next_attempt_at", "state", "next_attempt_at"),
         Index("ix_fulfilments_order_id", "order_id"),
+        Index(
+            "ix_fulfilments_read_back_due_at",
+            "read_back_due_at",
+            postgresql_where=text("read_back_due_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -291,6 +296,9 @@ class Fulfilment(Base):
     amazon_order_status: Mapped[str | None] = mapped_column(String(30))
     amazon_package_status: Mapped[str | None] = mapped_column(String(30))
     amazon_checked_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    # Set while the read-back is put off (``getOrder``'s budget is a quarter of
+    # ``confirmShipment``'s): when ``fulfil.read_back`` tries it next.
+    read_back_due_at: Mapped[datetime | None] = mapped_column(UtcTime)
     accepted_at: Mapped[datetime] = mapped_column(UtcTime, server_default=func.now())
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcTime)
     failed_at: Mapped[datetime | None] = mapped_column(UtcTime)

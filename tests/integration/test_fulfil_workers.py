@@ -202,3 +202,76 @@ def test_three_hundred_fulfilments_make_exactly_one_package_each_through_faults_
         assert sandbox.state.order(order_id).status == "SHIPPED"
     faults = [c.fault for c in sandbox.state.call_log(op, limit=10_000) if c.fault]
     assert len(faults) == 45, "every injected fault was met"
+
+
+def _read_back_pending(engine: Engine) -> int:
+    with engine.connect() as conn:
+        pending = Fulfilment.read_back_due_at.is_not(None)
+        return int(
+            conn.execute(select(func.count()).select_from(Fulfilment).where(pending)).scalar_one()
+        )
+
+
+def test_a_spent_get_order_budget_puts_the_read_back_off_not_the_confirmation(
+    sandbox: SandboxHandle,
+    orders: list[tuple[str, str, int]],
+    env: dict[str, str],
+    clean_db: Engine,
+    tmp_path: Path,
+) -> None:
+    """getOrder allows a quarter of confirmShipment's rate: a read-back that cannot be made at
+    once (Amazon's 429 here, which empties our bucket too) is put off and read later by
+    ``fulfil.read_back``; the confirmation is recorded at once and never sent again."""
+    sandbox.state.add_fault(Fault(operation="orders2026.getOrder", kind="429", count=3))
+    shipped_at = (datetime.now(UTC) - timedelta(seconds=30)).replace(microsecond=0)
+    chosen = orders[:12]
+    worker = WorkerProcess("fulfil", env, tmp_path / "fulfil.log")
+    worker.start()
+    try:
+        with web_process(env, tmp_path) as base, httpx.Client(base_url=base, timeout=30) as http:
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            for n, (order_id, item_id, quantity) in enumerate(chosen):
+                body = {
+                    "account": "demo",
+                    "amazon_order_id": order_id,
+                    "platform_fulfilment_id": f"R-{n}",
+                    "shipped_at": shipped_at.isoformat(),
+                    "carrier_code": "UPS",
+                    "tracking_number": f"1Z{n:016d}",
+                    "lines": [{"order_item_id": item_id, "quantity": quantity}],
+                }
+                answer = http.post(
+                    "/v1/fulfilments",
+                    json=body,
+                    headers={"Idempotency-Key": str(uuid.uuid4()), **headers},
+                )
+                assert answer.status_code == 201, answer.text
+        wait_for(lambda: _confirmed(clean_db) == len(chosen), 60)
+        assert _read_back_pending(clean_db) >= 1, "the read-back that met the 429 was put off"
+
+        def read_back_done() -> bool:  # beat's tick, every 2 s instead of 10
+            if _read_back_pending(clean_db) == 0:
+                return True
+            app.send_task("fulfil.read_back")
+            return False
+
+        wait_for(read_back_done, 60, interval_s=2)  # retries are due 10 s after Amazon's 429
+    finally:
+        worker.stop()
+
+    with clean_db.connect() as conn:
+        rows = conn.execute(
+            select(
+                Fulfilment.amazon_order_status,
+                Fulfilment.amazon_package_status,
+                Fulfilment.amazon_checked_at,
+            )
+        ).all()
+    assert len(rows) == len(chosen)
+    assert all(status == "SHIPPED" and checked is not None for status, _, checked in rows)
+    confirms = sandbox.state.call_log("ordersV0.confirmShipment", limit=10_000)
+    assert len(confirms) == len(chosen), "a read-back put off never resends the package"
+    reads = sandbox.state.call_log("orders2026.getOrder", limit=10_000)
+    assert sum(1 for c in reads if c.fault) == 3
+    for order_id, _, _ in chosen:
+        assert len(sandbox.state.order(order_id).packages) == 1

@@ -97,6 +97,12 @@ def body(order: AmazonOrder, **changes: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def store_events(engine: Engine, topic: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        query = select(OutboxEvent.payload).where(OutboxEvent.topic == topic)
+        return list(conn.execute(query.order_by(OutboxEvent.id)).scalars())
+
+
 def topics(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(select(OutboxEvent.topic).order_by(OutboxEvent.id)).scalars())
@@ -263,6 +269,63 @@ def test_a_confirmation_stores_amazons_view_and_its_event_in_one_transaction(
     assert topics(clean_db) == ["orders/created", "orders/updated", "fulfilments/confirmed"]
     # Amazon's count now includes ours, and ours is not counted twice.
     assert isinstance(accept(store, body(order, platform_fulfilment_id="F-2", lines=[])), Rejected)
+
+
+def test_a_read_back_put_off_is_pending_until_read_and_claimed_by_one_reader(
+    store: SqlFulfilmentStore,
+    order: AmazonOrder,
+    clean_db: Engine,
+    session_factory: sessionmaker[Session],
+) -> None:
+    fulfilment_id = accepted_id(store, body(order, lines=[]))
+    claimed = store.claim(fulfilment_id, "w1", LEASE)
+    assert claimed is not None
+    put_off = ReadBack(error="RateLimitTimeout: no token", deferred=True)
+    assert store.record_confirmed(claimed, "w1", put_off)
+    event = store_events(clean_db, "fulfilments/confirmed")[0]
+    assert event["amazon"]["read_deferred"] and event["amazon"]["order_status"] is None
+    other_account = seed_account(session_factory, "globex")
+    assert store.claim_read_back(LEASE, frozenset({claimed.account_id})) is None
+    pending = store.claim_read_back(LEASE, frozenset({other_account}))
+    assert pending is not None and pending.fulfilment_id == fulfilment_id
+    assert pending.amazon_order_id == order.amazon_order_id and pending.confirmed_at is not None
+    assert store.claim_read_back(LEASE, frozenset()) is None  # leased to the first reader
+    store.defer_read_back(fulfilment_id, timedelta(0), "Throttled: QuotaExceeded", give_up=False)
+    again = store.claim_read_back(LEASE, frozenset())
+    assert again is not None and again.fulfilment_id == fulfilment_id
+    shipped = replace(
+        order,
+        status=OrderStatus.SHIPPED,
+        last_updated_at=datetime.now(UTC).replace(microsecond=0),
+        lines=tuple(replace(line, quantity_shipped=line.quantity_ordered) for line in order.lines),
+    )
+    store.record_read_back(
+        again, ReadBack(order=shipped, package_status="PENDING", package_listed=True)
+    )
+    with clean_db.connect() as conn:
+        row = conn.execute(select(FulfilmentRow)).one()
+        stored = conn.execute(select(OrderRow.status)).scalar_one()
+    assert (row.amazon_order_status, row.amazon_package_status) == ("SHIPPED", "PENDING")
+    assert row.read_back_due_at is None and row.amazon_checked_at is not None
+    assert row.last_error is None and stored == "SHIPPED"
+    assert topics(clean_db) == ["orders/created", "fulfilments/confirmed", "orders/updated"]
+    assert store.claim_read_back(LEASE, frozenset()) is None
+
+
+def test_a_read_back_given_up_keeps_its_reason_and_is_pending_no_more(
+    store: SqlFulfilmentStore, order: AmazonOrder, clean_db: Engine
+) -> None:
+    fulfilment_id = accepted_id(store, body(order))
+    claimed = store.claim(fulfilment_id, "w1", LEASE)
+    assert claimed is not None
+    assert store.record_confirmed(claimed, "w1", ReadBack(error="no token", deferred=True))
+    assert store.claim_read_back(LEASE, frozenset()) is not None
+    store.defer_read_back(fulfilment_id, timedelta(0), "Throttled: QuotaExceeded", give_up=True)
+    assert store.claim_read_back(LEASE, frozenset()) is None
+    with clean_db.connect() as conn:
+        row = conn.execute(select(FulfilmentRow)).one()
+    assert row.read_back_due_at is None and row.state == "confirmed"
+    assert row.last_error == "Throttled: QuotaExceeded"
 
 
 def test_a_failure_is_recorded_with_amazons_reason_and_reopened_by_an_operator(

@@ -140,9 +140,11 @@ class RecordingLimiter:
     acquired: list[str] = field(default_factory=list)
     throttled: list[str] = field(default_factory=list)
     headers: list[tuple[str, str | None]] = field(default_factory=list)
+    timeouts: list[float | None] = field(default_factory=list)
     refuse: bool = False
 
     def acquire(self, seller_key: str, operation_key: str, timeout_s: float | None = None) -> float:
+        self.timeouts.append(timeout_s)
         if self.refuse:
             raise RateLimitTimeout("no token", operation=operation_key, retry_after_s=42.0)
         self.acquired.append(operation_key)
@@ -472,6 +474,28 @@ def test_retries_stop_after_max_attempts(
     assert len(sleeps) == 5
     assert caught.value.status_code == 503 and caught.value.request_id == "req-503"
     assert caught.value.operation == "orders2026.searchOrders"
+
+
+def test_an_impatient_read_asks_for_a_free_token_and_tries_once(
+    client: SpApiClient, amazon: FakeAmazon, limiter: RecordingLimiter, sleeps: list[float]
+) -> None:
+    path = "/orders/2026-01-01/orders/113-0000001-0000001"
+    amazon.queue(path, amazon_error(429, "QuotaExceeded"))  # a retry would meet a 404
+    with pytest.raises(Throttled):
+        client.get_order("113-0000001-0000001", patient=False)
+    assert len(amazon.calls(path)) == 1 and sleeps == []
+    assert limiter.timeouts == [0.0]  # no waiting for the budget either
+    assert limiter.throttled == ["orders2026.getOrder"]  # a 429 still empties our bucket
+    limiter.refuse = True
+    with pytest.raises(RateLimitTimeout):
+        client.get_order("113-0000001-0000001", patient=False)
+    assert len(amazon.calls(path)) == 1  # nothing sent without a token
+    limiter.refuse = False
+    amazon.queue(path, amazon_error(429, "QuotaExceeded"))
+    amazon.defaults[path] = httpx.Response(200, json={"order": order_json(1)})
+    client.get_order("113-0000001-0000001")  # patient, as every other call: retried
+    assert len(amazon.calls(path)) == 3 and len(sleeps) == 1
+    assert limiter.timeouts[-2:] == [None, None]
 
 
 def test_the_backoff_is_capped() -> None:

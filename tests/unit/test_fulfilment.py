@@ -19,6 +19,7 @@ import pytest
 
 from domain.fulfilment import (
     MAX_ATTEMPTS,
+    READ_BACK_GIVE_UP,
     Accepted,
     AmazonUnavailable,
     DeadlineAlert,
@@ -34,6 +35,7 @@ from domain.fulfilment import (
     Outcome,
     Package,
     PackageLine,
+    PendingReadBack,
     ReadBack,
     Rejected,
     ShipmentRejected,
@@ -46,6 +48,7 @@ from domain.fulfilment import (
     confirm_fulfilment,
     deadline_kind,
     parse_request,
+    read_back_pending,
     retry_fulfilment,
     urgency,
 )
@@ -104,6 +107,9 @@ class FakeFulfilmentStore:
     rejections: dict[str, int] = field(default_factory=dict)
     alerts: set[tuple[int, str, datetime]] = field(default_factory=set)
     read_backs: dict[int, ReadBack] = field(default_factory=dict)
+    # Read-backs put off: when each is due, and when its fulfilment was confirmed.
+    read_back_due: dict[int, datetime] = field(default_factory=dict)
+    confirmed_at: dict[int, datetime] = field(default_factory=dict)
     deadline_busy: bool = False
 
     def add_order(self, order: OrderSnapshot) -> None:
@@ -239,9 +245,43 @@ class FakeFulfilmentStore:
             return False
         self.leases[fulfilment_id] = (None, None)
         self.read_backs[fulfilment_id] = read_back
+        self.confirmed_at[fulfilment_id] = self.clock.now()
+        if read_back.deferred:
+            wait = read_back.retry_after or timedelta(0)
+            self.read_back_due[fulfilment_id] = self.clock.now() + wait
         row = self._move(fulfilment_id, FulfilmentState.CONFIRMED)
         self.events.append(("fulfilments/confirmed", {"fulfilment_id": row.id}))
         return True
+
+    # ReadBackStore
+    def claim_read_back(
+        self, lease: timedelta, skip_accounts: frozenset[int]
+    ) -> PendingReadBack | None:
+        now = self.clock.now()
+        due = sorted(
+            (at, fid)
+            for fid, at in self.read_back_due.items()
+            if at <= now and self.rows[fid].account_id not in skip_accounts
+        )
+        if not due:
+            return None
+        fid = due[0][1]
+        self.read_back_due[fid] = now + lease
+        row = self.rows[fid]
+        return PendingReadBack(fid, row.account_id, row.amazon_order_id, self.confirmed_at[fid])
+
+    def defer_read_back(
+        self, fulfilment_id: int, retry_in: timedelta, error: str | None, give_up: bool
+    ) -> None:
+        if give_up:
+            self.read_back_due.pop(fulfilment_id)
+            self.rows[fulfilment_id] = replace(self.rows[fulfilment_id], last_error=error)
+        else:
+            self.read_back_due[fulfilment_id] = self.clock.now() + retry_in
+
+    def record_read_back(self, pending: PendingReadBack, read_back: ReadBack) -> None:
+        if self.read_back_due.pop(pending.fulfilment_id, None) is not None:
+            self.read_backs[pending.fulfilment_id] = read_back
 
     def record_failed(self, fulfilment_id: int, owner: str, code: str, message: str) -> bool:
         if not self._holds(fulfilment_id, owner):
@@ -298,6 +338,9 @@ class FakeAmazon:
     calls: list[Package] = field(default_factory=list)
     # Raised on the next calls, in order; (error, applied) applies the package before raising.
     failures: list[tuple[Exception, bool]] = field(default_factory=list)
+    # getOrder tokens free per account (absent: unlimited); a read without one is put off.
+    read_budget: dict[int, int] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)
 
     def confirm_shipment(
         self, account_id: int, amazon_order_id: str, marketplace_id: str, package: Package
@@ -313,6 +356,13 @@ class FakeAmazon:
     def read_back(
         self, account_id: int, amazon_order_id: str, package_reference_id: str
     ) -> ReadBack:
+        left = self.read_budget.get(account_id)
+        if left is not None:
+            if left == 0:
+                wait = timedelta(seconds=2)
+                return ReadBack(error="RateLimitTimeout", deferred=True, retry_after=wait)
+            self.read_budget[account_id] = left - 1
+        self.reads.append(package_reference_id)
         listed = (amazon_order_id, package_reference_id) in self.packages
         return ReadBack(package_status="PENDING" if listed else None, package_listed=listed)
 
@@ -651,6 +701,58 @@ def test_a_live_lease_keeps_other_workers_out_and_an_expired_one_is_taken_over(
     assert store.rows[fulfilment.id].attempts == 2
 
 
+def test_a_read_back_that_would_wait_is_put_off_and_the_confirmation_stands(
+    store: FakeFulfilmentStore, clock: FixedClock
+) -> None:
+    fulfilment = accepted(store, clock)
+    amazon = FakeAmazon(read_budget={7: 0})
+    assert confirm(store, amazon, fulfilment.id) is Outcome.CONFIRMED
+    assert store.read_backs[fulfilment.id].deferred
+    assert [topic for topic, _ in store.events] == ["fulfilments/confirmed"]
+    assert store.read_back_due[fulfilment.id] == T0 + timedelta(seconds=2)
+    clock.at = T0 + timedelta(seconds=2)
+    # The budget is still spent: put off again, by the budget's own estimate, nothing read.
+    assert read_back_pending(store, amazon, clock, limit=10, lease=LEASE) == 0
+    assert store.read_back_due[fulfilment.id] == clock.at + timedelta(seconds=2)
+    amazon.read_budget[7] = 5
+    clock.at += timedelta(seconds=2)
+    assert read_back_pending(store, amazon, clock, limit=10, lease=LEASE) == 1
+    assert (
+        fulfilment.id not in store.read_back_due and store.read_backs[fulfilment.id].package_listed
+    )
+    assert read_back_pending(store, amazon, clock, limit=10, lease=LEASE) == 0
+    assert amazon.reads == [str(fulfilment.id)] and len(amazon.calls) == 1  # sent once
+
+
+def test_one_sellers_spent_budget_does_not_hold_back_anothers_read_backs(
+    store: FakeFulfilmentStore, clock: FixedClock
+) -> None:
+    store.accounts["globex"] = 8
+    store.add_order(order_snapshot(order_id=2, account_id=8))
+    first = accepted(store, clock)
+    second = accepted(store, clock, account="globex", platform_fulfilment_id="F-2")
+    amazon = FakeAmazon(read_budget={7: 0, 8: 0})
+    for fulfilment in (first, second):
+        assert confirm(store, amazon, fulfilment.id) is Outcome.CONFIRMED
+    amazon.read_budget[8] = 1
+    clock.at = T0 + timedelta(minutes=1)
+    assert read_back_pending(store, amazon, clock, limit=10, lease=LEASE) == 1
+    assert amazon.reads == [str(second.id)] and set(store.read_back_due) == {first.id}
+
+
+def test_a_read_back_put_off_for_a_day_is_given_up(
+    store: FakeFulfilmentStore, clock: FixedClock
+) -> None:
+    fulfilment = accepted(store, clock)
+    amazon = FakeAmazon(read_budget={7: 0})
+    assert confirm(store, amazon, fulfilment.id) is Outcome.CONFIRMED
+    clock.at = T0 + READ_BACK_GIVE_UP + timedelta(seconds=1)
+    assert read_back_pending(store, amazon, clock, limit=10, lease=LEASE) == 0
+    assert not store.read_back_due
+    assert store.rows[fulfilment.id].state is FulfilmentState.CONFIRMED
+    assert store.rows[fulfilment.id].last_error == "RateLimitTimeout"
+
+
 def test_a_transient_error_gives_the_fulfilment_back_and_raises_for_a_retry(
     store: FakeFulfilmentStore, clock: FixedClock
 ) -> None:
@@ -806,6 +908,7 @@ class FakeClient:
     error: Exception | None = None
     sent: list[tuple[str, str, Mapping[str, Any]]] = field(default_factory=list)
     order: dict[str, Any] | None = None
+    patience: list[bool] = field(default_factory=list)
 
     def confirm_shipment(
         self, order_id: str, marketplace_id: str, package_detail: Mapping[str, Any]
@@ -814,7 +917,12 @@ class FakeClient:
         if self.error is not None:
             raise self.error
 
-    def get_order(self, order_id: str, included_data: Sequence[str] = ()) -> Order:
+    def get_order(
+        self, order_id: str, included_data: Sequence[str] = (), *, patient: bool = True
+    ) -> Order:
+        self.patience.append(patient)
+        if self.error is not None:
+            raise self.error
         if self.order is None:
             raise AmazonNotFound("no such order", status_code=404)
         return Order.model_validate(self.order)
@@ -892,7 +1000,25 @@ def test_the_read_back_finds_our_package_and_never_raises() -> None:
     assert found.order is not None and found.order.status is OrderStatus.PARTIALLY_SHIPPED
     assert found.order.lines[0].quantity_shipped == 1
     missing = SpApiShipments(lambda _: FakeClient()).read_back(7, ORDER_ID, "42")
-    assert missing.order is None and missing.error is not None
+    assert missing.order is None and missing.error is not None and not missing.deferred
+
+
+@pytest.mark.parametrize(
+    ("error", "retry_after"),
+    [
+        (RateLimitTimeout("no token", retry_after_s=1.5), timedelta(seconds=1.5)),
+        (AmazonServerError("InternalFailure", status_code=500), None),
+        (AmazonUnreachable("ReadTimeout", request_sent=True), None),
+    ],
+)
+def test_a_read_back_that_cannot_be_made_now_is_put_off_never_waited_for(
+    error: Exception, retry_after: timedelta | None
+) -> None:
+    client = FakeClient(error=error)
+    read_back = SpApiShipments(lambda _: client).read_back(7, ORDER_ID, "42")
+    assert read_back.deferred and read_back.retry_after == retry_after
+    assert read_back.order is None and read_back.error
+    assert client.patience == [False]
 
 
 # --- the producer ---------------------------------------------------------------------------
