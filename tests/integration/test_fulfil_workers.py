@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -129,6 +130,23 @@ def _up(base: str) -> bool:
         return False
 
 
+def fulfilment_body(
+    platform_id: str, order: tuple[str, str, int], shipped_at: datetime
+) -> dict[str, Any]:
+    """The whole of a one-line order, shipped by UPS with a tracking number of its own."""
+    order_id, item_id, quantity = order
+    return {
+        "account": "demo",
+        "amazon_order_id": order_id,
+        "platform_fulfilment_id": platform_id,
+        "shipped_at": shipped_at.isoformat(),
+        "carrier_code": "UPS",
+        "shipping_method": "Ground",
+        "tracking_number": "1Z" + platform_id.replace("-", "").rjust(16, "0"),
+        "lines": [{"order_item_id": item_id, "quantity": quantity}],
+    }
+
+
 def _confirmed(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(
@@ -166,17 +184,8 @@ def test_three_hundred_fulfilments_make_exactly_one_package_each_through_faults_
         with web_process(env, tmp_path) as base, httpx.Client(base_url=base, timeout=30) as http:
             chaos.start()
             headers = {"Authorization": f"Bearer {TOKEN}"}
-            for n, (order_id, item_id, quantity) in enumerate(orders):
-                body = {
-                    "account": "demo",
-                    "amazon_order_id": order_id,
-                    "platform_fulfilment_id": f"F-{n}",
-                    "shipped_at": shipped_at.isoformat(),
-                    "carrier_code": "UPS",
-                    "shipping_method": "Ground",
-                    "tracking_number": f"1Z{n:016d}",
-                    "lines": [{"order_item_id": item_id, "quantity": quantity}],
-                }
+            for n, order in enumerate(orders):
+                body = fulfilment_body(f"F-{n}", order, shipped_at)
                 key = {"Idempotency-Key": str(uuid.uuid4()), **headers}
                 replays = 3 if n == 0 else 1  # the first request is sent three times
                 answers = [
@@ -230,16 +239,8 @@ def test_a_spent_get_order_budget_puts_the_read_back_off_not_the_confirmation(
     try:
         with web_process(env, tmp_path) as base, httpx.Client(base_url=base, timeout=30) as http:
             headers = {"Authorization": f"Bearer {TOKEN}"}
-            for n, (order_id, item_id, quantity) in enumerate(chosen):
-                body = {
-                    "account": "demo",
-                    "amazon_order_id": order_id,
-                    "platform_fulfilment_id": f"R-{n}",
-                    "shipped_at": shipped_at.isoformat(),
-                    "carrier_code": "UPS",
-                    "tracking_number": f"1Z{n:016d}",
-                    "lines": [{"order_item_id": item_id, "quantity": quantity}],
-                }
+            for n, order in enumerate(chosen):
+                body = fulfilment_body(f"R-{n}", order, shipped_at)
                 answer = http.post(
                     "/v1/fulfilments",
                     json=body,
