@@ -126,7 +126,16 @@ def fulfilments_list(failed: bool, state: str | None, account: str | None, limit
             state="failed" if failed else state, account=account, limit=limit
         )
     base._table(
-        ["id", "account", "amazon order", "platform id", "state", "shipped", "tries", "reason"],
+        [
+            "id",
+            "account",
+            "amazon order",
+            "platform id",
+            "state",
+            "shipped",
+            "tries",
+            "reason / Amazon",
+        ],
         [
             [
                 str(r["id"]),
@@ -136,11 +145,19 @@ def fulfilments_list(failed: bool, state: str | None, account: str | None, limit
                 r["state"],
                 r["shipped_at"].strftime("%Y-%m-%d %H:%M"),
                 str(r["attempts"]),
-                f"{r['failure_code']}: {r['reason']}" if r["failure_code"] else r["reason"] or "",
+                _reason(r),
             ]
             for r in rows
         ],
     )
+
+
+def _reason(row: dict[str, Any]) -> str:
+    if row["failure_code"]:
+        return f"{row['failure_code']}: {row['reason']}"
+    if row["state"] == "confirmed":  # Amazon's view read back (a read error is not a failure)
+        return str(row["amazon"] or "")
+    return str(row["reason"] or "")
 
 
 @fulfilments.command("show")

@@ -114,6 +114,15 @@ def fulfilment_payload(fulfilment: Fulfilment) -> dict[str, Any]:
     }
 
 
+def _amazon_view(row: FulfilmentRow) -> str | None:
+    """For operators: what the read-back after the confirmation found, or that it is pending."""
+    if row.read_back_due_at is not None:
+        return f"read-back pending, next try {row.read_back_due_at:%H:%M:%S} UTC"
+    if row.amazon_checked_at is not None:
+        return f"order {row.amazon_order_status}, package {row.amazon_package_status or 'unlisted'}"
+    return None
+
+
 def _read_back_payload(read_back: ReadBack) -> dict[str, Any]:
     order = read_back.order
     return {
@@ -973,6 +982,7 @@ class SqlFulfilmentStore:
                     "attempts": row.attempts,
                     "failure_code": row.failure_code,
                     "reason": row.failure_reason or row.last_error,
+                    "amazon": _amazon_view(row),
                     "updated_at": row.updated_at,
                 }
                 for row, name in session.execute(query)

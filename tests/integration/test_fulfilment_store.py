@@ -284,6 +284,8 @@ def test_a_read_back_put_off_is_pending_until_read_and_claimed_by_one_reader(
     assert store.record_confirmed(claimed, "w1", put_off)
     event = store_events(clean_db, "fulfilments/confirmed")[0]
     assert event["amazon"]["read_deferred"] and event["amazon"]["order_status"] is None
+    (listed,) = store.listing()
+    assert listed["amazon"].startswith("read-back pending")
     other_account = seed_account(session_factory, "globex")
     assert store.claim_read_back(LEASE, frozenset({claimed.account_id})) is None
     pending = store.claim_read_back(LEASE, frozenset({other_account}))
@@ -310,6 +312,7 @@ def test_a_read_back_put_off_is_pending_until_read_and_claimed_by_one_reader(
     assert row.last_error is None and stored == "SHIPPED"
     assert topics(clean_db) == ["orders/created", "fulfilments/confirmed", "orders/updated"]
     assert store.claim_read_back(LEASE, frozenset()) is None
+    assert store.listing()[0]["amazon"] == "order SHIPPED, package PENDING"
 
 
 def test_a_read_back_given_up_keeps_its_reason_and_is_pending_no_more(
