@@ -26,12 +26,12 @@ import psutil
 import psycopg
 
 from domain.ingestion import sync_orders
-from infra.amazon.orders_source import SpApiOrdersSource
+from infra.amazon.gateways import SpApiOrdersSource
 from infra.amazon.translate import fetched
 from infra.clock import SystemClock
 from infra.db import migrate
 from infra.db.engine import libpq_url
-from infra.db.ingestion_store import SqlIngestionStore, order_row
+from infra.db.ingestion import SqlIngestionStore, order_row
 from infra.settings import Settings
 from workers import compose
 from workers.demo import ensure_demo_account

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.db import migrate
 from infra.db.engine import make_engine, make_session_factory
-from infra.db.models import Base
+from infra.db.tables import Base
 from infra.embedded import EmbeddedServices, ServiceUrls
 from infra.settings import Settings, load_settings
 

@@ -25,7 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from domain.fulfilment import (
+from domain.fulfilments import (
     FieldError,
     Fulfilment,
     InvalidRequest,
@@ -34,7 +34,7 @@ from domain.fulfilment import (
     parse_request,
 )
 from infra.clock import SystemClock
-from infra.db.fulfilment_store import KeyStatus, request_hash
+from infra.db.fulfilments import KeyStatus, request_hash
 from workers import compose, producer
 
 IDEMPOTENCY_SCOPE = "fulfilments"

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from domain.fulfilment import (
+from domain.fulfilments import (
     Accepted,
     DeadlineKind,
     Rejected,

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.ingestion import Cursor, SyncReport, sync_orders
 from infra.amazon.client import SpApiClient, build_client
+from infra.amazon.gateways import SpApiOrdersSource
 from infra.amazon.lwa import LwaCredentials
-from infra.amazon.orders_source import SpApiOrdersSource
 from infra.amazon.sandbox.state import DEMO_SELLER
 from infra.clock import SystemClock
 from infra.db.accounts import AccountView, get_account, list_accounts
 from infra.db.engine import make_engine, make_session_factory
-from infra.db.ingestion_store import SqlIngestionStore
+from infra.db.ingestion import SqlIngestionStore
 from infra.settings import Region, Settings, load_settings
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.amazon.sandbox.server import running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER
 from infra.db.accounts import AccountError, AccountView, add_account, get_account
-from infra.db.models import Order, OutboxEvent, SetAsideOrder
+from infra.db.tables import Order, OutboxEvent, SetAsideOrder
 from infra.settings import Settings
 from workers import compose
 

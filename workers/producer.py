@@ -20,7 +20,7 @@ task ``fulfil.intake`` on queue ``fulfil``::
     }
 
 The HTTP API takes the same body without ``version`` and ``type``. Every door ends in
-``domain.fulfilment.accept_fulfilment``; what it accepts is queued for confirmation here, after
+``domain.fulfilments.accept_fulfilment``; what it accepts is queued for confirmation here, after
 the commit, as ``fulfil.confirm`` with a priority from the order's ship-by date. That queueing is
 best effort on purpose: if the broker is away, the sweeper (``fulfil.sweep``) sends the
 fulfilment within minutes, so the platform's request never fails or hangs for it.
@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from kombu.exceptions import KombuError
 
-from domain.fulfilment import (
+from domain.fulfilments import (
     MESSAGE_TYPE,
     MESSAGE_VERSION,
     Accepted,
@@ -48,9 +48,9 @@ from domain.fulfilment import (
     retry_fulfilment,
     urgency,
 )
-from domain.ingestion import Clock
+from domain.shared import Clock
 from infra.clock import SystemClock
-from infra.db.fulfilment_store import SqlFulfilmentStore
+from infra.db.fulfilments import SqlFulfilmentStore
 from workers import compose
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Fulfil queue: take in the platform's requests, confirm them on Amazon, read back what was put
-off, sweep, watch ship-by dates. Thin: the use cases in ``domain.fulfilment`` decide; these
+off, sweep, watch ship-by dates. Thin: the use cases in ``domain.fulfilments`` decide; these
 rebuild arguments and call."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from domain.fulfilment import (
+from domain.fulfilments import (
     Accepted,
     AmazonUnavailable,
     check_deadlines,
     confirm_fulfilment,
     read_back_pending,
 )
-from infra.amazon.shipments import SpApiShipments
+from infra.amazon.gateways import SpApiShipments
 from infra.clock import SystemClock
 from workers import compose, producer
 from workers.celery_app import TransientError, channel_task

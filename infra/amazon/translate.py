@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.ingestion import FetchedOrder
-from domain.money import Money, MoneyError
 from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
+from domain.shared import Money, MoneyError
 
 
 class TranslationError(ValueError):

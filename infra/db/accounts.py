@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.db.models import SellerAccount
+from infra.db.tables import SellerAccount
 
 
 class AccountError(ValueError):

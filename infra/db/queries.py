@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.db.models import Order, OrderItem, SellerAccount, SetAsideOrder
+from infra.db.tables import Order, OrderItem, SellerAccount, SetAsideOrder
 
 
 def _flags(order: Order) -> str:

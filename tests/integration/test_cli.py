@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.amazon.sandbox.generate import create_bulk
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER, Fault
-from infra.db.models import Order, SyncCursor
+from infra.db.tables import Order, SyncCursor
 from workers.cli import main
 from workers.demo import ensure_demo_account
 

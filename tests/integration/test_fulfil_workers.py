@@ -24,7 +24,7 @@ from infra.amazon.sandbox.generate import create_bulk
 from infra.amazon.sandbox.operations import SERVED_OPERATIONS
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER, Fault
-from infra.db.models import Fulfilment
+from infra.db.tables import Fulfilment
 from infra.settings import load_settings
 from tests.integration.processes import WorkerProcess, wait_for
 from workers import compose

@@ -21,8 +21,8 @@ from sqlalchemy import Engine, func, select, update
 from domain.ingestion import Cursor
 from domain.orders import AmazonOrder, FulfilledBy, OrderStatus
 from infra.amazon.sandbox.operations import SERVED_OPERATIONS
-from infra.db.models import Fulfilment as FulfilmentRow
-from infra.db.models import IdempotencyKey, OutboxEvent, RejectedFulfilment
+from infra.db.tables import Fulfilment as FulfilmentRow
+from infra.db.tables import IdempotencyKey, OutboxEvent, RejectedFulfilment
 from infra.settings import Settings
 from tests.integration.test_fulfilment_store import amazon_order, seed_account, seed_order
 from workers import compose, producer
@@ -606,7 +606,7 @@ def test_a_fulfilment_is_confirmed_on_the_sandbox_once_with_the_stores_ship_date
 ) -> None:
     from infra.amazon.translate import to_domain
     from infra.db.accounts import get_account
-    from infra.db.ingestion_store import SqlIngestionStore
+    from infra.db.ingestion import SqlIngestionStore
     from workers import tasks_fulfil
     from workers.celery_app import TransientError
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.fulfilment import (
+from domain.fulfilments import (
     Accepted,
     FulfilmentState,
     ReadBack,
@@ -27,15 +27,15 @@ from domain.fulfilment import (
     retry_fulfilment,
 )
 from domain.ingestion import Cursor
-from domain.money import Money
 from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
+from domain.shared import Money
 from infra.clock import SystemClock
 from infra.db.accounts import add_account
-from infra.db.fulfilment_store import KeyStatus, SqlFulfilmentStore
-from infra.db.ingestion_store import SqlIngestionStore
-from infra.db.models import Fulfilment as FulfilmentRow
-from infra.db.models import FulfilmentLine, OrderItem, OutboxEvent, ShipByAlert
-from infra.db.models import Order as OrderRow
+from infra.db.fulfilments import KeyStatus, SqlFulfilmentStore
+from infra.db.ingestion import SqlIngestionStore
+from infra.db.tables import Fulfilment as FulfilmentRow
+from infra.db.tables import FulfilmentLine, OrderItem, OutboxEvent, ShipByAlert
+from infra.db.tables import Order as OrderRow
 
 pytestmark = pytest.mark.integration
 

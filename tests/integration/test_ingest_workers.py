@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER, Fault
-from infra.db.models import Order, OrderItem, OutboxEvent, SyncCursor
+from infra.db.tables import Order, OrderItem, OutboxEvent, SyncCursor
 from tests.integration.processes import wait_for, worker
 from workers.celery_app import app
 from workers.demo import ensure_demo_account

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from domain.fulfilment import (
+from domain.fulfilments import (
     MAX_ATTEMPTS,
     READ_BACK_GIVE_UP,
     Accepted,
@@ -60,8 +60,8 @@ from infra.amazon.errors import (
     InvalidInput,
     RateLimitTimeout,
 )
+from infra.amazon.gateways import SpApiShipments, package_detail, ship_date
 from infra.amazon.schemas import Order
-from infra.amazon.shipments import SpApiShipments, package_detail, ship_date
 from tests.fakes import T0, FixedClock
 from workers import producer
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from domain.money import Money, MoneyError
 from domain.orders import FulfilledBy, OrderProblem, OrderStatus, Topic, check_order, event_topic
+from domain.shared import Money, MoneyError
 from infra.amazon.models import load_model
 from infra.amazon.translate import TranslationError, fetched, to_domain
 from tests.fakes import T0, make_order

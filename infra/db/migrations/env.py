@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from infra.db.models import Base
+from infra.db.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -34,8 +34,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from domain.ingestion import Clock
 from domain.orders import AmazonOrder, FulfilledBy, OrderStatus
+from domain.shared import Clock
 
 # --- Amazon's carrier codes -----------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from domain.ingestion import Cursor, FetchedOrder, OrdersPage, PageOutcome, PaginationExpired
-from domain.money import Money
 from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus, event_topic
+from domain.shared import Money
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

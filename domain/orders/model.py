@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from domain.money import Money
+from domain.shared import Money
 
 
 class OrderStatus(StrEnum):

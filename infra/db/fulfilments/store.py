@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.fulfilment import (
+from domain.fulfilments import (
     DEADLINE_TOPICS,
     DeadlineAlert,
     Fulfilment,
@@ -63,9 +63,9 @@ from domain.fulfilment import (
 from domain.orders import AmazonOrder, FulfilledBy, OrderProblem, OrderStatus, check_order
 from infra.db.compiled import Compiled
 from infra.db.engine import advisory_lock
-from infra.db.ingestion_store import SqlIngestionStore, aggregate_key
-from infra.db.models import Fulfilment as FulfilmentRow
-from infra.db.models import (
+from infra.db.ingestion import SqlIngestionStore, aggregate_key
+from infra.db.tables import Fulfilment as FulfilmentRow
+from infra.db.tables import (
     FulfilmentLine,
     IdempotencyKey,
     Order,
@@ -509,7 +509,7 @@ def _items(conn: Connection, order_ids: Sequence[int]) -> dict[int, tuple[ItemSn
 
 
 class SqlIntakeUnit:
-    """``domain.fulfilment.IntakeUnit``: one transaction of ``SqlFulfilmentStore.intake``."""
+    """``domain.fulfilments.IntakeUnit``: one transaction of ``SqlFulfilmentStore.intake``."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -620,7 +620,7 @@ class DueFulfilment:
 
 
 class SqlFulfilmentStore:
-    """``domain.fulfilment.FulfilmentStore`` and ``DeadlineStore`` on PostgreSQL."""
+    """``domain.fulfilments.FulfilmentStore`` and ``DeadlineStore`` on PostgreSQL."""
 
     def __init__(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
         self.engine = engine

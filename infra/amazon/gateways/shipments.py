@@ -1,9 +1,9 @@
-"""``domain.fulfilment.ShipmentGateway`` over SP-API: a package as ``confirmShipment``'s
+"""``domain.fulfilments.ShipmentGateway`` over SP-API: a package as ``confirmShipment``'s
 ``packageDetail``, Amazon's errors as the domain's, and the order read back with ``getOrder``
 (impatiently: a read-back that would wait for the budget, or meets a transient error, is
-``deferred`` for ``domain.fulfilment.read_back_pending`` instead of holding the worker).
+``deferred`` for ``domain.fulfilments.read_back_pending`` instead of holding the worker).
 
-Error mapping (``infra.amazon.errors`` -> ``domain.fulfilment``):
+Error mapping (``infra.amazon.errors`` -> ``domain.fulfilments``):
 
 - ``AmazonPermanentError`` (400 ``InvalidInput``, 404, 401/403 ...) -> ``ShipmentRejected`` with
   Amazon's code and message: recorded as failed, for an operator to fix and retry.
@@ -19,14 +19,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from domain.fulfilment import AmazonUnavailable, Package, ReadBack, ShipmentRejected
+from domain.fulfilments import AmazonUnavailable, Package, ReadBack, ShipmentRejected
 from infra.amazon.errors import (
     AmazonError,
     AmazonPermanentError,
     AmazonTransientError,
     Throttled,
 )
-from infra.amazon.orders_source import INCLUDED_DATA
+from infra.amazon.gateways import INCLUDED_DATA
 from infra.amazon.schemas import Order
 from infra.amazon.translate import TranslationError, to_domain
 

@@ -250,7 +250,7 @@ class Fulfilment(Base):
     """A shipment made in the store: one package (one tracking number) to confirm on Amazon.
 
     Stored before anything goes to Amazon; its id is the package's ``packageReferenceId``, so a
-    resend edits that package. ``state`` follows ``domain.fulfilment.FulfilmentState``; a worker
+    resend edits that package. ``state`` follows ``domain.fulfilments.FulfilmentState``; a worker
     sends only under its lease (``lease_owner`` / ``lease_until``, committed before the call).
     """
 

@@ -32,7 +32,7 @@ from domain.ingestion import Cursor, FetchedOrder, PageOutcome
 from domain.orders import AmazonOrder, event_topic, order_total
 from infra.db.compiled import Compiled
 from infra.db.engine import advisory_lock
-from infra.db.models import Order, SetAsideOrder, SyncCursor
+from infra.db.tables import Order, SetAsideOrder, SyncCursor
 
 # Each page is written with a few constant statements over arrays (``unnest``): the SQL text
 # never changes with the page size, so nothing is recompiled per page and PostgreSQL plans once.

@@ -19,10 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from domain.orders import AmazonOrder, OrderProblem, check_order
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+from domain.shared import Clock
 
 
 class PaginationExpired(Exception):

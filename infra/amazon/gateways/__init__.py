@@ -1,0 +1,19 @@
+"""The domain's ports implemented over the SP-API client."""
+
+from infra.amazon.gateways.orders import (
+    INCLUDED_DATA,
+    SpApiOrdersSource,
+)
+from infra.amazon.gateways.shipments import (
+    SpApiShipments,
+    package_detail,
+    ship_date,
+)
+
+__all__ = [
+    "INCLUDED_DATA",
+    "SpApiOrdersSource",
+    "SpApiShipments",
+    "package_detail",
+    "ship_date",
+]
