@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test check pytest test-services bench clean
+.PHONY: install run demo test check pytest faults test-services bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,15 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Two test processes (pytest-xdist), each with its own embedded servers; a file stays in one
+# process so its module fixtures (a sandbox, a worker) start once.
 pytest: install
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n 2 --dist loadfile -m "not faults"
+
+## The long chaos and soak runs: workers SIGKILLed mid-task, Amazon throttling and failing,
+## many processes on one rate budget. Run by CI after `make test`.
+faults: install
+	$(BIN)/pytest -m faults
 
 ## The integration tests again on the machine's own PostgreSQL and Redis, then the worker
 ## and queue-priority tests with RabbitMQ as the broker.
