@@ -1,11 +1,12 @@
-"""What the fulfilment use cases raise: one branch of the domain's error tree::
+"""What the fulfilment use cases raise, a branch of the domain's one error tree (drawn whole in
+``domain.shared.errors``)::
 
-DomainError
- └── FulfilmentError
-      ├── InvalidRequest        the request itself is malformed (field errors)
-      ├── IllegalTransition     a state change the machine does not allow
-      ├── ShipmentRejected      Amazon refused the package: permanent (code, message)
-      └── AmazonUnavailable     try again later (throttled, 5xx, network); ``retry_after``
+    DomainError
+     └── FulfilmentError
+          ├── InvalidRequest        the request itself is malformed (field errors)
+          ├── IllegalTransition     a state change the machine does not allow
+          ├── ShipmentRejected      Amazon refused the package: permanent (code, message)
+          └── AmazonUnavailable     try again later (throttled, 5xx, network); ``retry_after``
 """
 
 from __future__ import annotations
