@@ -1,5 +1,6 @@
-"""What the fulfilment use cases need from outside: the store's transactions and state changes,
-and Amazon's ``confirmShipment`` with its read-back."""
+"""What the fulfilment use cases need from outside: the store (intake's transaction, the state
+changes under a lease, put-off read-backs, ship-by alerts) and Amazon's ``confirmShipment`` with
+its read-back."""
 
 from __future__ import annotations
 
