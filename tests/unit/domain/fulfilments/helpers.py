@@ -18,8 +18,6 @@ from tests.fakes import FixedClock
 from tests.unit.domain.fulfilments.fakes import ORDER_ID, FakeAmazon, FakeFulfilmentStore
 
 LEASE = timedelta(minutes=6)
-
-
 LONGEST_WAIT = timedelta(minutes=5)
 
 
