@@ -1,68 +1,73 @@
-"""Fulfilments: a shipment made in the store, confirmed on Amazon with the same date, once."""
+"""Fulfilments: a shipment made in the store, confirmed on Amazon with the same date, once.
 
-from domain.fulfilments.model import (
-    AMAZON_CARRIER_CODES,
-    DEADLINE_TOPICS,
+A fulfilment is one package (one tracking number). The platform asks for it through any door
+(HTTP, queue, CLI); all of them call ``accept_fulfilment``, which checks it against the order as
+the store knows it and stores it before anything goes to Amazon. ``confirm_fulfilment`` then sends
+it with ``confirmShipment`` under a lease, with the fulfilment's id as ``packageReferenceId``: a
+resend (a lost response, a crash, a duplicate message) edits the same package on Amazon and never
+adds a second one. ``read_back_pending`` reads Amazon's view later when the confirmation could not
+wait for it, and ``check_deadlines`` warns before a ship-by date passes.
+"""
+
+from domain.fulfilments.carriers import AMAZON_CARRIER_CODES, OTHER_CARRIER, amazon_carrier_code
+from domain.fulfilments.commands import LineRequest, RequestFulfilment
+from domain.fulfilments.confirm import (
     MAX_ATTEMPTS,
-    MESSAGE_TYPE,
-    MESSAGE_VERSION,
-    OTHER_CARRIER,
-    READ_BACK_GIVE_UP,
-    READ_BACK_RETRY,
-    REQUEST_FIELDS,
-    SHIP_TIME_SKEW,
-    SWEEP_AFTER,
     SWEEP_AFTER_TRANSIENT,
+    ConfirmResult,
+    Outcome,
+    confirm_fulfilment,
+)
+from domain.fulfilments.deadlines import DeadlineReport, check_deadlines, deadline_kind, late_orders
+from domain.fulfilments.errors import (
+    AmazonUnavailable,
+    FulfilmentError,
+    IllegalTransition,
+    InvalidRequest,
+    ShipmentRejected,
+)
+from domain.fulfilments.intake import SWEEP_AFTER, accept_fulfilment, retry_fulfilment
+from domain.fulfilments.model import (
+    DEADLINE_TOPICS,
     TRANSITIONS,
     Accepted,
-    AmazonUnavailable,
-    ConfirmResult,
     DeadlineAlert,
     DeadlineKind,
-    DeadlineReport,
-    DeadlineStore,
-    FieldError,
     Fulfilment,
-    FulfilmentError,
     FulfilmentState,
-    FulfilmentStore,
-    IllegalTransition,
-    IntakeStore,
-    IntakeUnit,
-    InvalidRequest,
     ItemSnapshot,
-    LineRequest,
     NewFulfilment,
     OpenOrder,
     OrderSnapshot,
-    Outcome,
     Package,
     PackageLine,
     PendingReadBack,
     ReadBack,
-    ReadBackStore,
     Rejected,
-    RequestFulfilment,
-    ShipmentGateway,
-    ShipmentRejected,
     Topic,
-    accept_fulfilment,
-    accept_fulfilment_message,
-    amazon_carrier_code,
     can_claim,
-    check_deadlines,
-    check_fulfilment,
     check_transition,
-    confirm_fulfilment,
-    deadline_kind,
-    late_orders,
     package_for,
+)
+from domain.fulfilments.ports import (
+    DeadlineStore,
+    FulfilmentStore,
+    IntakeStore,
+    IntakeUnit,
+    ReadBackStore,
+    ShipmentGateway,
+)
+from domain.fulfilments.read_back import READ_BACK_GIVE_UP, READ_BACK_RETRY, read_back_pending
+from domain.fulfilments.request import (
+    MESSAGE_TYPE,
+    MESSAGE_VERSION,
+    REQUEST_FIELDS,
+    accept_fulfilment_message,
     parse_request,
     parse_time,
-    read_back_pending,
-    retry_fulfilment,
-    urgency,
 )
+from domain.fulfilments.rules import SHIP_TIME_SKEW, check_fulfilment, urgency
+from domain.shared import FieldError
 
 __all__ = [
     "AMAZON_CARRIER_CODES",

@@ -1,17 +1,15 @@
 """Order ingestion: every Amazon order updated since the watermark, into the store, once."""
 
-from domain.ingestion.sync import (
-    Cursor,
+from domain.ingestion.cursor import Cursor
+from domain.ingestion.ports import (
     FetchedOrder,
     IngestionStore,
     OrdersPage,
     OrdersSource,
     PageOutcome,
     PaginationExpired,
-    SyncReport,
-    split_page,
-    sync_orders,
 )
+from domain.ingestion.sync import SyncReport, split_page, sync_orders
 
 __all__ = [
     "Cursor",

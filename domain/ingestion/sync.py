@@ -1,4 +1,4 @@
-"""Order ingestion: bring every Amazon order updated since the watermark into the store, once.
+"""The sync use case: bring every Amazon order updated since the watermark into the store, once.
 
 The use case ``sync_orders`` walks one window of Amazon's ``searchOrders`` (``lastUpdatedAfter``
 = watermark - overlap, "before" chosen by Amazon's clock), committing each page with its resume
@@ -13,103 +13,20 @@ Errors: ``PaginationExpired`` (from the source) restarts the window from its sta
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
+from domain.ingestion.cursor import Cursor
+from domain.ingestion.ports import (
+    FetchedOrder,
+    IngestionStore,
+    OrdersPage,
+    OrdersSource,
+    PageOutcome,
+    PaginationExpired,
+)
 from domain.orders import AmazonOrder, OrderProblem, check_order
 from domain.shared import Clock
-
-
-class PaginationExpired(Exception):
-    """Amazon no longer accepts the stored pagination token (they live 24 hours)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedOrder:
-    """One order as it came from Amazon: translated, or with the reason it could not be."""
-
-    amazon_order_id: str
-    raw: dict[str, Any]
-    order: AmazonOrder | None = None
-    problem: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OrdersPage:
-    orders: list[FetchedOrder]
-    next_token: str | None
-    # The window's end in Amazon's clock (the ``lastUpdatedBefore`` it applied).
-    window_before: datetime | None
-
-
-class OrdersSource(Protocol):
-    def search_updated(self, *, after: datetime, pagination_token: str | None) -> OrdersPage: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    watermark: datetime | None = None
-    window_after: datetime | None = None
-    window_before: datetime | None = None
-    pagination_token: str | None = None
-    pages_done: int = 0
-    orders_seen: int = 0
-
-    @property
-    def in_window(self) -> bool:
-        return self.window_after is not None
-
-    def begin_window(self, after: datetime) -> Cursor:
-        return replace(self, window_after=after, window_before=None, pagination_token=None)
-
-    def after_page(self, page: OrdersPage) -> Cursor:
-        return replace(
-            self,
-            window_before=page.window_before or self.window_before,
-            pagination_token=page.next_token,
-            pages_done=self.pages_done + 1,
-            orders_seen=self.orders_seen + len(page.orders),
-        )
-
-    def close_window(self) -> Cursor:
-        return replace(
-            self,
-            watermark=self.window_before or self.watermark,
-            window_after=None,
-            window_before=None,
-            pagination_token=None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class PageOutcome:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    set_aside: int = 0
-
-
-class IngestionStore(Protocol):
-    def account_lock(self, account_id: int, scope: str) -> AbstractContextManager[bool]:
-        """Hold the account's sync lock for the block; yields False when another sync has it."""
-        ...
-
-    def load_cursor(self, account_id: int, scope: str) -> Cursor: ...
-
-    def save_page(
-        self,
-        account_id: int,
-        scope: str,
-        orders: list[AmazonOrder],
-        set_aside: list[FetchedOrder],
-        cursor: Cursor,
-    ) -> PageOutcome:
-        """Upsert the orders, set aside the rest, write events and the cursor: one transaction."""
-        ...
-
-    def save_cursor(self, account_id: int, scope: str, cursor: Cursor) -> None: ...
 
 
 @dataclass
@@ -200,7 +117,9 @@ def _pages(
             cursor = cursor.begin_window(cursor.window_after)
             store.save_cursor(account_id, scope, cursor)
             continue
-        cursor = cursor.after_page(page)
+        cursor = cursor.after_page(
+            next_token=page.next_token, window_before=page.window_before, orders=len(page.orders)
+        )
         yield page, cursor
         if page.next_token is None:
             return

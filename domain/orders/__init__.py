@@ -6,13 +6,9 @@ from domain.orders.model import (
     AmazonOrder,
     FulfilledBy,
     OrderLine,
-    OrderProblem,
     OrderStatus,
-    Topic,
-    check_order,
-    event_topic,
-    order_total,
 )
+from domain.orders.rules import OrderProblem, Topic, check_order, event_topic, order_total
 
 __all__ = [
     "OPEN_STATUSES",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from domain.shared.errors import DomainError
 
-class MoneyError(ValueError):
+
+class MoneyError(ValueError, DomainError):
     """An amount or currency that cannot be money."""
 
 

@@ -1,0 +1,118 @@
+"""Intake: a fulfilment checked against the order as the store knows it and stored before
+anything goes to Amazon (``accept_fulfilment``), and an operator's retry of a failed one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.fulfilments.commands import LineRequest, RequestFulfilment
+from domain.fulfilments.model import Accepted, Fulfilment, FulfilmentState, NewFulfilment, Rejected
+from domain.fulfilments.ports import IntakeStore
+from domain.fulfilments.rules import check_fulfilment
+from domain.shared import Clock, FieldError
+
+# A fulfilment stored but whose queued message got lost is sent by the sweeper after this.
+SWEEP_AFTER = timedelta(minutes=2)
+
+
+def _same_or_conflict(existing: Fulfilment, command: RequestFulfilment) -> Accepted | Rejected:
+    if existing.fingerprint == command.fingerprint():
+        return Accepted(existing, created=False)
+    return Rejected(
+        (
+            FieldError(
+                "platform_fulfilment_id",
+                f"already used by fulfilment {existing.id} with a different body",
+            ),
+        ),
+        conflict=True,
+    )
+
+
+def accept_fulfilment(
+    command: RequestFulfilment, store: IntakeStore, clock: Clock
+) -> Accepted | Rejected:
+    """Check the fulfilment and store it, or say why not. Safe to run twice: the same
+    fulfilment again is the first one (``created`` False); a different one under the same
+    ``platform_fulfilment_id`` is a conflict. Nothing is sent to Amazon here: the caller queues
+    the confirmation after this returns (after the commit)."""
+    with store.intake() as unit:
+        account_id = unit.account_id(command.account)
+        if account_id is None:
+            return Rejected((FieldError("account", f"no seller account {command.account!r}"),))
+        order = unit.lock_order(account_id, command.amazon_order_id)
+        existing = unit.fulfilment_by_platform_id(account_id, command.platform_fulfilment_id)
+        if existing is not None:
+            return _same_or_conflict(existing, command)
+        if order is None:
+            return Rejected(
+                (
+                    FieldError(
+                        "amazon_order_id",
+                        "unknown order: the store has no such order for this account "
+                        "(not synced yet, or another account's)",
+                    ),
+                )
+            )
+        lines, errors = check_fulfilment(command, order, clock.now())
+        if errors:
+            return Rejected(tuple(errors))
+        added = unit.add(NewFulfilment(order, command, lines, SWEEP_AFTER))
+        if added is None:  # a concurrent request took the platform_fulfilment_id first
+            existing = unit.fulfilment_by_platform_id(account_id, command.platform_fulfilment_id)
+            assert existing is not None
+            return _same_or_conflict(existing, command)
+        return Accepted(added, created=True)
+
+
+def retry_fulfilment(
+    fulfilment_id: int,
+    store: IntakeStore,
+    clock: Clock,
+    *,
+    cancellation_request_reviewed: bool = False,
+) -> Accepted | Rejected:
+    """An operator's retry of a failed fulfilment (after fixing the cause): back to accepted,
+    if the order still takes it (a failed one holds no quantity meanwhile, and a buyer may have
+    asked to cancel since). ``created`` is True when this call reopened it."""
+    with store.intake() as unit:
+        fulfilment = unit.fulfilment(fulfilment_id)
+        if fulfilment is None:
+            return Rejected((FieldError("fulfilment_id", f"no fulfilment {fulfilment_id}"),))
+        if fulfilment.state is not FulfilmentState.FAILED:
+            return Rejected(
+                (
+                    FieldError(
+                        "fulfilment_id",
+                        f"fulfilment {fulfilment_id} is {fulfilment.state}: only a failed one "
+                        "can be retried",
+                    ),
+                )
+            )
+        order = unit.lock_order(fulfilment.account_id, fulfilment.amazon_order_id)
+        if order is None:  # orders are never deleted; kept for completeness
+            return Rejected((FieldError("amazon_order_id", "the order is gone from the store"),))
+        command = RequestFulfilment(
+            account=str(fulfilment.account_id),
+            amazon_order_id=fulfilment.amazon_order_id,
+            platform_fulfilment_id=fulfilment.platform_fulfilment_id,
+            shipped_at=fulfilment.shipped_at,
+            carrier_code=fulfilment.carrier_code,
+            carrier_name=fulfilment.carrier_name,
+            shipping_method=fulfilment.shipping_method,
+            tracking_number=fulfilment.tracking_number,
+            lines=tuple(
+                LineRequest(line.quantity, order_item_id=line.order_item_id)
+                for line in fulfilment.lines
+            ),
+            cancellation_request_reviewed=cancellation_request_reviewed,
+        )
+        _, errors = check_fulfilment(command, order, clock.now())
+        if errors:
+            return Rejected(tuple(errors))
+        reopened = unit.reopen(fulfilment_id, SWEEP_AFTER)
+        if reopened is None:  # someone else retried it a moment ago
+            current = unit.fulfilment(fulfilment_id)
+            assert current is not None
+            return Accepted(current, created=False)
+        return Accepted(reopened, created=True)

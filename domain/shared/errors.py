@@ -1,0 +1,32 @@
+"""The domain's one tree of errors, and the field error a refused request is made of.
+
+Every error a domain use case or rule raises derives from ``DomainError``; each feature keeps
+its own branch next to the code that raises it. Some also stay ``ValueError`` so that callers'
+``except ValueError`` keep working::
+
+    DomainError
+     ├── MoneyError (ValueError)    shared.money: an amount or currency that cannot be money
+     ├── OrderProblem (ValueError)  orders.rules: an order the store must set aside, with why
+     ├── PaginationExpired          ingestion.ports: Amazon no longer takes the stored token
+     └── FulfilmentError            fulfilments.errors
+          ├── InvalidRequest        the request itself is malformed (field errors)
+          ├── IllegalTransition     a state change the machine does not allow
+          ├── ShipmentRejected      Amazon refused the package: permanent (code, message)
+          └── AmazonUnavailable     try again later (throttled, 5xx, network); ``retry_after``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One reason a request is refused, named by its field (every door answers with a list)."""
+
+    field: str
+    reason: str

@@ -1,0 +1,54 @@
+"""The fulfilment's state machine, its lease, and the quantities an order has left."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.fulfilments import (
+    FulfilmentState,
+    IllegalTransition,
+    ItemSnapshot,
+    can_claim,
+    check_transition,
+)
+from tests.fakes import T0
+
+
+def test_amazons_shipped_count_and_our_confirmed_one_are_not_counted_twice() -> None:
+    # Read back: Amazon counts our confirmed package; before that only we do.
+    read_back = ItemSnapshot("A", None, 3, quantity_shipped=2, quantity_confirmed=2)
+    not_yet = ItemSnapshot("A", None, 3, quantity_shipped=0, quantity_confirmed=2)
+    seller_central = ItemSnapshot("A", None, 3, 1, quantity_confirmed=0, quantity_pending=1)
+    assert read_back.quantity_remaining == not_yet.quantity_remaining == 1
+    assert seller_central.quantity_remaining == 1
+
+
+def test_the_state_machine_allows_only_its_transitions() -> None:
+    s = FulfilmentState
+    allowed = {
+        (s.ACCEPTED, s.SENDING),
+        (s.SENDING, s.SENDING),
+        (s.SENDING, s.ACCEPTED),
+        (s.SENDING, s.CONFIRMED),
+        (s.SENDING, s.FAILED),
+        (s.FAILED, s.ACCEPTED),
+    }
+    for current in s:
+        for new in s:
+            if (current, new) in allowed:
+                check_transition(current, new)
+            else:
+                with pytest.raises(IllegalTransition):
+                    check_transition(current, new)
+
+
+def test_a_lease_is_taken_only_when_free_expired_or_already_ones_own() -> None:
+    s, later = FulfilmentState, T0 + timedelta(minutes=1)
+    assert can_claim(s.ACCEPTED, None, None, "w1", T0)
+    assert not can_claim(s.SENDING, "w1", later, "w2", T0)
+    assert can_claim(s.SENDING, "w1", later, "w1", T0)
+    assert can_claim(s.SENDING, "w1", T0, "w2", later)
+    assert not can_claim(s.CONFIRMED, None, None, "w1", T0)
+    assert not can_claim(s.FAILED, None, None, "w1", T0)
