@@ -1,4 +1,5 @@
-"""The command line: clear errors, and a backfill that resumes after an interruption."""
+"""``sync`` and ``backfill``: clear one-line errors, and a backfill that resumes after an
+interruption."""
 
 from __future__ import annotations
 
@@ -34,16 +35,6 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHandle]:
 def demo_account(session_factory: sessionmaker[Session]) -> str:
     ensure_demo_account(session_factory)
     return "demo"
-
-
-def test_adding_an_account_with_a_bad_refresh_token_names_the_field(clean_db: Engine) -> None:
-    result = CliRunner().invoke(
-        main,
-        ["accounts", "add", "shop", "--seller-id", "A1", "--region", "NA", "--marketplace", "X"],
-        env={"LWA_REFRESH_TOKEN": "not-a-token"},
-    )
-    assert result.exit_code == 2
-    assert "refresh_token: a Login with Amazon refresh token starts with 'Atzr|'" in result.output
 
 
 def test_syncing_an_unknown_account_is_a_one_line_error(clean_db: Engine) -> None:

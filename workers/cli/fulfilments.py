@@ -1,32 +1,15 @@
-"""The fulfilment commands: ``fulfil`` (the third door), ``fulfilments list|show|retry|rejected``
-and ``orders late``. ``workers.cli`` adds them to its groups at its end.
-
-The shared helpers of ``workers.cli`` (``_store``, ``_table``) are imported when a command runs,
-not at import, so this module and ``workers.cli`` do not import each other while loading.
-"""
+"""``fulfil`` (the CLI's door: the same request model, rules and reasons as HTTP and the queue)
+and ``fulfilments list|show|retry|rejected``."""
 
 from __future__ import annotations
 
 import json
-import sys
-from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
-from domain.fulfilments import (
-    Accepted,
-    DeadlineKind,
-    Rejected,
-    deadline_kind,
-    late_orders,
-)
-
-
-def _refuse(result: Rejected) -> None:
-    for error in result.errors:
-        click.echo(f"error: {error.field}: {error.reason}", err=True)
-    sys.exit(2)
+from domain.fulfilments import Accepted, Rejected
+from workers.cli.common import fail, refuse, store, table
 
 
 def _parse_line(value: str, name: str) -> dict[str, Any]:
@@ -36,10 +19,34 @@ def _parse_line(value: str, name: str) -> dict[str, Any]:
     return {name: ref, "quantity": int(quantity)}
 
 
-def _left(ship_by: datetime, now: datetime) -> str:
-    minutes = int((ship_by - now).total_seconds() // 60)
-    sign, minutes = ("-", -minutes) if minutes < 0 else ("", minutes)
-    return f"{sign}{minutes // 60}h{minutes % 60:02d}m"
+def fulfilment_request(
+    account: str,
+    amazon_order_id: str,
+    *,
+    platform_fulfilment_id: str,
+    shipped_at: str,
+    carrier_code: str,
+    carrier_name: str | None,
+    shipping_method: str | None,
+    tracking_number: str,
+    items: tuple[str, ...],
+    skus: tuple[str, ...],
+    cancellation_request_reviewed: bool,
+) -> dict[str, Any]:
+    """``fulfil``'s arguments and options as the JSON of a request (what the door reads)."""
+    return {
+        "account": account,
+        "amazon_order_id": amazon_order_id,
+        "platform_fulfilment_id": platform_fulfilment_id,
+        "shipped_at": shipped_at,
+        "carrier_code": carrier_code,
+        "carrier_name": carrier_name,
+        "shipping_method": shipping_method,
+        "tracking_number": tracking_number,
+        "lines": [_parse_line(v, "order_item_id") for v in items]
+        + [_parse_line(v, "sku") for v in skus],
+        "cancellation_request_reviewed": cancellation_request_reviewed,
+    }
 
 
 @click.command("fulfil")
@@ -58,41 +65,15 @@ def _left(ship_by: datetime, now: datetime) -> str:
     is_flag=True,
     help="Ship although the buyer asked to cancel (after checking Seller Central).",
 )
-def fulfil(
-    account: str,
-    amazon_order_id: str,
-    platform_fulfilment_id: str,
-    shipped_at: str,
-    carrier_code: str,
-    carrier_name: str | None,
-    shipping_method: str | None,
-    tracking_number: str,
-    items: tuple[str, ...],
-    skus: tuple[str, ...],
-    cancellation_request_reviewed: bool,
-) -> None:
+def fulfil(account: str, amazon_order_id: str, **options: Any) -> None:
     """Confirm a store fulfilment (one package) on Amazon; no --item/--sku: all that remains."""
-    from workers import cli as base
-    from workers import producer
+    from workers.doors.fulfilments import submit_fulfilment
 
-    request = {
-        "account": account,
-        "amazon_order_id": amazon_order_id,
-        "platform_fulfilment_id": platform_fulfilment_id,
-        "shipped_at": shipped_at,
-        "carrier_code": carrier_code,
-        "carrier_name": carrier_name,
-        "shipping_method": shipping_method,
-        "tracking_number": tracking_number,
-        "lines": [_parse_line(v, "order_item_id") for v in items]
-        + [_parse_line(v, "sku") for v in skus],
-        "cancellation_request_reviewed": cancellation_request_reviewed,
-    }
-    with base._store():
-        result = producer.submit_fulfilment(request)
+    request = fulfilment_request(account, amazon_order_id, **options)
+    with store():
+        result = submit_fulfilment(request)
     if isinstance(result, Rejected):
-        _refuse(result)
-        return
+        refuse(result.errors)
     f = result.fulfilment
     shipped = ", ".join(f"{line.quantity} x {line.sku or line.order_item_id}" for line in f.lines)
     if result.created:
@@ -118,14 +99,13 @@ def fulfilments() -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 def fulfilments_list(failed: bool, state: str | None, account: str | None, limit: int) -> None:
     """The most recent fulfilments."""
-    from workers import cli as base
-    from workers import producer
+    from workers.doors.fulfilments import fulfilment_store
 
-    with base._store():
-        rows = producer.fulfilment_store().listing(
+    with store():
+        rows = fulfilment_store().listing(
             state="failed" if failed else state, account=account, limit=limit
         )
-    base._table(
+    table(
         [
             "id",
             "account",
@@ -164,15 +144,14 @@ def _reason(row: dict[str, Any]) -> str:
 @click.argument("fulfilment_id", type=int)
 def fulfilments_show(fulfilment_id: int) -> None:
     """One fulfilment, as the platform's API shows it."""
-    from workers import api, producer
-    from workers import cli as base
+    from workers.doors.fulfilments import fulfilment_store
+    from workers.web.schemas import fulfilment_out
 
-    with base._store():
-        found = producer.fulfilment_store().get(fulfilment_id)
+    with store():
+        found = fulfilment_store().get(fulfilment_id)
     if found is None:
-        base._fail(f"fulfilment_id: no fulfilment {fulfilment_id}")
-        return
-    click.echo(json.dumps(api.fulfilment_out(found), indent=2))
+        fail(f"fulfilment_id: no fulfilment {fulfilment_id}")
+    click.echo(json.dumps(fulfilment_out(found), indent=2))
 
 
 @fulfilments.command("retry")
@@ -184,16 +163,14 @@ def fulfilments_show(fulfilment_id: int) -> None:
 )
 def fulfilments_retry(fulfilment_id: int, cancellation_request_reviewed: bool) -> None:
     """Send a failed fulfilment again, after fixing what Amazon refused."""
-    from workers import cli as base
-    from workers import producer
+    from workers.doors.fulfilments import retry_failed
 
-    with base._store():
-        result = producer.retry_failed(
+    with store():
+        result = retry_failed(
             fulfilment_id, cancellation_request_reviewed=cancellation_request_reviewed
         )
     if isinstance(result, Rejected):
-        _refuse(result)
-        return
+        refuse(result.errors)
     assert isinstance(result, Accepted)
     if result.created:
         click.echo(f"fulfilment {fulfilment_id} accepted again; queued for confirmation")
@@ -205,12 +182,11 @@ def fulfilments_retry(fulfilment_id: int, cancellation_request_reviewed: bool) -
 @click.option("--limit", type=int, default=50, show_default=True)
 def fulfilments_rejected(limit: int) -> None:
     """Requests from the queue that were refused, with the reasons."""
-    from workers import cli as base
-    from workers import producer
+    from workers.doors.fulfilments import fulfilment_store
 
-    with base._store():
-        rows = producer.fulfilment_store().rejections(limit)
-    base._table(
+    with store():
+        rows = fulfilment_store().rejections(limit)
+    table(
         ["id", "account", "amazon order", "platform id", "seen", "reasons"],
         [
             [
@@ -223,37 +199,4 @@ def fulfilments_rejected(limit: int) -> None:
             ]
             for r in rows
         ],
-    )
-
-
-@click.command("late")
-@click.option(
-    "--hours", type=float, default=None, help="Warning window (default SHIP_BY_WARNING_HOURS)."
-)
-def late(hours: float | None) -> None:
-    """Merchant-fulfilled orders past or near their ship-by date with items still to ship."""
-    from infra.clock import SystemClock
-    from workers import cli as base
-    from workers import producer
-
-    with base._store() as ready:
-        window = timedelta(hours=ready.ship_by_warning_hours if hours is None else hours)
-        now = SystemClock().now()
-        due = late_orders(producer.fulfilment_store().open_orders_due_by(now + window))
-    rows = []
-    for order in due:
-        kind = deadline_kind(order.ship_by_latest, now, window)
-        rows.append(
-            [
-                str(order.account_id),
-                order.amazon_order_id,
-                order.status,
-                order.ship_by_latest.strftime("%Y-%m-%d %H:%M"),
-                _left(order.ship_by_latest, now),
-                str(order.quantity_remaining),
-                "MISSED" if kind is DeadlineKind.MISSED else "soon",
-            ]
-        )
-    base._table(
-        ["account", "amazon order", "status", "ship by (UTC)", "left", "unshipped", ""], rows
     )

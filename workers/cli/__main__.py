@@ -1,0 +1,5 @@
+"""``python -m workers.cli``: what the Procfile's processes, the supervisor and the tests run."""
+
+from workers.cli import main
+
+main()

@@ -1,0 +1,67 @@
+"""``accounts add|list``: the seller accounts (a refresh token is never echoed or shown)."""
+
+from __future__ import annotations
+
+import click
+
+from workers.cli.common import fail, store, table
+
+
+@click.group()
+def accounts() -> None:
+    """Seller accounts."""
+
+
+@accounts.command("add")
+@click.argument("name")
+@click.option("--seller-id", required=True, help="The selling partner id (merchant token).")
+@click.option("--region", type=click.Choice(["NA", "EU", "FE", "SANDBOX"]), required=True)
+@click.option("--marketplace", "marketplaces", multiple=True, required=True, help="Repeatable.")
+@click.option("--client-id", default=None, help="LWA client id, if not LWA_CLIENT_ID.")
+@click.option(
+    "--refresh-token",
+    envvar="LWA_REFRESH_TOKEN",
+    prompt=True,
+    hide_input=True,
+    help="LWA refresh token (or LWA_REFRESH_TOKEN; prompted when missing, never echoed).",
+)
+def accounts_add(
+    name: str,
+    seller_id: str,
+    region: str,
+    marketplaces: tuple[str, ...],
+    client_id: str | None,
+    refresh_token: str,
+) -> None:
+    """Add a seller account."""
+    from infra.db.accounts import AccountError, add_account
+    from workers import compose
+
+    with store():
+        try:
+            account = add_account(
+                compose.container().sessions,
+                name=name,
+                selling_partner_id=seller_id,
+                region=region,
+                marketplace_ids=list(marketplaces),
+                refresh_token=refresh_token,
+                client_id=client_id,
+            )
+        except AccountError as exc:
+            fail(str(exc))
+        click.echo(f"added account {account.id} ({account.name})")
+
+
+@accounts.command("list")
+def accounts_list() -> None:
+    """List seller accounts (credentials are never shown)."""
+    from infra.db.accounts import list_accounts
+    from workers import compose
+
+    with store():
+        rows = [
+            [str(a.id), a.name, a.selling_partner_id, a.region, ",".join(a.marketplace_ids)]
+            for a in list_accounts(compose.container().sessions)
+        ]
+    table(["id", "name", "seller", "region", "marketplaces"], rows)

@@ -1,0 +1,113 @@
+"""``orders list|show|set-aside|late``: the orders in the store, and those near or past their
+ship-by date."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import click
+
+from domain.fulfilments import DeadlineKind, deadline_kind, late_orders
+from workers.cli.common import fail, store, table
+
+
+@click.group()
+def orders() -> None:
+    """Orders in the store."""
+
+
+@orders.command("list")
+@click.option("--account", default=None)
+@click.option("--status", default=None)
+@click.option("--limit", type=int, default=50, show_default=True)
+def orders_list(account: str | None, status: str | None, limit: int) -> None:
+    """The most recently updated orders."""
+    from infra.db.queries import recent_orders
+    from workers import compose
+
+    with store():
+        rows = recent_orders(compose.container().sessions, account, status, limit)
+    table(
+        ["amazon order", "status", "by", "marketplace", "total", "purchased", "flags"],
+        [
+            [
+                r["amazon_order_id"],
+                r["status"],
+                r["fulfilled_by"],
+                r["marketplace_id"],
+                f"{r['order_total'] or '-'} {r['currency'] or ''}".strip(),
+                r["purchased_at"].strftime("%Y-%m-%d %H:%M"),
+                r["flags"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+@orders.command("show")
+@click.argument("amazon_order_id")
+def orders_show(amazon_order_id: str) -> None:
+    """One order with its items."""
+    from infra.db.queries import order_detail
+    from workers import compose
+
+    with store():
+        detail = order_detail(compose.container().sessions, amazon_order_id)
+    if detail is None:
+        fail(f"amazon_order_id: no order {amazon_order_id!r} in the store")
+    click.echo(json.dumps(detail, indent=2, default=str))
+
+
+@orders.command("set-aside")
+def orders_set_aside() -> None:
+    """Orders the sync could not store, with the reason (fix on Amazon's side or in code)."""
+    from infra.db.queries import set_aside_orders
+    from workers import compose
+
+    with store():
+        rows = set_aside_orders(compose.container().sessions)
+    table(
+        ["account", "amazon order", "reason", "seen", "last seen"],
+        [
+            [str(r["account_id"]), r["amazon_order_id"], r["reason"], str(r["times_seen"]),
+             r["last_seen_at"].strftime("%Y-%m-%d %H:%M")]
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
+def _left(ship_by: datetime, now: datetime) -> str:
+    minutes = int((ship_by - now).total_seconds() // 60)
+    sign, minutes = ("-", -minutes) if minutes < 0 else ("", minutes)
+    return f"{sign}{minutes // 60}h{minutes % 60:02d}m"
+
+
+@orders.command("late")
+@click.option(
+    "--hours", type=float, default=None, help="Warning window (default SHIP_BY_WARNING_HOURS)."
+)
+def late(hours: float | None) -> None:
+    """Merchant-fulfilled orders past or near their ship-by date with items still to ship."""
+    from infra.clock import SystemClock
+    from workers.doors.fulfilments import fulfilment_store
+
+    with store() as ready:
+        window = timedelta(hours=ready.ship_by_warning_hours if hours is None else hours)
+        now = SystemClock().now()
+        due = late_orders(fulfilment_store().open_orders_due_by(now + window))
+    rows = []
+    for order in due:
+        kind = deadline_kind(order.ship_by_latest, now, window)
+        rows.append(
+            [
+                str(order.account_id),
+                order.amazon_order_id,
+                order.status,
+                order.ship_by_latest.strftime("%Y-%m-%d %H:%M"),
+                _left(order.ship_by_latest, now),
+                str(order.quantity_remaining),
+                "MISSED" if kind is DeadlineKind.MISSED else "soon",
+            ]
+        )
+    table(["account", "amazon order", "status", "ship by (UTC)", "left", "unshipped", ""], rows)

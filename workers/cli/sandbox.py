@@ -1,0 +1,29 @@
+"""``sandbox``: serve the Amazon sandbox over HTTP (the one command that imports it)."""
+
+from __future__ import annotations
+
+import click
+
+from workers.cli.common import settings
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface (default SANDBOX_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default SANDBOX_PORT).")
+@click.option(
+    "--rate-factor", type=float, default=None, help="Multiplies Amazon's rates; 0 lifts them."
+)
+@click.option("--demo-orders-per-minute", type=float, default=0.0, show_default=True)
+def sandbox(
+    host: str | None, port: int | None, rate_factor: float | None, demo_orders_per_minute: float
+) -> None:
+    """Serve the Amazon sandbox (SP-API and Login with Amazon) over HTTP."""
+    from infra.amazon.sandbox.server import serve
+
+    loaded = settings()
+    serve(
+        host or loaded.sandbox_host,
+        port or loaded.sandbox_port,
+        rate_factor=loaded.sandbox_rate_factor if rate_factor is None else rate_factor,
+        demo_orders_per_minute=demo_orders_per_minute,
+    )

@@ -1,0 +1,78 @@
+"""``sync ACCOUNT`` (one window, now) and ``backfill ACCOUNT --since`` (history, resumable)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from workers.cli.common import fail, store
+
+
+@click.command()
+@click.argument("account")
+def sync(account: str) -> None:
+    """Sync one account's orders once, now."""
+    from infra.amazon.errors import AmazonError
+    from infra.db.accounts import AccountError
+    from workers import compose
+
+    with store():
+        try:
+            report = compose.sync_account(account)
+        except (AccountError, AmazonError) as exc:
+            fail(str(exc))
+    if report.skipped:
+        click.echo("another sync of this account is running; nothing done")
+        return
+    click.echo(
+        f"{report.orders} orders in {report.pages} pages: {report.created} new, "
+        f"{report.updated} changed, {report.unchanged} unchanged, {report.set_aside} set aside"
+    )
+    for problem in report.problems[:20]:
+        click.echo(f"  set aside {problem}")
+
+
+@click.command()
+@click.argument("account")
+@click.option("--since", required=True, help="Date (YYYY-MM-DD) or ISO time, UTC.")
+def backfill(account: str, since: str) -> None:
+    """Import history since a date; resumable (run it again after an interruption)."""
+    from tqdm import tqdm
+
+    from domain.ingestion import Cursor, SyncReport
+    from infra.amazon.errors import AmazonError
+    from infra.db.accounts import AccountError
+    from workers import compose
+
+    start = _parse_since(since)
+    with store():
+        progress = tqdm(unit=" orders", desc="backfill", dynamic_ncols=True)
+
+        def on_page(report: SyncReport, cursor: Cursor) -> None:
+            progress.update(report.orders - progress.n)
+            progress.set_postfix(pages=report.pages, new=report.created, aside=report.set_aside)
+
+        try:
+            report = compose.sync_account(account, scope="backfill", start=start, on_page=on_page)
+        except (AccountError, AmazonError) as exc:
+            progress.close()
+            fail(f"{exc}\nthe backfill stopped; run the same command again to resume")
+        finally:
+            progress.close()
+    if report.skipped:
+        click.echo("a backfill of this account is already running")
+        return
+    click.echo(f"backfill done: {report.orders} orders, {report.created} new")
+
+
+def _parse_since(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--since: {value!r} is not a date (YYYY-MM-DD) or ISO time")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed > datetime.now(UTC):
+        fail("--since: the date is in the future")
+    return parsed

@@ -1,0 +1,51 @@
+"""The fulfilment door that HTTP, the queue and the CLI share: ``FulfilmentRequest`` (the one
+model of the request; ``FulfilmentMessage`` adds the queue's envelope), the intake that runs the
+domain's use case, and the queueing of the platform's messages and of confirmations."""
+
+from workers.doors.fulfilments.intake import (
+    fulfilment_store,
+    queue_confirmation,
+    retry_failed,
+    submit_fulfilment,
+    take_in_message,
+)
+from workers.doors.fulfilments.queueing import (
+    CONFIRM_TASK,
+    INTAKE_TASK,
+    QUEUE,
+    TaskSender,
+    celery_priority,
+    default_sender,
+    enqueue_confirmation,
+    publish_fulfilment,
+)
+from workers.doors.fulfilments.request import (
+    FulfilmentLine,
+    FulfilmentMessage,
+    FulfilmentRequest,
+    message_schema,
+    read_message,
+    read_request,
+)
+
+__all__ = [
+    "CONFIRM_TASK",
+    "INTAKE_TASK",
+    "QUEUE",
+    "FulfilmentLine",
+    "FulfilmentMessage",
+    "FulfilmentRequest",
+    "TaskSender",
+    "celery_priority",
+    "default_sender",
+    "enqueue_confirmation",
+    "fulfilment_store",
+    "message_schema",
+    "publish_fulfilment",
+    "queue_confirmation",
+    "read_message",
+    "read_request",
+    "retry_failed",
+    "submit_fulfilment",
+    "take_in_message",
+]

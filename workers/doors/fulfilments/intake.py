@@ -1,0 +1,89 @@
+"""The fulfilment door: a request read with the one model, accepted by the domain's use case
+(``accept_fulfilment``: the same rules and reasons for HTTP, queue and CLI), and its confirmation
+queued after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.fulfilments import (
+    Accepted,
+    InvalidRequest,
+    Rejected,
+    accept_fulfilment,
+    retry_fulfilment,
+)
+from domain.shared import Clock
+from infra.clock import SystemClock
+from infra.db.fulfilments import SqlFulfilmentStore
+from workers import compose
+from workers.doors.fulfilments.queueing import TaskSender, enqueue_confirmation
+from workers.doors.fulfilments.request import read_message, read_request
+
+
+def fulfilment_store() -> SqlFulfilmentStore:
+    c = compose.container()
+    return SqlFulfilmentStore(c.engine, c.sessions)
+
+
+def queue_confirmation(
+    result: Accepted | Rejected, clock: Clock, app: TaskSender | None
+) -> Accepted | Rejected:
+    """After the intake's commit: queue the confirmation of a fulfilment accepted just now."""
+    if isinstance(result, Accepted) and result.created:
+        f = result.fulfilment
+        enqueue_confirmation(f.id, f.ship_by_latest, now=clock.now(), app=app)
+    return result
+
+
+def submit_fulfilment(
+    data: Any, *, app: TaskSender | None = None, clock: Clock | None = None
+) -> Accepted | Rejected:
+    """The CLI's door (and any caller with a request's JSON): accepted (and queued) or refused."""
+    clock = clock or SystemClock()
+    try:
+        command = read_request(data)
+    except InvalidRequest as exc:
+        return Rejected(exc.errors)
+    return queue_confirmation(accept_fulfilment(command, fulfilment_store(), clock), clock, app)
+
+
+def take_in_message(
+    message: Any, *, app: TaskSender | None = None, clock: Clock | None = None
+) -> Accepted | Rejected:
+    """The queue's door (``fulfil.intake``). Nobody waits for an answer on a queue, so a
+    refusal (of the message's shape or by the rules) is recorded once, with a
+    ``fulfilments/failed`` event: nothing is dropped."""
+    clock = clock or SystemClock()
+    store = fulfilment_store()
+    result: Accepted | Rejected
+    try:
+        command = read_message(message)
+    except InvalidRequest as exc:
+        result = Rejected(exc.errors)
+    else:
+        result = accept_fulfilment(command, store, clock)
+    if isinstance(result, Rejected):
+        store.record_rejection(
+            message if isinstance(message, Mapping) else {"message": message}, result
+        )
+    return queue_confirmation(result, clock, app)
+
+
+def retry_failed(
+    fulfilment_id: int,
+    *,
+    cancellation_request_reviewed: bool = False,
+    app: TaskSender | None = None,
+    clock: Clock | None = None,
+) -> Accepted | Rejected:
+    """An operator's retry of a failed fulfilment: accepted again and queued."""
+    clock = clock or SystemClock()
+    result = retry_fulfilment(
+        fulfilment_id,
+        fulfilment_store(),
+        clock,
+        cancellation_request_reviewed=cancellation_request_reviewed,
+    )
+    return queue_confirmation(result, clock, app)

@@ -1,0 +1,29 @@
+"""The web process: health and Prometheus metrics for operators, the platform's API under
+``/v1``. Built by ``create_app()`` (uvicorn's factory), never at import."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from workers.web import errors, fulfilments, health
+from workers.web.auth import UNAUTHORIZED, require_token
+
+
+def api_router() -> APIRouter:
+    """``/v1``, the platform's API. Authentication is the router's dependency: every route
+    included in it, or added to it, answers 401 without a valid bearer token."""
+    api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)], responses=UNAUTHORIZED)
+    api.include_router(fulfilments.router)
+    return api
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="amazon-channel",
+        version="0.1.0",
+        description="The platform's door into the Amazon channel.",
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(api_router())
+    return app

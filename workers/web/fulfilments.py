@@ -1,0 +1,136 @@
+"""The platform's fulfilments: ``POST /v1/fulfilments`` takes one in, ``GET`` shows its state.
+
+A POST carries an ``Idempotency-Key``: the same key with the same body returns the first answer
+(status and body, marked ``Idempotent-Replayed: true``); with another body it is a 409. A refused
+request (422, 409) keeps no answer, so the platform can fix the body and send it again under the
+same key. The key is claimed in the request's own transaction: a second request with a key that
+is running waits for the first and then replays its answer.
+
+The body is read here, not by FastAPI: the key is claimed on the body as sent, and only then is
+it validated, with the door's ``FulfilmentRequest`` (the same model and reasons as the queue and
+the CLI), which also gives the OpenAPI document its schema.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from domain.fulfilments import FieldError, InvalidRequest, Rejected, accept_fulfilment
+from infra.clock import SystemClock
+from infra.db.fulfilments import KeyStatus, request_hash
+from workers.doors import fulfilments as door
+from workers.web.errors import errors_response
+from workers.web.schemas import ErrorsOut, FulfilmentOut, fulfilment_out, json_body
+
+IDEMPOTENCY_SCOPE = "fulfilments"
+
+
+def confirmation_sender() -> door.TaskSender:
+    """Where accepted fulfilments are queued (a dependency: tests give their own)."""
+    return door.default_sender()
+
+
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorsOut,
+        "description": "The Idempotency-Key came with another body, or the "
+        "platform_fulfilment_id is taken by a different fulfilment.",
+    },
+    422: {"model": ErrorsOut, "description": "The fulfilment cannot be accepted: see the reasons."},
+}
+
+router = APIRouter(tags=["fulfilments"])
+
+
+@router.post(
+    "/fulfilments",
+    status_code=201,
+    response_model=None,
+    summary="Confirm a store fulfilment on Amazon",
+    description=(
+        "Stores the fulfilment (one package, one tracking number) and queues its shipment "
+        "confirmation on Amazon, with the store's ship date. 201: accepted now; 200: the same "
+        "fulfilment was accepted before. Follow its state with GET."
+    ),
+    responses={
+        201: {"model": FulfilmentOut, "description": "Accepted."},
+        200: {"model": FulfilmentOut, "description": "Accepted before (same body)."},
+        **_CONFLICT,
+    },
+    openapi_extra=json_body(door.FulfilmentRequest),
+)
+async def create_fulfilment(
+    request: Request,
+    sender: Annotated[door.TaskSender, Depends(confirmation_sender)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Required. The same key and body return the first answer.",
+        ),
+    ] = None,
+) -> JSONResponse:
+    raw = await request.body()
+    return await run_in_threadpool(_create, raw, idempotency_key, sender)
+
+
+def _create(raw: bytes, idempotency_key: str | None, sender: door.TaskSender) -> JSONResponse:
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 200:
+        return errors_response(
+            422, FieldError("Idempotency-Key", "required header: 1 to 200 characters")
+        )
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return errors_response(422, FieldError("body", "not valid JSON"))
+    clock = SystemClock()
+    # The key, the fulfilment and the answer commit together; a refusal rolls the key back.
+    with door.fulfilment_store().keyed_intake(
+        IDEMPOTENCY_SCOPE, key, request_hash({"body": data})
+    ) as keyed:
+        claim = keyed.claim
+        if claim.status is KeyStatus.MISMATCH:
+            return errors_response(
+                409, FieldError("Idempotency-Key", "already used with a different body")
+            )
+        if claim.status is KeyStatus.REPLAY:
+            assert claim.response_code is not None
+            return JSONResponse(
+                claim.response_body,
+                status_code=claim.response_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        try:
+            command = door.read_request(data)
+        except InvalidRequest as exc:
+            return errors_response(422, *exc.errors)
+        result = accept_fulfilment(command, keyed, clock)
+        if isinstance(result, Rejected):
+            return errors_response(409 if result.conflict else 422, *result.errors)
+        code = 201 if result.created else 200
+        body = fulfilment_out(result.fulfilment)
+        keyed.answer(code, body)
+    door.queue_confirmation(result, clock, sender)  # after the commit
+    return JSONResponse(body, status_code=code)
+
+
+@router.get(
+    "/fulfilments/{fulfilment_id}",
+    response_model=None,
+    summary="A fulfilment and where it stands",
+    responses={
+        200: {"model": FulfilmentOut, "description": "The fulfilment."},
+        404: {"model": ErrorsOut, "description": "No such fulfilment."},
+    },
+)
+def get_fulfilment(fulfilment_id: int) -> JSONResponse:
+    fulfilment = door.fulfilment_store().get(fulfilment_id)
+    if fulfilment is None:
+        return errors_response(404, FieldError("fulfilment_id", f"no fulfilment {fulfilment_id}"))
+    return JSONResponse(fulfilment_out(fulfilment))
