@@ -44,8 +44,10 @@ def test_build_client_is_patient_unless_told_how_long_a_worker_may_wait() -> Non
 
 def test_every_family_speaks_through_the_one_transport() -> None:
     with build_client(load_settings(amazon_region=Region.EU), SELLER, CREDENTIALS) as client:
-        families = [client.orders, client.orders_v0, client.feeds, client.reports, client.documents]
-        assert all(family.transport is client.transport for family in families)
+        transport = client.transport
+        assert client.orders.transport is transport and client.orders_v0.transport is transport
+        assert client.feeds.transport is transport and client.reports.transport is transport
+        assert client.documents.transport is transport
         client.backoff_base_s = 0.05  # the integration tests shorten the backoff like this
         assert client.transport.retry.backoff_base_s == 0.05
         assert "secret" not in repr(client) and SELLER in repr(client)
