@@ -22,7 +22,7 @@ from infra.amazon.errors import (
     RateLimitTimeout,
     Throttled,
 )
-from infra.amazon.http import RetryPolicy
+from infra.amazon.http import RetryPolicy, SpApiRequest
 from tests.unit.infra.amazon.fake_spapi import (
     SEARCH,
     T0,
@@ -425,3 +425,52 @@ def test_the_retry_policy_refuses_a_negative_wait() -> None:
         RetryPolicy(max_wait_s=-1)
     with pytest.raises(ValueError, match="max_attempts"):
         RetryPolicy(max_attempts=0)
+
+
+READ = SpApiRequest(operation="orders2026.getOrder", method="GET", url="https://x/o/1")
+CREATE_FEED = SpApiRequest(
+    operation="feeds.createFeed", method="POST", url="https://x/f", idempotent=False
+)
+IMPATIENT = SpApiRequest(
+    operation="orders2026.getOrder", method="GET", url="https://x/o/1", patient=False
+)
+THROTTLED = Throttled("slow down", status_code=429)
+SERVER = AmazonServerError("busy", status_code=503)
+LOST = AmazonUnreachable("read timeout", request_sent=True)
+NEVER_LEFT = AmazonUnreachable("refused", request_sent=False)
+
+
+@pytest.mark.parametrize(
+    ("request_", "error", "reached", "patient_resends", "bounded_resends"),
+    [
+        (READ, THROTTLED, False, True, False),
+        (READ, SERVER, True, True, False),
+        (READ, LOST, True, True, False),
+        (READ, NEVER_LEFT, False, True, True),
+        (READ, InvalidInput("bad", status_code=400), False, False, False),
+        (READ, AmazonAuthError("refused", status_code=403), False, False, False),
+        (CREATE_FEED, SERVER, True, False, False),
+        (CREATE_FEED, LOST, True, False, False),
+        (CREATE_FEED, NEVER_LEFT, False, True, True),
+        (CREATE_FEED, SERVER, False, True, False),  # the token endpoint's 5xx: nothing sent
+        (IMPATIENT, THROTTLED, False, False, False),
+        (IMPATIENT, NEVER_LEFT, False, False, False),
+    ],
+)
+def test_the_retry_decision(
+    request_: SpApiRequest,
+    error: AmazonError,
+    reached: bool,
+    patient_resends: bool,
+    bounded_resends: bool,
+) -> None:
+    patient = RetryPolicy(rng=random.Random(3))
+    bounded = RetryPolicy(max_wait_s=2.0)
+    delay = patient.delay(request_, error, 1, reached_amazon=reached, resent_unsent=False)
+    assert (delay is not None) is patient_resends
+    assert delay is None or 0 <= delay <= patient.backoff_base_s
+    delay = bounded.delay(request_, error, 1, reached_amazon=reached, resent_unsent=False)
+    assert (delay is not None) is bounded_resends
+    assert delay in (None, 0.0)  # a worker slot never sleeps between attempts
+    assert bounded.delay(request_, error, 1, reached_amazon=reached, resent_unsent=True) is None
+    assert patient.delay(request_, error, 6, reached_amazon=reached, resent_unsent=False) is None
