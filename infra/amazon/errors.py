@@ -92,8 +92,10 @@ class AmazonTransientError(AmazonError):
 class Throttled(AmazonTransientError):
     """Amazon's bucket was empty (429).
 
-    ``retry_after_s`` is how long to wait when known: ``None`` for Amazon's 429 (its responses
-    carry no ``Retry-After``, so the caller backs off), our bucket's estimate for the subclass.
+    ``retry_after_s`` is how long to wait when known: our bucket's estimate, for the subclass and
+    for Amazon's 429 raised by a client with ``max_wait_s`` (our bucket, emptied by the 429, says
+    when it holds a token again); ``None`` for a 429 after a patient client's own retries (Amazon
+    sends no ``Retry-After``, so the caller backs off).
     """
 
     def __init__(self, message: str, *, retry_after_s: float | None = None, **fields: Any) -> None:

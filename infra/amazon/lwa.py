@@ -5,7 +5,9 @@ cached in the process and, when a Redis client is given, in Redis under a hash o
 client_id + refresh_token (the key names no secret). It is refreshed ``refresh_margin_s`` before
 it expires, so a request never leaves with a token that dies on the way. When Redis has none,
 one process takes a short lock and refreshes while the others wait a moment for its result,
-so twenty workers starting together make one token request, not twenty.
+so twenty workers starting together make one token request, not twenty. The lock is redis-py's
+``Lock``: its release compares the holder's token and deletes in one script, so a holder whose
+lock expired while it waited on Amazon cannot release the lock a newer holder took since.
 
 Tokens, client secrets and refresh tokens are never logged and never appear in a ``repr``. The
 cached access token sits in Redis in clear for at most its lifetime; Redis is ours and private,
@@ -18,13 +20,14 @@ import hashlib
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 import redis
 from pydantic import BaseModel, ConfigDict, SecretStr
+from redis.exceptions import LockError
+from redis.lock import Lock
 
 from infra.amazon.errors import (
     AmazonAuthError,
@@ -172,8 +175,8 @@ class LwaTokenProvider:
         """Refresh, letting one process do it while the others wait briefly for its result."""
         if self._cache is None:
             return self._request_token()
-        owner = uuid.uuid4().hex
-        if self._cache.set(self._lock_key, owner, nx=True, ex=LOCK_TTL_S):
+        lock = self._cache.lock(self._lock_key, timeout=LOCK_TTL_S, blocking=False)
+        if lock.acquire():
             try:
                 # Another process may have stored one between our miss and taking the lock.
                 shared = self._from_cache()
@@ -183,8 +186,7 @@ class LwaTokenProvider:
                 self._store(fresh)
                 return fresh
             finally:
-                if _text(self._cache.get(self._lock_key)) == owner:
-                    self._cache.delete(self._lock_key)
+                _release(lock)
         deadline = self._clock() + LOCK_WAIT_S
         while self._clock() < deadline:
             self._sleep(LOCK_POLL_S)
@@ -270,6 +272,14 @@ def _token_error(response: httpx.Response) -> AmazonError:
     if response.status_code >= 500:
         return AmazonServerError(message, **fields)
     return AmazonAuthError(message, **fields)
+
+
+def _release(lock: Lock) -> None:
+    """Release the refresh lock if it is still ours; if it expired, another holder keeps it."""
+    try:
+        lock.release()
+    except LockError:
+        log.info("lwa refresh lock expired before its release", extra={"operation": OPERATION})
 
 
 def _text(value: object) -> str:

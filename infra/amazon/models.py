@@ -1,7 +1,9 @@
-"""Amazon's official SP-API models (byte copies in ``spapi_models/``) and what we read from them.
+"""The operation registry: Amazon's official SP-API models (byte copies in ``spapi_models/``)
+and what we read from them, each operation keyed ``"<model>.<operationId>"``.
 
-The sandbox and the client both take their rate limits from here, so neither has a number typed
-by hand: each operation's description carries Amazon's "Usage Plan" table (rate, burst).
+The transport takes each operation's method and path from here, and the sandbox and the rate
+limiter their rates, so none has a number typed by hand: each operation's description carries
+Amazon's "Usage Plan" table (rate, burst).
 """
 
 from __future__ import annotations

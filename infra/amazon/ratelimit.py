@@ -22,13 +22,14 @@ Parameters, all derived from Amazon's model (``infra.amazon.models.usage_plan``)
 
 The script's answer is 0 (a token was taken) or the seconds until one will be free; ``acquire``
 sleeps that long plus a little jitter (so waiting processes do not all wake in the same
-microsecond) and asks again, and raises ``RateLimitTimeout`` when the wait would pass its
-timeout. The bucket hash expires once a full refill has certainly happened, so idle sellers
-cost no memory and an expired bucket is rightly a full one. Requires Redis >= 5 (a script may
-call ``TIME`` and then write).
+microsecond, and never past the timeout) and asks again, and raises ``RateLimitTimeout`` at
+once when the wait would pass its timeout. The bucket hash expires once a full refill has
+certainly happened, so idle sellers cost no memory and an expired bucket is rightly a full one.
+Requires Redis >= 5 (a script may call ``TIME`` and then write).
 
 When Amazon answers 429 anyway, its bucket is empty whatever ours says, so ``on_throttled``
-empties ours too: every process then waits one refill instead of spending retries on 429s.
+empties ours too: every process then waits one refill instead of spending retries on 429s. It
+answers how long that refill takes, so a caller that will not wait can say when to come back.
 
 Also here: ``InProcessRateLimiter`` (the same bucket in one process, for tools run without
 Redis) and ``NoRateLimiter`` (the "limits lifted" benchmark).
@@ -108,7 +109,7 @@ if ts == nil or ts < now then
 end
 redis.call('HSET', KEYS[1], 'tokens', '0', 'ts', string.format('%.6f', ts))
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
-return 1
+return string.format('%.6f', ts - now)
 """
 
 
@@ -119,8 +120,10 @@ class RateLimiter(Protocol):
         """Block until a call may be made; return the seconds waited."""
         ...
 
-    def on_throttled(self, seller_key: str, operation_key: str) -> None:
-        """Amazon answered 429: its bucket is empty, so ours is made empty too."""
+    def on_throttled(self, seller_key: str, operation_key: str) -> float | None:
+        """Amazon answered 429: its bucket is empty, so ours is made empty too.
+
+        Returns the seconds until our bucket has a token again (None: no bucket to ask)."""
         ...
 
     def observe_rate_limit_header(
@@ -202,7 +205,7 @@ class _BucketLimiter:
                     retry_after_s=wait,
                 )
             jitter = random.uniform(0, min(JITTER_CAP_S, wait * JITTER_FRACTION + JITTER_FLOOR_S))
-            self._sleep(wait + jitter)
+            self._sleep(wait + min(jitter, limit - waited - wait))
 
 
 class RedisRateLimiter(_BucketLimiter):
@@ -267,11 +270,15 @@ class RedisRateLimiter(_BucketLimiter):
         keys, args = inputs
         return float(_text(self._bucket_script(keys=keys, args=args)))
 
-    def on_throttled(self, seller_key: str, operation_key: str) -> None:
-        """Empty our bucket: the next caller waits one refill instead of hitting a 429 again."""
+    def on_throttled(self, seller_key: str, operation_key: str) -> float:
+        """Empty our bucket: the next caller waits one refill instead of hitting a 429 again.
+
+        Returns the seconds until the bucket holds a token: one token's refill, plus whatever
+        a clock that stepped back still owes."""
         rate = self.effective_rate(seller_key, operation_key)
         ttl_ms = math.ceil(self.params(operation_key).capacity / rate * 1000) + 60000
-        self._drain_script(keys=[self._keys(seller_key, operation_key)[0]], args=[ttl_ms])
+        ahead = self._drain_script(keys=[self._keys(seller_key, operation_key)[0]], args=[ttl_ms])
+        return float(_text(ahead)) + 1 / rate
 
     def effective_rate(self, seller_key: str, operation_key: str) -> float:
         """The refill rate the script applies now (after safety and any observed lower rate)."""
@@ -376,10 +383,12 @@ class InProcessRateLimiter(_BucketLimiter):
             self._buckets[key] = (tokens, ts)
             return wait
 
-    def on_throttled(self, seller_key: str, operation_key: str) -> None:
+    def on_throttled(self, seller_key: str, operation_key: str) -> float:
+        key = (seller_key, operation_key)
         with self._lock:
             now = self._monotonic()
-            self._buckets[(seller_key, operation_key)] = (0.0, now)
+            self._buckets[key] = (0.0, now)
+            return 1 / self._rate(key, now)
 
     def observe_rate_limit_header(
         self, seller_key: str, operation_key: str, header_value: str | None
@@ -402,7 +411,7 @@ class NoRateLimiter:
     def acquire(self, seller_key: str, operation_key: str, timeout_s: float | None = None) -> float:
         return 0.0
 
-    def on_throttled(self, seller_key: str, operation_key: str) -> None:
+    def on_throttled(self, seller_key: str, operation_key: str) -> float | None:
         return None
 
     def observe_rate_limit_header(

@@ -7,8 +7,9 @@ Error mapping (``infra.amazon.errors`` -> ``domain.fulfilments``):
 
 - ``AmazonPermanentError`` (400 ``InvalidInput``, 404, 401/403 ...) -> ``ShipmentRejected`` with
   Amazon's code and message: recorded as failed, for an operator to fix and retry.
-- ``AmazonTransientError`` (429, 5xx, network; the client already retried a few times) ->
-  ``AmazonUnavailable``, with the wait when it is known (our shared bucket's estimate). A
+- ``AmazonTransientError`` (429, 5xx, network; a patient client already retried a few times, a
+  worker's hands them back at once) -> ``AmazonUnavailable``, with the wait when it is known
+  (our shared bucket's estimate). A
   response lost after Amazon applied it (``AmazonUnreachable(request_sent=True)``) is transient
   too: the resend carries the same ``packageReferenceId`` and so edits the same package.
 """
@@ -26,7 +27,7 @@ from infra.amazon.errors import (
     AmazonTransientError,
     Throttled,
 )
-from infra.amazon.gateways import INCLUDED_DATA
+from infra.amazon.gateways.orders import INCLUDED_DATA
 from infra.amazon.schemas import Order
 from infra.amazon.translate import TranslationError, to_domain
 

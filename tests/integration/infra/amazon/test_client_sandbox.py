@@ -18,7 +18,13 @@ import pytest
 import redis
 
 from infra.amazon.client import SpApiClient, build_client
-from infra.amazon.errors import AmazonNotFound, AmazonUnreachable, InvalidInput
+from infra.amazon.errors import (
+    AmazonNotFound,
+    AmazonServerError,
+    AmazonUnreachable,
+    InvalidInput,
+    Throttled,
+)
 from infra.amazon.lwa import LwaCredentials
 from infra.amazon.sandbox.operations import SERVED_OPERATIONS
 from infra.amazon.sandbox.server import running_sandbox
@@ -73,8 +79,7 @@ def sandbox() -> Iterator[Sandbox]:
         control.control.close()
 
 
-@pytest.fixture
-def client(sandbox: Sandbox, redis_url: str) -> Iterator[SpApiClient]:
+def _client(sandbox: Sandbox, redis_url: str, max_wait_s: float | None) -> Iterator[SpApiClient]:
     redis_client = redis.Redis.from_url(redis_url)
     # A token cached by an earlier sandbox would only cost a 403 and a refresh; start clean.
     redis_client.delete(f"amazon-channel:lwa:{CREDENTIALS.cache_id()}:token")
@@ -86,11 +91,22 @@ def client(sandbox: Sandbox, redis_url: str) -> Iterator[SpApiClient]:
     )
     # Our bucket's name only: a fresh one per test, as the sandbox's buckets are fresh too.
     seller_key = f"A1SANDBOXDEMO:{uuid.uuid4().hex[:8]}"
-    client = build_client(settings, seller_key, CREDENTIALS, redis_client)
+    client = build_client(settings, seller_key, CREDENTIALS, redis_client, max_wait_s=max_wait_s)
     client.backoff_base_s = 0.05  # the faults are injected, not real overload: keep it quick
     yield client
     client.close()
     redis_client.close()
+
+
+@pytest.fixture
+def client(sandbox: Sandbox, redis_url: str) -> Iterator[SpApiClient]:
+    yield from _client(sandbox, redis_url, max_wait_s=None)
+
+
+@pytest.fixture
+def worker_client(sandbox: Sandbox, redis_url: str) -> Iterator[SpApiClient]:
+    """As a worker slot builds it: a short wait at most, transient errors handed back."""
+    yield from _client(sandbox, redis_url, max_wait_s=2.0)
 
 
 def _statuses(calls: list[dict[str, object]], operation: str) -> Counter[object]:
@@ -235,3 +251,21 @@ def test_a_lost_confirm_shipment_response_is_resent_as_an_edit(
     assert _statuses(sandbox.calls(), "ordersV0.confirmShipment") == Counter({204: 2})
     shipped = client.get_order(order_id, included_data=("PACKAGES",))
     assert [p.package_reference_id for p in shipped.packages] == ["1"]
+
+
+def test_a_worker_client_hands_amazons_failures_back_instead_of_retrying(
+    sandbox: Sandbox, worker_client: SpApiClient
+) -> None:
+    order_id = sandbox.bulk_orders(1)[0]
+    sandbox.fault("orders2026.getOrder", "429")
+    with pytest.raises(Throttled) as caught:
+        worker_client.get_order(order_id)
+    # Our bucket, emptied by the 429, says when it has a token again: the task's countdown.
+    assert caught.value.retry_after_s is not None and caught.value.retry_after_s > 0
+    assert caught.value.request_id
+    sandbox.fault("orders2026.getOrder", "503")
+    with pytest.raises(AmazonServerError):
+        worker_client.get_order(order_id)
+    assert worker_client.get_order(order_id).order_id == order_id  # a short wait is fine
+    statuses = _statuses(sandbox.calls(), "orders2026.getOrder")
+    assert statuses == Counter({429: 1, 503: 1, 200: 1})

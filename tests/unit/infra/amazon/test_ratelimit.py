@@ -1,13 +1,13 @@
 """The shared token bucket: the Lua script on fakeredis (with lupa), the in-process twin, none.
 
-fakeredis answers ``TIME`` from the real clock, so these tests use generous rates (the sandbox's
-``rate_factor``) and compare waits with tolerances, never exact instants.
+fakeredis answers ``TIME`` from the real clock, so nothing here sleeps: time passes for a bucket
+by moving its last refill back (``pass_time``), and the rates are slow enough (Amazon's own) that
+the microseconds a test really takes are worth far less than a token.
 """
 
 from __future__ import annotations
 
 import pickle
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -18,6 +18,7 @@ import redis
 from infra.amazon.errors import AmazonTransientError, RateLimitTimeout, Throttled
 from infra.amazon.models import UsagePlan, usage_plan
 from infra.amazon.ratelimit import (
+    JITTER_CAP_S,
     InProcessRateLimiter,
     NoRateLimiter,
     RateLimiter,
@@ -37,38 +38,13 @@ def redis_client() -> Iterator[redis.Redis]:
     client.close()
 
 
-def limiter(
-    client: redis.Redis,
-    *,
-    safety: float = 0.9,
-    rate_factor: float = 1.0,
-    observed_ttl_s: float = 3600.0,
-    sleep: Callable[[float], None] = time.sleep,
-) -> RedisRateLimiter:
-    """A limiter with keys of its own, so tests never share a bucket by accident."""
-    return RedisRateLimiter(
-        client,
-        key_prefix=f"test:{uuid.uuid4().hex}",
-        safety=safety,
-        rate_factor=rate_factor,
-        observed_ttl_s=observed_ttl_s,
-        sleep=sleep,
-    )
-
-
-def drain(rl: RedisRateLimiter | InProcessRateLimiter, seller: str, operation: str) -> int:
-    granted = 0
-    while rl.try_acquire(seller, operation) == 0:
-        granted += 1
-    return granted
-
-
 class FakeClock:
-    """A monotonic clock the in-process limiter reads; ``sleep`` advances it."""
+    """A monotonic clock the limiters read; ``sleep`` advances it (and ``on_sleep`` is told)."""
 
     def __init__(self) -> None:
         self.now = 1000.0
         self.slept: list[float] = []
+        self.on_sleep: Callable[[float], None] | None = None
 
     def __call__(self) -> float:
         return self.now
@@ -76,6 +52,43 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+        if self.on_sleep is not None:
+            self.on_sleep(seconds)
+
+
+def limiter(
+    client: redis.Redis,
+    *,
+    safety: float = 0.9,
+    rate_factor: float = 1.0,
+    observed_ttl_s: float = 3600.0,
+    clock: FakeClock | None = None,
+) -> RedisRateLimiter:
+    """A limiter with keys of its own, so tests never share a bucket by accident; with a clock,
+    its sleeps and its stopwatch are the clock's."""
+    clock = clock or FakeClock()
+    return RedisRateLimiter(
+        client,
+        key_prefix=f"test:{uuid.uuid4().hex}",
+        safety=safety,
+        rate_factor=rate_factor,
+        observed_ttl_s=observed_ttl_s,
+        sleep=clock.sleep,
+        monotonic=clock,
+    )
+
+
+def pass_time(client: redis.Redis, rl: RedisRateLimiter, seconds: float) -> None:
+    """``seconds`` pass for every bucket of ``rl``: its last refill moves that far back."""
+    for key in client.keys(f"{rl.key_prefix}:*bucket"):
+        client.hincrbyfloat(key, "ts", -seconds)
+
+
+def drain(rl: RedisRateLimiter | InProcessRateLimiter, seller: str, operation: str) -> int:
+    granted = 0
+    while rl.try_acquire(seller, operation) == 0:
+        granted += 1
+    return granted
 
 
 def test_the_bucket_holds_amazons_burst_minus_one() -> None:
@@ -90,11 +103,11 @@ def test_a_new_bucket_grants_its_capacity_then_says_how_long_to_wait(
     redis_client: redis.Redis,
 ) -> None:
     rl = limiter(redis_client, safety=0.9)
-    plan = usage_plan(GET_ORDER)
-    assert drain(rl, SELLER, GET_ORDER) == plan.burst - 1
-    wait = rl.try_acquire(SELLER, GET_ORDER)
+    plan = usage_plan(SEARCH)
+    assert drain(rl, SELLER, SEARCH) == plan.burst - 1
+    wait = rl.try_acquire(SELLER, SEARCH)
     one_token = 1 / (plan.rate * 0.9)
-    assert one_token * 0.9 < wait <= one_token
+    assert one_token * 0.99 < wait <= one_token
 
 
 def test_processes_sharing_redis_share_one_budget(redis_client: redis.Redis) -> None:
@@ -116,36 +129,52 @@ def test_each_seller_and_operation_has_its_own_bucket(redis_client: redis.Redis)
     assert rl.try_acquire(SELLER, "ordersV0.getOrders") == 0
 
 
-def test_tokens_refill_at_rate_times_safety(redis_client: redis.Redis) -> None:
-    # getOrder x 100 = 50 rps, x 0.9 = 45 tokens a second.
-    rl = limiter(redis_client, rate_factor=100, safety=0.9)
+def test_tokens_refill_at_rate_times_safety_neither_faster_nor_slower(
+    redis_client: redis.Redis,
+) -> None:
+    # getOrder: 0.5 rps x 0.9 = 0.45 tokens a second.
+    rl = limiter(redis_client, safety=0.9)
+    capacity = bucket_params(usage_plan(GET_ORDER)).capacity
     drain(rl, SELLER, GET_ORDER)
-    emptied = time.monotonic()
-    time.sleep(0.2)
-    slept = time.monotonic() - emptied
-    refilled = drain(rl, SELLER, GET_ORDER)
-    took = time.monotonic() - emptied
-    assert 45 * slept - 1 <= refilled <= 45 * took + 1
+    pass_time(redis_client, rl, 10.5 / 0.45)
+    assert drain(rl, SELLER, GET_ORDER) == 10
+    pass_time(redis_client, rl, 1000)
+    assert drain(rl, SELLER, GET_ORDER) == capacity  # a bucket never holds more than that
 
 
 def test_acquire_sleeps_until_a_token_is_free(redis_client: redis.Redis) -> None:
-    rl = limiter(redis_client, rate_factor=100)
+    clock = FakeClock()
+    rl = limiter(redis_client, clock=clock)
+    clock.on_sleep = lambda seconds: pass_time(redis_client, rl, seconds)
     drain(rl, SELLER, GET_ORDER)
-    started = time.monotonic()
+    one_token = 1 / (usage_plan(GET_ORDER).rate * 0.9)
     waited = rl.acquire(SELLER, GET_ORDER, timeout_s=5)
-    elapsed = time.monotonic() - started
-    assert 0 < waited <= elapsed < 0.5
+    assert waited == pytest.approx(sum(clock.slept))
+    assert len(clock.slept) == 1  # the bucket's answer, slept once, was enough
+    assert one_token * 0.99 < waited <= one_token + JITTER_CAP_S
+
+
+def test_the_jitter_never_carries_a_wait_past_the_timeout(redis_client: redis.Redis) -> None:
+    clock = FakeClock()
+    rl = limiter(redis_client, clock=clock)
+    clock.on_sleep = lambda seconds: pass_time(redis_client, rl, seconds)
+    one_token = 1 / (usage_plan(GET_ORDER).rate * 0.9)
+    for _ in range(20):
+        drain(rl, SELLER, GET_ORDER)
+        clock.slept.clear()
+        rl.acquire(SELLER, GET_ORDER, timeout_s=one_token + 0.001)
+        assert sum(clock.slept) <= one_token + 0.001
 
 
 def test_acquire_gives_up_at_once_when_the_wait_exceeds_the_timeout(
     redis_client: redis.Redis,
 ) -> None:
-    slept: list[float] = []
-    rl = limiter(redis_client, sleep=slept.append)
+    clock = FakeClock()
+    rl = limiter(redis_client, clock=clock)
     drain(rl, SELLER, SEARCH)
     with pytest.raises(RateLimitTimeout) as caught:
         rl.acquire(SELLER, SEARCH, timeout_s=5)
-    assert slept == []
+    assert clock.slept == []
     error = caught.value
     assert isinstance(error, Throttled) and isinstance(error, AmazonTransientError)
     assert error.operation == SEARCH
@@ -194,14 +223,27 @@ def test_the_header_is_read_in_amazons_units_and_scaled_like_the_model(
     assert rl.effective_rate(SELLER, GET_ORDER) == pytest.approx(default * 25)
 
 
-def test_a_429_empties_the_bucket_for_everyone(redis_client: redis.Redis) -> None:
+def test_a_429_empties_the_bucket_for_everyone_and_says_for_how_long(
+    redis_client: redis.Redis,
+) -> None:
     prefix = f"test:{uuid.uuid4().hex}"
     first = RedisRateLimiter(redis_client, key_prefix=prefix)
     second = RedisRateLimiter(redis_client, key_prefix=prefix)
-    assert first.try_acquire(SELLER, GET_ORDER) == 0
-    first.on_throttled(SELLER, GET_ORDER)
-    wait = second.try_acquire(SELLER, GET_ORDER)
-    assert wait == pytest.approx(1 / (usage_plan(GET_ORDER).rate * 0.9), rel=0.05)
+    assert first.try_acquire(SELLER, SEARCH) == 0
+    one_token = 1 / (usage_plan(SEARCH).rate * 0.9)
+    assert first.on_throttled(SELLER, SEARCH) == pytest.approx(one_token)
+    wait = second.try_acquire(SELLER, SEARCH)
+    assert wait == pytest.approx(one_token, rel=0.01)
+
+
+def test_the_estimate_after_a_429_counts_a_clock_that_stepped_back(
+    redis_client: redis.Redis,
+) -> None:
+    rl = limiter(redis_client, safety=1.0)
+    rl.try_acquire(SELLER, SEARCH)
+    pass_time(redis_client, rl, -100)  # the last refill lies 100 s ahead of Redis's clock now
+    one_token = 1 / usage_plan(SEARCH).rate
+    assert rl.on_throttled(SELLER, SEARCH) == pytest.approx(100 + one_token, abs=1)
 
 
 def test_the_bucket_expires_once_it_would_be_full_again(redis_client: redis.Redis) -> None:
@@ -242,7 +284,7 @@ def test_in_process_limiter_follows_headers_and_429s() -> None:
     rl = InProcessRateLimiter(safety=1.0, monotonic=clock, sleep=clock.sleep)
     default = usage_plan(GET_ORDER).rate
     rl.observe_rate_limit_header(SELLER, GET_ORDER, str(default / 4))
-    rl.on_throttled(SELLER, GET_ORDER)
+    assert rl.on_throttled(SELLER, GET_ORDER) == pytest.approx(4 / default)
     assert rl.try_acquire(SELLER, GET_ORDER) == pytest.approx(4 / default)
     rl.observe_rate_limit_header(SELLER, GET_ORDER, str(default))
     assert rl.try_acquire(SELLER, GET_ORDER) == pytest.approx(1 / default)
@@ -254,6 +296,6 @@ def test_no_rate_limiter_never_waits() -> None:
     rl: RateLimiter = NoRateLimiter()
     for _ in range(1000):
         assert rl.acquire(SELLER, SEARCH) == 0
-    rl.on_throttled(SELLER, SEARCH)
+    assert rl.on_throttled(SELLER, SEARCH) is None  # no bucket, no estimate
     rl.observe_rate_limit_header(SELLER, SEARCH, "0.001")
     assert rl.acquire(SELLER, SEARCH, timeout_s=0) == 0

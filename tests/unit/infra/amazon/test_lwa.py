@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs
 
 import fakeredis
@@ -18,7 +19,7 @@ from infra.amazon.errors import (
     AmazonUnreachable,
     Throttled,
 )
-from infra.amazon.lwa import LOCK_WAIT_S, LwaCredentials, LwaTokenProvider
+from infra.amazon.lwa import LOCK_TTL_S, LOCK_WAIT_S, LwaCredentials, LwaTokenProvider
 
 TOKEN_URL = "https://lwa.test/auth/o2/token"
 SECRET = "sandbox-secret"
@@ -37,11 +38,14 @@ class FakeLwa:
         self.expires_in = expires_in
         self.forms: list[dict[str, list[str]]] = []
         self.failures: list[httpx.Response | Exception] = []
+        self.while_answering: Callable[[], None] | None = None  # what other processes do meanwhile
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         assert request.url == TOKEN_URL
         assert request.headers["content-type"].startswith("application/x-www-form-urlencoded")
         self.forms.append(parse_qs(request.content.decode()))
+        if self.while_answering is not None:
+            self.while_answering()
         if self.failures:
             failure = self.failures.pop(0)
             if isinstance(failure, Exception):
@@ -194,6 +198,53 @@ def test_a_dead_lock_holder_does_not_block_forever(
     started = clock.now
     assert provider(cache).access_token() == "Atza|1"
     assert clock.now - started >= LOCK_WAIT_S
+
+
+LOCK_KEY = f"amazon-channel:lwa:{CREDENTIALS.cache_id()}:refresh-lock"
+
+
+def test_a_late_releaser_cannot_drop_a_newer_holders_lock(
+    provider: ProviderFactory, cache: redis.Redis, lwa: FakeLwa
+) -> None:
+    newer = cache.lock(LOCK_KEY, timeout=LOCK_TTL_S)
+
+    def lock_expires_and_another_process_takes_it() -> None:
+        assert cache.get(LOCK_KEY) is not None  # the refreshing process holds it
+        cache.delete(LOCK_KEY)  # ... until its TTL runs out while Amazon is slow
+        assert newer.acquire(blocking=False)
+
+    lwa.while_answering = lock_expires_and_another_process_takes_it
+    assert provider(cache).access_token() == "Atza|1"
+    assert newer.owned()  # the late release left the newer holder's lock alone
+    newer.release()
+
+
+class RacingRedis(fakeredis.FakeRedis):
+    """Lets a newer holder take the refresh lock right after any command on it, once armed: the
+    worst interleaving another process can bring. A release by GET-then-DEL loses to it."""
+
+    armed = False
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        result = super().execute_command(*args, **options)
+        if self.armed and LOCK_KEY in (a.decode() if isinstance(a, bytes) else a for a in args):
+            self.armed = False
+            super().execute_command("SET", LOCK_KEY, "newer-holder")
+        return result
+
+
+def test_the_lock_is_released_by_one_compare_and_delete(
+    provider: ProviderFactory, lwa: FakeLwa
+) -> None:
+    racing = RacingRedis()
+
+    def arm() -> None:
+        racing.armed = True  # the refresher holds the lock; the race starts at its next move
+
+    lwa.while_answering = arm
+    assert provider(racing).access_token() == "Atza|1"
+    assert racing.get(LOCK_KEY) == b"newer-holder"
+    racing.close()
 
 
 @pytest.mark.parametrize(
