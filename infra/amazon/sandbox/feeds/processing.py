@@ -8,9 +8,10 @@ rule (b) only; ``POST /_sandbox/feeds/{feedId}/process`` finishes a feed at once
 is applied to orders at the moment the feed finishes, never before. Only an IN_QUEUE feed can
 be cancelled, and a cancelled feed applies nothing.
 
-FATAL: a feed type other than the three below, or an input document never uploaded. The feed
-still gets a result document: a report with one error for the whole document. A document that
-is not XML or not the envelope is DONE (as Amazon does) with zero messages processed.
+FATAL: a feed type other than the three of ``FEED_MESSAGE_TYPES``, or an input document never
+uploaded. The feed still gets a result document: a report with one error for the whole
+document. A document that is not XML or not the envelope is DONE (as Amazon does) with zero
+messages processed.
 
 Each ``Message`` needs a unique positive ``MessageID``, an optional ``OperationType`` of
 ``Update`` and the element named by ``MessageType``. Unknown elements are ignored. Messages are
