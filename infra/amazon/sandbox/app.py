@@ -28,7 +28,7 @@ FastAPI's error, telemetry and body-limit middleware) matches the operation's me
 with Starlette's own path regex and awaits the same endpoint. FastAPI's routing, dependency
 solving and exception middleware cost more CPU than the operations they wrapped. The operations
 stay mounted on the router too, so whatever the fast path does not take (HEAD, a method the
-path does not serve, a ``root_path``) gets FastAPI's answer, as before.
+path does not serve, a ``root_path``) gets the router's answer, Amazon-shaped as above.
 
 How a connection is "lost": the ASGI server offers no way to close a socket without answering,
 so the app starts the response (status, headers with the full ``content-length``) and returns
@@ -159,7 +159,8 @@ def create_app(state: SandboxState, base_url: str) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _on_http_error(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith(CONTROL_PREFIX):
+        path = request.url.path
+        if path == CONTROL_PREFIX or path.startswith(f"{CONTROL_PREFIX}/"):
             return await http_exception_handler(request, exc)
         return _not_served(request, exc)
 
