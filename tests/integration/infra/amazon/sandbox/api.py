@@ -12,14 +12,8 @@ from infra.amazon.sandbox.server import SandboxHandle
 from infra.amazon.sandbox.state import DEMO_SELLER
 
 SEARCH = "/orders/2026-01-01/orders"
-
-
 Sandbox = tuple[SandboxHandle, httpx.Client]
-
-
 EPOCH = "2020-01-01T00:00:00Z"
-
-
 OTHER: dict[str, Any] = {
     "seller_id": "A2OTHERSELLER",
     "refresh_token": "Atzr|other",

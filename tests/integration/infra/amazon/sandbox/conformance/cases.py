@@ -47,11 +47,7 @@ KINDS = (
     "confirmed",
     "seller_cancelled",
 )
-
-
 UNKNOWN_ORDER = "999-9999999-9999999"
-
-
 CASES: dict[str, list[Case]] = {
     "orders2026.searchOrders": [
         Case("no includedData", 200, search(lastUpdatedAfter=EPOCH)),

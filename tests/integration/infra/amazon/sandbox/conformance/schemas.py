@@ -21,8 +21,6 @@ from referencing.jsonschema import DRAFT4
 from infra.amazon.models import load_model, operations
 
 SANDBOX_MODELS = ("orders2026", "ordersV0", "feeds")
-
-
 _formats = FormatChecker(formats=())
 
 

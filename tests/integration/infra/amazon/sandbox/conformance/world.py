@@ -16,11 +16,7 @@ from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER
 
 ALL_DATA = ",".join(INCLUDED_DATA)
-
-
 EPOCH = "2020-01-01T00:00:00Z"
-
-
 XML = "text/xml; charset=UTF-8"
 
 

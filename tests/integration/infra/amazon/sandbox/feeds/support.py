@@ -14,20 +14,10 @@ from infra.amazon.sandbox.server import SandboxHandle
 from infra.amazon.sandbox.state import DEMO_SELLER
 
 XML = "text/xml; charset=UTF-8"
-
-
 MARKETPLACE = "ATVPDKIKX0DER"
-
-
 PURCHASED = "2026-01-10T12:00:00Z"
-
-
 SHIPPED_AT = "2026-01-11T09:30:00Z"
-
-
 FEEDS = "/feeds/2021-06-30/feeds"
-
-
 DOCUMENTS = "/feeds/2021-06-30/documents"
 
 
