@@ -1,0 +1,16 @@
+"""The project's own Amazon: a local HTTP server that plays SP-API and Login with Amazon.
+
+Production code never imports it; it knows Amazon's shapes (``infra.amazon.models``) and
+nothing of ours. Its parts, each depending only on those above it::
+
+    errors      the refusals, one small tree
+    state/      what the sandbox remembers: records, store, auth, buckets, faults, calls
+    rules/      Amazon's rules: the window, pagination, query parameters, includedData,
+                what one package confirmation must satisfy
+    generate    made-up but realistic orders        render    records as Amazon's JSON
+    feeds/      the three order feeds (one module each), the processing report, document URLs
+    operations/ one module per API family; ``SERVED_OPERATIONS`` is the registry
+    control/    the control API under ``/_sandbox/``, one router per area
+    app         the HTTP face: auth, faults, rate limits, then the operation
+    server      ``serve`` (a process of its own) and ``running_sandbox`` (inside tests)
+"""

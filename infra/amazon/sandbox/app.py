@@ -14,12 +14,21 @@ Every SP-API call goes through the same steps, in Amazon's order:
 Every answer carries ``x-amzn-RequestId``; all but 429s also carry ``x-amzn-RateLimit-Limit``
 (the 429 in Amazon's models declares only the request id). Every call lands in the call log.
 
+A path or method the sandbox does not serve answers as Amazon does, ``{"errors": [...]}`` with
+``x-amzn-RequestId`` (404 ``NotFound``, 405 ``InvalidInput``): FastAPI's ``{"detail": ...}``
+would reach a client as a JSON object it could take for a payload. The control API under
+``/_sandbox/`` keeps FastAPI's own answers.
+
+The URLs the sandbox hands out (feed documents) start with the ``base_url`` it was created
+with, never with the request's ``Host`` header: a client that sends a wrong Host must still be
+sent to the sandbox.
+
 An SP-API call does not go through FastAPI's router: ``SpApiRoutes`` (an ASGI middleware inside
 FastAPI's error, telemetry and body-limit middleware) matches the operation's method and path
 with Starlette's own path regex and awaits the same endpoint. FastAPI's routing, dependency
 solving and exception middleware cost more CPU than the operations they wrapped. The operations
 stay mounted on the router too, so whatever the fast path does not take (HEAD, a method the
-path does not serve, a ``root_path``) gets FastAPI's answer, as before.
+path does not serve, a ``root_path``) gets the router's answer, Amazon-shaped as above.
 
 How a connection is "lost": the ASGI server offers no way to close a socket without answering,
 so the app starts the response (status, headers with the full ``content-length``) and returns
@@ -37,28 +46,30 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from re import Pattern
 from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from starlette.convertors import Convertor
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra.amazon.models import operations
 from infra.amazon.sandbox import control
+from infra.amazon.sandbox.errors import ApiError, SandboxError, error_body
 from infra.amazon.sandbox.operations import (
+    LWA_TOKEN_PATH,
     SERVED_OPERATIONS,
-    ApiError,
     Call,
     Handler,
-    error_body,
+    lwa_token,
 )
-from infra.amazon.sandbox.state import LwaError, SandboxError, SandboxState
+from infra.amazon.sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 
-LWA_TOKEN_PATH = "/auth/o2/token"  # noqa: S105 (a path, not a secret)
+CONTROL_PREFIX = "/_sandbox"
 
 UNAUTHORIZED = error_body("Unauthorized", "Access to the resource is forbidden")
 QUOTA_EXCEEDED = error_body("QuotaExceeded", "You exceeded your quota for the requested resource.")
@@ -127,8 +138,13 @@ def _sandbox_error(exc: SandboxError) -> JSONResponse:
     return JSONResponse({"error": exc.message}, status_code=exc.status)
 
 
-def create_app(state: SandboxState) -> FastAPI:
-    """An ASGI app playing SP-API and LWA over ``state`` (which tests may inspect directly)."""
+def create_app(state: SandboxState, base_url: str) -> FastAPI:
+    """An ASGI app playing SP-API and LWA over ``state`` (which tests may inspect directly).
+
+    ``base_url`` is where clients reach the sandbox (``http://host:port``): the start of every
+    URL it hands out.
+    """
+    base_url = base_url.rstrip("/")
     app = FastAPI(
         title="Amazon SP-API sandbox",
         description=control.__doc__ or "",
@@ -141,14 +157,21 @@ def create_app(state: SandboxState) -> FastAPI:
     async def _on_sandbox_error(request: Request, exc: SandboxError) -> JSONResponse:
         return _sandbox_error(exc)
 
+    @app.exception_handler(HTTPException)
+    async def _on_http_error(request: Request, exc: HTTPException) -> Response:
+        path = request.url.path
+        if path == CONTROL_PREFIX or path.startswith(f"{CONTROL_PREFIX}/"):
+            return await http_exception_handler(request, exc)
+        return _not_served(request, exc)
+
     @app.post(LWA_TOKEN_PATH, include_in_schema=False)
-    async def lwa_token(request: Request) -> JSONResponse:
-        return _lwa_token(state, (await request.body()).decode("utf-8", "replace"))
+    async def token(request: Request) -> JSONResponse:
+        return lwa_token(state, (await request.body()).decode("utf-8", "replace"))
 
     routes: list[tuple[str, str, Endpoint]] = []
     for key, handler in SERVED_OPERATIONS.items():
         operation = operations()[key]
-        endpoint = _spapi_endpoint(state, key, handler)
+        endpoint = _spapi_endpoint(state, key, handler, base_url)
         routes.append((operation.method, operation.path, endpoint))
         app.add_api_route(
             operation.path,
@@ -163,66 +186,21 @@ def create_app(state: SandboxState) -> FastAPI:
     return app
 
 
-def _lwa_token(state: SandboxState, body: str) -> JSONResponse:
-    """``POST /auth/o2/token`` (form-encoded), the ``refresh_token`` grant only."""
-    form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
-    headers = {"x-amzn-RequestId": str(uuid.uuid4())}
-    grant = form.get("grant_type", "")
-    try:
-        if grant != "refresh_token":
-            raise LwaError(400, "unsupported_grant_type", f"grant_type {grant!r} is not supported")
-        missing = [
-            name for name in ("refresh_token", "client_id", "client_secret") if not form.get(name)
-        ]
-        if missing:
-            raise LwaError(400, "invalid_request", f"missing parameter(s): {', '.join(missing)}")
-        token, lifetime = state.issue_access_token(
-            form["refresh_token"], form["client_id"], form["client_secret"]
-        )
-    except LwaError as exc:
-        log.info("sandbox LWA refused a token request: %s", exc.error)
-        return JSONResponse(
-            {"error": exc.error, "error_description": exc.description},
-            status_code=exc.status,
-            headers=headers,
-        )
-    return JSONResponse(
-        {
-            "access_token": token,
-            "refresh_token": form["refresh_token"],
-            "token_type": "bearer",
-            "expires_in": lifetime,
-        },
-        headers=headers,
-    )
+def _not_served(request: Request, exc: HTTPException) -> JSONResponse:
+    """Amazon's ``errors`` body for a path or method no operation serves (module docstring)."""
+    if exc.status_code == 404:
+        code, message = "NotFound", f"No resource is served at {request.url.path}"
+    elif exc.status_code == 405:
+        code = "InvalidInput"
+        message = f"{request.method} is not a method served at {request.url.path}"
+    else:
+        code = "InvalidInput" if exc.status_code < 500 else "InternalFailure"
+        message = str(exc.detail)
+    headers = {**(exc.headers or {}), "x-amzn-RequestId": str(uuid.uuid4())}
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
 
 
-# Where the sandbox is reached, by what Starlette derives it from (scheme, server, root path,
-# Host header): the same few values on every call, so each is worked out once. Bounded, since
-# the Host header is the caller's to choose.
-_BASE_URLS: dict[tuple[Any, ...], str] = {}
-_BASE_URLS_MAX = 64
-
-
-def _base_url(request: Request) -> str:
-    scope = request.scope
-    key = (
-        scope.get("scheme"),
-        tuple(scope.get("server") or ()),  # a list in some servers
-        scope.get("root_path"),
-        scope.get("app_root_path"),
-        request.headers.get("host"),
-    )
-    found = _BASE_URLS.get(key)
-    if found is None:
-        found = str(request.base_url).rstrip("/")
-        if len(_BASE_URLS) >= _BASE_URLS_MAX:
-            _BASE_URLS.clear()
-        _BASE_URLS[key] = found
-    return found
-
-
-def _spapi_endpoint(state: SandboxState, key: str, handler: Handler) -> Endpoint:
+def _spapi_endpoint(state: SandboxState, key: str, handler: Handler, base_url: str) -> Endpoint:
     """The route function for one operation: auth, fault, bucket, handler, log (module doc)."""
 
     async def endpoint(request: Request) -> Response:
@@ -261,7 +239,7 @@ def _spapi_endpoint(state: SandboxState, key: str, handler: Handler) -> Endpoint
             query=request.query_params,
             path_params=dict(request.path_params),
             body=await request.body(),
-            base_url=_base_url(request),
+            base_url=base_url,
         )
         answered: dict[str, Any] | None
         try:

@@ -1,12 +1,11 @@
-"""Draw a sandbox order as Amazon's JSON: Orders v2026-01-01 and Orders v0.
+"""Draw sandbox records as Amazon's JSON: an order in Orders v2026-01-01 and v0, a feed.
 
 Field names and enum values follow the model definitions (``Order``, ``OrderItem``, ``Money``...
 in ``spapi_models/``); the conformance tests validate what is drawn here against them.
 
 Amazon behaviours kept on purpose:
 
-- v2026-01-01 returns only the sections asked for with ``includedData``; ``orderItems`` with
-  ``orderItemId``, ``quantityOrdered`` and ``product`` are always there.
+- v2026-01-01 returns only the sections asked for with ``includedData`` (``rules.included``).
 - While an order is pending there are no prices, proceeds or address (v0: no ``OrderTotal``, no
   item prices, no ``ShippingAddress``).
 - ``packages`` exist only for seller-fulfilled orders; a confirmed package shows the ship date
@@ -24,47 +23,19 @@ from decimal import Decimal
 from typing import Any
 
 from infra.amazon.sandbox.generate import money
+
+# INCLUDED_DATA is the rules' list, named here too: what callers draw with.
+from infra.amazon.sandbox.rules.included import INCLUDED_DATA as INCLUDED_DATA
+from infra.amazon.sandbox.rules.included import select
 from infra.amazon.sandbox.state import (
     MARKETPLACES,
+    SandboxFeed,
     SandboxItem,
     SandboxOrder,
     SandboxPackage,
     deep_merge,
     iso,
 )
-
-INCLUDED_DATA = (
-    "BUYER",
-    "RECIPIENT",
-    "PROCEEDS",
-    "EXPENSE",
-    "PROMOTION",
-    "CANCELLATION",
-    "FULFILLMENT",
-    "PACKAGES",
-    "TAX",
-    "PAYMENT",
-    "FULFILLMENT_ORDERS",
-)
-# Which includedData value brings which field of an order / of an order item.
-_ORDER_SECTIONS = {
-    "buyer": "BUYER",
-    "recipient": "RECIPIENT",
-    "proceeds": "PROCEEDS",
-    "payment": "PAYMENT",
-    "tax": "TAX",
-    "fulfillment": "FULFILLMENT",
-    "packages": "PACKAGES",
-    "fulfillmentOrders": "FULFILLMENT_ORDERS",
-}
-_ITEM_SECTIONS = {
-    "proceeds": "PROCEEDS",
-    "expense": "EXPENSE",
-    "promotion": "PROMOTION",
-    "cancellation": "CANCELLATION",
-    "fulfillment": "FULFILLMENT",
-    "tax": "TAX",
-}
 
 V0_STATUS = {
     "PENDING_AVAILABILITY": "PendingAvailability",
@@ -260,26 +231,6 @@ def _package(package: SandboxPackage) -> dict[str, Any]:
     return drawn
 
 
-def select(full: dict[str, Any], included: frozenset[str]) -> dict[str, Any]:
-    """Drop the sections ``includedData`` did not ask for, at order and at item level."""
-    chosen = {
-        k: v for k, v in full.items() if k not in _ORDER_SECTIONS or _ORDER_SECTIONS[k] in included
-    }
-    items = chosen.get("orderItems")
-    if isinstance(items, list):
-        chosen["orderItems"] = [
-            {
-                k: v
-                for k, v in item.items()
-                if k not in _ITEM_SECTIONS or _ITEM_SECTIONS[k] in included
-            }
-            if isinstance(item, dict)
-            else item
-            for item in items
-        ]
-    return chosen
-
-
 def order_2026(order: SandboxOrder, included: frozenset[str]) -> dict[str, Any]:
     return select(order_2026_full(order), included)
 
@@ -377,3 +328,21 @@ def shipping_tax(item: SandboxItem, currency: str) -> Decimal:
     if not base:
         return money(Decimal(0), currency)
     return money(item.tax * item.shipping_price / base, currency)
+
+
+def feed_json(feed: SandboxFeed) -> dict[str, Any]:
+    """The Feeds API model's ``Feed``."""
+    drawn: dict[str, Any] = {
+        "feedId": feed.feed_id,
+        "feedType": feed.feed_type,
+        "marketplaceIds": list(feed.marketplace_ids),
+        "createdTime": iso(feed.created_at),
+        "processingStatus": feed.status,
+    }
+    if feed.started_at is not None:
+        drawn["processingStartTime"] = iso(feed.started_at)
+    if feed.ended_at is not None:
+        drawn["processingEndTime"] = iso(feed.ended_at)
+    if feed.result_document_id is not None:
+        drawn["resultFeedDocumentId"] = feed.result_document_id
+    return drawn

@@ -1,9 +1,9 @@
 """Run the sandbox: ``serve`` for a process of its own, ``running_sandbox`` inside tests.
 
 Both run uvicorn over ``create_app``. ``running_sandbox`` binds the socket itself (port 0 = any
-free port) before the server thread starts, so ``base_url`` is right the moment it is yielded,
-and it waits until uvicorn accepts connections. uvicorn installs no signal handlers outside the
-main thread, so the test process keeps its own.
+free port) before the server thread starts, so ``base_url`` is right the moment it is yielded
+(and the app hands out URLs under it), and it waits until uvicorn accepts connections.
+uvicorn installs no signal handlers outside the main thread, so the test process keeps its own.
 
 The demo generator (``serve(..., demo_orders_per_minute=N)``) plays a busy seller for demos: it
 creates orders of every kind for the demo seller, moves pending ones to unshipped a little
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 DEMO_BACKDATE = timedelta(seconds=150)
 STARTUP_TIMEOUT_S = 10.0
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # noqa: S104 (names of "every interface", not a bind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,20 +113,40 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def default_base_url(host: str, port: int) -> str:
+    """Where a client on this machine reaches a sandbox bound to ``host``: a wildcard address
+    (every interface) is reached at the loopback address."""
+    reachable = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+    if ":" in reachable:  # an IPv6 address
+        reachable = f"[{reachable}]"
+    return f"http://{reachable}:{port}"
+
+
 def serve(
-    host: str, port: int, rate_factor: float = 1.0, demo_orders_per_minute: float = 0.0
+    host: str,
+    port: int,
+    rate_factor: float = 1.0,
+    demo_orders_per_minute: float = 0.0,
+    base_url: str | None = None,
 ) -> None:
-    """Serve the sandbox until SIGINT/SIGTERM (uvicorn's own handlers stop it gracefully)."""
+    """Serve the sandbox until SIGINT/SIGTERM (uvicorn's own handlers stop it gracefully).
+
+    ``base_url`` is where clients reach it, the start of the document URLs it hands out
+    (default: ``default_base_url``); behind another name (a container's service name, a
+    proxy) pass that name.
+    """
     state = SandboxState(rate_factor)
     demo = DemoGenerator(state, demo_orders_per_minute) if demo_orders_per_minute > 0 else None
+    public = base_url or default_base_url(host, port)
     config = uvicorn.Config(
-        create_app(state), host=host, port=port, log_level="info", access_log=False
+        create_app(state, public), host=host, port=port, log_level="info", access_log=False
     )
     server = uvicorn.Server(config)
     log.info(
-        "sandbox on http://%s:%d (rate_factor=%s, demo orders/min=%s)",
+        "sandbox on http://%s:%d, reached at %s (rate_factor=%s, demo orders/min=%s)",
         host,
         port,
+        public,
         rate_factor,
         demo_orders_per_minute,
     )
@@ -151,8 +172,9 @@ def running_sandbox(rate_factor: float = 1.0, port: int = 0) -> Iterator[Sandbox
     """A sandbox on 127.0.0.1 in a background thread, stopped when the block ends."""
     state = SandboxState(rate_factor)
     sock = _bind("127.0.0.1", port)
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     config = uvicorn.Config(
-        create_app(state), log_level="warning", access_log=False, lifespan="off"
+        create_app(state, base_url), log_level="warning", access_log=False, lifespan="off"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
@@ -165,9 +187,8 @@ def running_sandbox(rate_factor: float = 1.0, port: int = 0) -> Iterator[Sandbox
             sock.close()
             raise RuntimeError("the sandbox server did not start")
         time.sleep(0.01)
-    bound_port = sock.getsockname()[1]
     try:
-        yield SandboxHandle(base_url=f"http://127.0.0.1:{bound_port}", state=state)
+        yield SandboxHandle(base_url=base_url, state=state)
     finally:
         server.should_exit = True
         thread.join(timeout=STARTUP_TIMEOUT_S)

@@ -1,5 +1,5 @@
-"""Shipment confirmation in the sandbox: ``ordersV0.confirmShipment`` and the same rules for the
-order fulfillment feed (``feeds``), so the two ways of confirming can never disagree.
+"""Amazon's rules for one package confirmation, shared by ``ordersV0.confirmShipment`` and the
+order fulfillment feed, so the two ways of confirming can never disagree.
 
 One confirmation is one package. The same ``packageReferenceId`` again edits that package
 (carrier, tracking, ship date and items are replaced, quantities recomputed); any other id adds
@@ -9,13 +9,12 @@ sent it: it is what Amazon holds against the latest ship date.
 
 Refusals (``ShipmentRefused``, a 400 unless said otherwise) name the request field at fault:
 
-- the request: ``marketplaceId`` / ``packageDetail`` missing; ``packageReferenceId`` not a
-  positive numeric string; ``carrierCode`` missing; ``carrierName`` missing when the code is
-  ``Other``; ``trackingNumber`` missing; ``shipDate`` not an ISO 8601 date-time; an item without
-  an id or with a quantity that is not a positive integer;
 - the order: fulfilled by Amazon, pending, cancelled or unfulfillable; another marketplace;
 - the package: ``shipDate`` in the future (sandbox clock) or before the purchase; an unknown
   ``orderItemId``; more units than remain unshipped, counting every other package.
+
+What the API's request must hold is ``operations.shipments``' business; what the feed's message
+must hold is ``feeds.fulfilment``'s.
 """
 
 from __future__ import annotations
@@ -26,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from infra.amazon.sandbox.errors import SandboxError
 from infra.amazon.sandbox.state import (
-    SandboxError,
     SandboxOrder,
     SandboxPackage,
     SandboxState,
@@ -37,7 +36,6 @@ from infra.amazon.sandbox.state import (
 )
 
 PACKAGE_REFERENCE_ID = re.compile(r"^[0-9]{1,20}$")
-COD_COLLECTION_METHODS = ("DirectPayment",)
 OTHER_CARRIER = "Other"
 _REFUSED_STATUSES = {
     "PENDING": "is pending",
@@ -80,25 +78,16 @@ class PackageConfirmation:
     item_id_field: str = "orderItemId"
 
 
-def _text(value: Any) -> str | None:
+def text_or_none(value: Any) -> str | None:
     """A non-blank string, stripped; anything else is None."""
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
 
 
-def _optional_text(detail: Mapping[str, Any], name: str) -> str | None:
-    if name not in detail or detail[name] is None:
-        return None
-    value = _text(detail[name])
-    if value is None:
-        raise ShipmentRefused(f"packageDetail.{name} must be a non-empty string")
-    return value
-
-
 def parse_ship_date(raw: Any, field_name: str) -> datetime:
     """An ISO 8601 date-time (a zone is optional; none means UTC, as Amazon reads it)."""
-    text = _text(raw)
+    text = text_or_none(raw)
     if text is None:
         raise ShipmentRefused(f"{field_name} is required")
     if "T" not in text and " " not in text:
@@ -113,80 +102,6 @@ def check_package_reference_id(value: str, field_name: str) -> str:
     if not PACKAGE_REFERENCE_ID.match(value) or int(value) <= 0:
         raise ShipmentRefused(f"{field_name} must be a positive numeric string, not {value!r}")
     return value
-
-
-def parse_confirm_shipment(body: Any) -> tuple[str, PackageConfirmation]:
-    """``ConfirmShipmentRequest`` (ordersV0.json) as (marketplaceId, package); refusals name
-    the field in the model's terms."""
-    if not isinstance(body, dict):
-        raise ShipmentRefused("The request body must be a ConfirmShipmentRequest JSON object")
-    marketplace_id = _text(body.get("marketplaceId"))
-    if marketplace_id is None:
-        raise ShipmentRefused("marketplaceId is required")
-    cod = body.get("codCollectionMethod")
-    if cod is not None and cod not in COD_COLLECTION_METHODS:
-        raise ShipmentRefused(f"codCollectionMethod must be one of {list(COD_COLLECTION_METHODS)}")
-    detail = body.get("packageDetail")
-    if detail is None:
-        raise ShipmentRefused("packageDetail is required")
-    if not isinstance(detail, dict):
-        raise ShipmentRefused("packageDetail must be an object")
-
-    raw_reference = detail.get("packageReferenceId")
-    reference = _text(raw_reference)
-    if reference is None:
-        raise ShipmentRefused("packageDetail.packageReferenceId is required")
-    check_package_reference_id(reference, "packageDetail.packageReferenceId")
-    carrier_code = _text(detail.get("carrierCode"))
-    if carrier_code is None:
-        raise ShipmentRefused("packageDetail.carrierCode is required")
-    carrier_name = _optional_text(detail, "carrierName")
-    if carrier_code == OTHER_CARRIER and carrier_name is None:
-        raise ShipmentRefused('packageDetail.carrierName is required when carrierCode is "Other"')
-    tracking_number = _text(detail.get("trackingNumber"))
-    if tracking_number is None:
-        raise ShipmentRefused("packageDetail.trackingNumber is required")
-    ship_date = parse_ship_date(detail.get("shipDate"), "packageDetail.shipDate")
-
-    raw_items = detail.get("orderItems")
-    if raw_items is None:
-        raise ShipmentRefused("packageDetail.orderItems is required")
-    if not isinstance(raw_items, list) or not raw_items:
-        raise ShipmentRefused("packageDetail.orderItems must be a non-empty list")
-    items: list[tuple[str, int | None]] = []
-    codes: dict[str, tuple[str, ...]] = {}
-    for index, raw in enumerate(raw_items):
-        where = f"packageDetail.orderItems[{index}]"
-        if not isinstance(raw, dict):
-            raise ShipmentRefused(f"{where} must be an object")
-        item_id = _text(raw.get("orderItemId"))
-        if item_id is None:
-            raise ShipmentRefused(f"{where}.orderItemId is required")
-        quantity = raw.get("quantity")
-        if isinstance(quantity, bool) or not isinstance(quantity, int):
-            raise ShipmentRefused(f"{where}.quantity must be an integer")
-        if quantity <= 0:
-            raise ShipmentRefused(f"{where}.quantity must be greater than 0, not {quantity}")
-        transparency = raw.get("transparencyCodes")
-        if transparency is not None:
-            if not isinstance(transparency, list) or not all(
-                isinstance(c, str) and c for c in transparency
-            ):
-                raise ShipmentRefused(f"{where}.transparencyCodes must be a list of strings")
-            codes[item_id] = tuple(transparency)
-        items.append((item_id, quantity))
-
-    return marketplace_id, PackageConfirmation(
-        package_reference_id=reference,
-        carrier_code=carrier_code,
-        carrier_name=carrier_name,
-        shipping_method=_optional_text(detail, "shippingMethod"),
-        tracking_number=tracking_number,
-        ship_date=ship_date,
-        items=tuple(items),
-        transparency_codes=codes,
-        ship_from_supply_source_id=_optional_text(detail, "shipFromSupplySourceId"),
-    )
 
 
 def check_order_can_ship(order: SandboxOrder) -> None:
@@ -279,7 +194,7 @@ def confirm_package(
 
     carrier = (
         confirmation.carrier_name
-        if confirmation.carrier_code == "Other" and confirmation.carrier_name
+        if confirmation.carrier_code == OTHER_CARRIER and confirmation.carrier_name
         else confirmation.carrier_code
     )
     moment = whole_seconds(now)

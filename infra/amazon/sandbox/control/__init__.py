@@ -1,0 +1,79 @@
+"""The sandbox's control API under ``/_sandbox/``: what tests and demos use to stage Amazon.
+
+One router per area (``sellers``, ``orders``, ``clock``, ``faults``, ``feeds``, ``inspection``).
+
+No authentication; JSON in and out; refusals are ``{"error": "..."}`` with 400/404/409.
+
+Sellers
+- ``POST /_sandbox/sellers`` ``{seller_id, refresh_token, client_id, client_secret,
+  marketplace_ids}`` adds a seller reachable with those LWA credentials. The demo seller
+  (``state.DEMO_SELLER``) always exists.
+
+Orders
+- ``POST /_sandbox/orders`` ``{seller_id?, marketplace_id?, fulfilled_by: MERCHANT|AMAZON,
+  status: PENDING|UNSHIPPED|PARTIALLY_SHIPPED|SHIPPED|CANCELLED|..., items?: [{sku, title?,
+  quantity, unit_price (decimal string), asin?}], currency?, business, replacement_of,
+  missing_buyer, prime, created_time?, ship_by?, deliver_by?, service_level?}`` creates one
+  order and returns ``{order_id, order}`` (the v2026-01-01 JSON with every section).
+  ``created_time`` defaults to the sandbox's now, and a new order's lastUpdatedTime is its
+  createdTime, so an order created 2+ minutes in the past is visible to searches at once.
+- ``POST /_sandbox/orders/bulk`` ``{count, seller_id?, marketplace_id?, fulfilled_by?, status?,
+  items_per_order?, spread_seconds?, seed?}`` creates many varied orders (deterministic with a
+  seed), created over the last ``spread_seconds``; returns ``{order_ids}``.
+- ``POST /_sandbox/orders/{orderId}/status`` ``{status}`` moves an order (prices appear when it
+  leaves PENDING; shipped MFN orders get a package).
+- ``POST /_sandbox/orders/{orderId}/cancellation-request`` ``{reason, item_ids?}``: the buyer asks
+  to cancel (all items by default).
+- ``POST /_sandbox/orders/{orderId}/raw[?replace=true]`` with any JSON object: merged over the
+  order's v2026-01-01 JSON (``null`` deletes a field; ``replace`` drops earlier patches first).
+  For robustness tests: unknown enum values, dates that are not dates, missing fields. Orders
+  v0 answers ignore these patches.
+  Each of these three bumps the order's lastUpdatedTime to the sandbox's now.
+- ``GET /_sandbox/orders/{orderId}``: the stored order (seller, status, packages with the ship
+  date as confirmed and whether it was late, items with shipped and seller-cancelled units and
+  the adjustments recorded by payment adjustment feeds, patches, and the v2026-01-01 and v0
+  views).
+
+Clock
+- ``GET /_sandbox/clock``; ``POST /_sandbox/clock/advance`` ``{seconds}`` moves the sandbox's
+  "Amazon time" forward (timestamps, the two-minute rule, token expiry).
+
+Faults
+- ``POST /_sandbox/faults`` ``{operation: "orders2026.searchOrders" | ... | "*", kind: 429 | 500
+  | 503 | latency | drop | lose_response, count?: 1, latency_ms?, seller_id?}`` queues a fault
+  for the next ``count`` matching calls; ``DELETE /_sandbox/faults`` clears them.
+
+Feeds (Feeds API 2021-06-30; rules in ``feeds``, the API in ``operations.feeds``)
+- ``PUT /_sandbox/uploads/{feedDocumentId}?expires=`` is the "presigned" upload URL that
+  ``createFeedDocument`` hands out: no SP-API token, no rate bucket; the Content-Type must be the
+  declared ``contentType`` (400), the URL lives five minutes of sandbox time (403).
+- ``GET /_sandbox/downloads/{feedDocumentId}?expires=[&contentEncoding=gzip]`` is the download
+  URL from ``getFeedDocument``.
+- ``GET /_sandbox/feeds?seller_id=``: every feed (newest first) with status and counts;
+  ``GET /_sandbox/feeds/{feedId}``: the feed, its input document, what each message did, the
+  results and the report. ``POST /_sandbox/feeds/{feedId}/process`` finishes a queued or
+  running feed at once.
+- ``POST /_sandbox/feed-settings`` ``{gzip_results}``: store processing reports gzipped (then
+  ``getFeedDocument`` says ``compressionAlgorithm: GZIP``).
+
+Inspection
+- ``GET /_sandbox/state``: counts (orders by seller and status, packages, tokens, faults).
+- ``GET /_sandbox/calls?operation=&limit=``: the SP-API calls received (time, request id,
+  operation, seller, status, fault); ``DELETE /_sandbox/calls`` empties the log.
+- ``POST /_sandbox/reset``: back to a fresh state with only the demo seller.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from infra.amazon.sandbox.control import clock, faults, feeds, inspection, orders, sellers
+from infra.amazon.sandbox.state import SandboxState
+
+
+def control_router(state: SandboxState) -> APIRouter:
+    """The ``/_sandbox`` routes over ``state`` (see the module docstring)."""
+    router = APIRouter(prefix="/_sandbox")
+    for area in (sellers, orders, clock, faults, feeds, inspection):
+        router.include_router(area.router(state))
+    return router

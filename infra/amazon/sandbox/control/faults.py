@@ -1,0 +1,48 @@
+"""Control API, faults: queue errors, latency and lost connections for the next SP-API calls,
+or clear them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from infra.amazon.models import operations
+from infra.amazon.sandbox.errors import SandboxError
+from infra.amazon.sandbox.state import FAULT_KINDS, Fault, SandboxState
+
+
+class FaultIn(BaseModel):
+    operation: str
+    kind: Literal["429", "500", "503", "latency", "drop", "lose_response"]
+    count: int = Field(default=1, ge=1)
+    latency_ms: int = Field(default=0, ge=0, le=120_000)
+    seller_id: str | None = None
+
+
+def router(state: SandboxState) -> APIRouter:
+    routes = APIRouter()
+
+    @routes.post("/faults", status_code=201)
+    def add_fault(body: FaultIn) -> dict[str, Any]:
+        if body.operation != "*" and body.operation not in operations():
+            raise SandboxError(f"unknown operation {body.operation!r} (use a model operation key)")
+        assert body.kind in FAULT_KINDS
+        state.add_fault(
+            Fault(
+                operation=body.operation,
+                kind=body.kind,
+                count=body.count,
+                latency_ms=body.latency_ms,
+                seller_id=body.seller_id,
+            )
+        )
+        return {"queued": body.model_dump()}
+
+    @routes.delete("/faults")
+    def clear_faults() -> dict[str, Any]:
+        state.clear_faults()
+        return {"cleared": True}
+
+    return routes

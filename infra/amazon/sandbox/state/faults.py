@@ -1,0 +1,55 @@
+"""Faults a test queues for the next SP-API calls: errors, latency and lost connections.
+
+What each kind does to a call is the app's business (``app``); here they wait their turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.amazon.sandbox.errors import SandboxError
+
+FAULT_KINDS = ("429", "500", "503", "latency", "drop", "lose_response")
+
+
+@dataclass(slots=True)
+class Fault:
+    """``count`` next calls of ``operation`` ("*" = any) by ``seller_id`` (None = any) go wrong."""
+
+    operation: str
+    kind: str
+    count: int
+    latency_ms: int = 0
+    seller_id: str | None = None
+
+    def matches(self, operation: str, seller_id: str | None) -> bool:
+        return (self.operation in ("*", operation)) and (
+            self.seller_id is None or self.seller_id == seller_id
+        )
+
+
+class FaultQueue:
+    """Queued faults, first queued first taken."""
+
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        if fault.kind not in FAULT_KINDS:
+            raise SandboxError(f"unknown fault kind {fault.kind!r}; one of {FAULT_KINDS}")
+        if fault.count < 1:
+            raise SandboxError("count must be at least 1")
+        self.faults.append(fault)
+
+    def take(self, operation: str, seller_id: str | None) -> Fault | None:
+        """The first queued fault for this call, with one of its uses spent."""
+        for fault in self.faults:
+            if fault.matches(operation, seller_id):
+                fault.count -= 1
+                if fault.count <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self.faults.clear()

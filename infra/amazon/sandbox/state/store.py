@@ -1,0 +1,327 @@
+"""Everything the sandbox remembers, in memory, behind one lock: ``SandboxState``.
+
+The sandbox plays Amazon for tests and demos, so its state is what Amazon would hold for us:
+sellers and their Login-with-Amazon credentials, access tokens, orders, one token bucket per
+(seller, operation), plus what only a test harness wants: queued faults, a log of calls and a
+clock that can be moved forward. The HTTP layer reads and changes it only through
+``SandboxState`` and only while holding ``SandboxState.lock`` (an ``RLock``: uvicorn serves
+requests on one event loop, but the demo generator and tests touch the state from other
+threads). Each area keeps its own part (``auth``, ``buckets``, ``faults``, ``calls``,
+``tokens``); this class holds them together under the lock and the clock.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from infra.amazon.sandbox.errors import SandboxError
+from infra.amazon.sandbox.state.auth import Credentials
+from infra.amazon.sandbox.state.buckets import RateMeter, TokenBucket
+from infra.amazon.sandbox.state.calls import CallLog, CallRecord
+from infra.amazon.sandbox.state.clock import SandboxClock, iso, whole_seconds
+from infra.amazon.sandbox.state.faults import Fault, FaultQueue
+from infra.amazon.sandbox.state.orders import apply_status, deep_merge
+from infra.amazon.sandbox.state.records import (
+    DEMO_SELLER,
+    FULFILLMENT_STATUSES,
+    SandboxFeed,
+    SandboxFeedDocument,
+    SandboxOrder,
+    SellerAccount,
+)
+from infra.amazon.sandbox.state.tokens import PaginationSigner
+
+FIRST_FEED_ID = 50_001_000_000  # Amazon's feed ids are long numbers, unique per seller
+
+
+class SandboxState:
+    """All of the sandbox's memory. Callers hold ``lock`` around anything that reads orders."""
+
+    def __init__(
+        self,
+        rate_factor: float = 1.0,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        seed: int | None = None,
+    ) -> None:
+        self._meter = RateMeter(rate_factor)
+        self.lock = threading.RLock()
+        self._monotonic = monotonic
+        self.rng = random.Random(seed)  # ids and generated content; not security relevant
+        self._clock = SandboxClock()
+        self._credentials = Credentials()
+        self._faults = FaultQueue()
+        self._calls = CallLog()
+        self._pagination = PaginationSigner()
+        self.orders: dict[str, SandboxOrder] = {}
+        self.feed_documents: dict[str, SandboxFeedDocument] = {}
+        self.feeds: dict[str, SandboxFeed] = {}
+        self.gzip_feed_results = False  # processing reports stored (and served) gzipped
+        self.add_seller(DEMO_SELLER)
+
+    @property
+    def rate_factor(self) -> float:
+        return self._meter.rate_factor
+
+    # What each area holds, for tests that look inside.
+
+    @property
+    def sellers(self) -> dict[str, SellerAccount]:
+        return self._credentials.sellers
+
+    @property
+    def access_tokens(self) -> dict[str, tuple[str, datetime]]:
+        return self._credentials.access_tokens
+
+    @property
+    def buckets(self) -> dict[tuple[str, str], TokenBucket]:
+        return self._meter.buckets
+
+    @property
+    def faults(self) -> list[Fault]:
+        return self._faults.faults
+
+    @property
+    def calls(self) -> deque[CallRecord]:
+        return self._calls.calls
+
+    # -- clock ---------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The sandbox's "Amazon time": real UTC plus the offset tests advanced."""
+        return self._clock.now()
+
+    def advance_clock(self, seconds: float) -> datetime:
+        with self.lock:
+            return self._clock.advance(seconds)
+
+    @property
+    def clock_offset(self) -> timedelta:
+        return self._clock.offset
+
+    # -- sellers and Login with Amazon ---------------------------------------------------------
+
+    def add_seller(self, seller: SellerAccount) -> None:
+        with self.lock:
+            self._credentials.add_seller(seller)
+
+    def seller(self, seller_id: str) -> SellerAccount:
+        return self._credentials.seller(seller_id)
+
+    def issue_access_token(
+        self, refresh_token: str, client_id: str, client_secret: str
+    ) -> tuple[str, int]:
+        """An LWA ``refresh_token`` grant: a new access token and its lifetime in seconds."""
+        with self.lock:
+            return self._credentials.issue_access_token(
+                refresh_token, client_id, client_secret, self.now()
+            )
+
+    def seller_for_access_token(self, token: str | None) -> str | None:
+        """The seller an unexpired access token speaks for, or None (Amazon then says 403)."""
+        if not token:
+            return None
+        with self.lock:
+            return self._credentials.seller_for_access_token(token, self.now())
+
+    # -- rate limits ---------------------------------------------------------------------------
+
+    def take_token(self, seller_id: str, operation: str) -> bool:
+        """Spend one call of the seller's bucket for ``operation``; False means 429."""
+        if self.rate_factor == 0:
+            return True
+        with self.lock:
+            return self._meter.take(seller_id, operation, self._monotonic())
+
+    def rate_limit_header(self, operation: str) -> str:
+        """``x-amzn-RateLimit-Limit``: the usage plan's rate (not scaled by ``rate_factor``)."""
+        return RateMeter.limit_header(operation)
+
+    # -- faults and the call log ---------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> None:
+        with self.lock:
+            self._faults.add(fault)
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+
+    def take_fault(self, operation: str, seller_id: str | None) -> Fault | None:
+        """The first queued fault for this call, with one of its uses spent."""
+        with self.lock:
+            return self._faults.take(operation, seller_id)
+
+    def record_call(
+        self,
+        request_id: str,
+        operation: str,
+        seller_id: str | None,
+        status: int,
+        fault: str | None,
+    ) -> None:
+        with self.lock:
+            self._calls.record(
+                CallRecord(iso(self.now()), request_id, operation, seller_id, status, fault)
+            )
+
+    def call_log(self, operation: str | None = None, limit: int = 100) -> list[CallRecord]:
+        with self.lock:
+            return self._calls.select(operation, limit)
+
+    def clear_calls(self) -> None:
+        with self.lock:
+            self._calls.clear()
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def add_order(self, order: SandboxOrder) -> None:
+        with self.lock:
+            if order.order_id in self.orders:
+                raise SandboxError(f"order {order.order_id} exists", status=409)
+            self.orders[order.order_id] = order
+
+    def order(self, order_id: str) -> SandboxOrder:
+        found = self.orders.get(order_id)
+        if found is None:
+            raise SandboxError(f"unknown order {order_id}", status=404)
+        return found
+
+    def touch(self, order: SandboxOrder) -> None:
+        """Record a change: Amazon moves lastUpdatedTime on every change to an order."""
+        order.updated_at = max(whole_seconds(self.now()), order.created_at)
+
+    def set_status(self, order_id: str, status: str) -> SandboxOrder:
+        if status not in FULFILLMENT_STATUSES:
+            raise SandboxError(f"unknown status {status!r}; one of {FULFILLMENT_STATUSES}")
+        with self.lock:
+            order = self.order(order_id)
+            apply_status(order, status, self.now(), self.rng)
+            self.touch(order)
+            return order
+
+    def request_cancellation(
+        self, order_id: str, reason: str, item_ids: list[str] | None
+    ) -> SandboxOrder:
+        with self.lock:
+            order = self.order(order_id)
+            wanted = set(item_ids) if item_ids else {i.order_item_id for i in order.items}
+            unknown = wanted - {i.order_item_id for i in order.items}
+            if unknown:
+                raise SandboxError(f"unknown order item ids {sorted(unknown)}")
+            for item in order.items:
+                if item.order_item_id in wanted:
+                    item.cancel_reason = reason
+            self.touch(order)
+            return order
+
+    def patch_raw(self, order_id: str, patch: dict[str, Any], replace: bool) -> SandboxOrder:
+        with self.lock:
+            order = self.order(order_id)
+            order.overrides = (
+                dict(patch) if replace else deep_merge(order.overrides, patch, keep_none=True)
+            )
+            self.touch(order)
+            return order
+
+    def orders_of(self, seller_id: str) -> list[SandboxOrder]:
+        with self.lock:
+            return [o for o in self.orders.values() if o.seller_id == seller_id]
+
+    # -- feeds and feed documents -------------------------------------------------------------
+
+    def new_document_id(self) -> str:
+        """An id shaped like Amazon's (``amzn1.tortuga.4.na.<uuid>``), drawn from ``rng``."""
+        raw = f"{self.rng.getrandbits(128):032x}"
+        uid = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+        return f"amzn1.tortuga.4.na.{uid}.T{self.rng.randrange(10**12, 10**13)}"
+
+    def add_feed_document(self, document: SandboxFeedDocument) -> None:
+        with self.lock:
+            if document.document_id in self.feed_documents:
+                raise SandboxError(f"feed document {document.document_id} exists", status=409)
+            self.feed_documents[document.document_id] = document
+
+    def feed_document(self, document_id: str) -> SandboxFeedDocument:
+        found = self.feed_documents.get(document_id)
+        if found is None:
+            raise SandboxError(f"unknown feed document {document_id}", status=404)
+        return found
+
+    def new_feed_id(self) -> str:
+        with self.lock:
+            return str(FIRST_FEED_ID + len(self.feeds) + 1)
+
+    def add_feed(self, feed: SandboxFeed) -> None:
+        with self.lock:
+            if feed.feed_id in self.feeds:
+                raise SandboxError(f"feed {feed.feed_id} exists", status=409)
+            self.feeds[feed.feed_id] = feed
+
+    def feed(self, feed_id: str) -> SandboxFeed:
+        found = self.feeds.get(feed_id)
+        if found is None:
+            raise SandboxError(f"unknown feed {feed_id}", status=404)
+        return found
+
+    # -- the whole -----------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for ``GET /_sandbox/state``: orders by seller and status, packages, calls."""
+        with self.lock:
+            by_seller: dict[str, dict[str, int]] = {s: {} for s in self.sellers}
+            packages = 0
+            for order in self.orders.values():
+                counts = by_seller.setdefault(order.seller_id, {})
+                counts[order.status] = counts.get(order.status, 0) + 1
+                packages += len(order.packages)
+            feeds_by_status: dict[str, int] = {}
+            for feed in self.feeds.values():
+                feeds_by_status[feed.status] = feeds_by_status.get(feed.status, 0) + 1
+            return {
+                "now": iso(self.now()),
+                "clock_offset_seconds": self.clock_offset.total_seconds(),
+                "rate_factor": self.rate_factor,
+                "sellers": sorted(self.sellers),
+                "orders": len(self.orders),
+                "orders_by_seller_and_status": by_seller,
+                "packages": packages,
+                "access_tokens": len(self.access_tokens),
+                "faults": [
+                    {"operation": f.operation, "kind": f.kind, "count": f.count}
+                    for f in self.faults
+                ],
+                "calls": len(self._calls),
+                "feeds_by_status": feeds_by_status,
+                "feed_documents": len(self.feed_documents),
+            }
+
+    def reset(self) -> None:
+        """Forget everything but the demo seller; rate limits and clock start afresh."""
+        with self.lock:
+            self._credentials.clear()
+            self.orders.clear()
+            self._meter.clear()
+            self._faults.clear()
+            self._calls.clear()
+            self.feed_documents.clear()
+            self.feeds.clear()
+            self.gzip_feed_results = False
+            self._clock.reset()
+            self.add_seller(DEMO_SELLER)
+
+    # -- pagination tokens ---------------------------------------------------------------------
+
+    def make_pagination_token(self, payload: dict[str, Any]) -> str:
+        """An opaque, signed token carrying the query, the position and when it was issued."""
+        return self._pagination.make(payload, self.now())
+
+    def read_pagination_token(self, token: str) -> dict[str, Any]:
+        """The payload of a token this sandbox issued; ``SandboxError`` if forged or expired."""
+        return self._pagination.read(token, self.now())

@@ -1,0 +1,87 @@
+"""Queued faults: server errors that apply nothing, latency, connections that die, faults for one
+seller.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from infra.amazon.sandbox.state import DEMO_SELLER
+from tests.integration.infra.amazon.sandbox.api import (
+    EPOCH,
+    OTHER,
+    SEARCH,
+    Sandbox,
+    create,
+    demo_headers,
+    other_headers,
+    search,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_server_error_faults_answer_without_applying_and_are_logged(sandbox: Sandbox) -> None:
+    _, client = sandbox
+    headers = demo_headers(client)
+    client.delete("/_sandbox/calls")
+    client.post(
+        "/_sandbox/faults",
+        json={"operation": "orders2026.searchOrders", "kind": "503", "count": 2},
+    )
+
+    statuses = [search(client, headers, createdAfter=EPOCH).status_code for _ in range(3)]
+    calls = client.get("/_sandbox/calls", params={"operation": "orders2026.searchOrders"}).json()
+
+    assert statuses == [503, 503, 200]
+    assert [c["fault"] for c in calls["calls"]] == ["503", "503", None]
+    assert {c["seller_id"] for c in calls["calls"]} == {DEMO_SELLER.seller_id}
+
+
+def test_latency_faults_delay_the_answer(sandbox: Sandbox) -> None:
+    _, client = sandbox
+    headers = demo_headers(client)
+    client.post("/_sandbox/faults", json={"operation": "*", "kind": "latency", "latency_ms": 300})
+
+    started = time.monotonic()
+    response = search(client, headers, createdAfter=EPOCH)
+
+    assert response.status_code == 200
+    assert time.monotonic() - started >= 0.3
+
+
+@pytest.mark.parametrize("kind", ["drop", "lose_response"])
+def test_lost_connections_raise_transport_errors_in_httpx(sandbox: Sandbox, kind: str) -> None:
+    _, client = sandbox
+    headers = demo_headers(client)
+    order_id = create(client)["order_id"]
+    client.post("/_sandbox/faults", json={"operation": "orders2026.getOrder", "kind": kind})
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get(f"{SEARCH}/{order_id}", headers=headers)
+    after = client.get(f"{SEARCH}/{order_id}", headers=headers)
+    last_fault = client.get("/_sandbox/calls", params={"limit": 2}).json()["calls"][0]
+
+    assert after.status_code == 200
+    assert last_fault["fault"] == kind
+    assert last_fault["status"] == (200 if kind == "lose_response" else 0)
+
+
+def test_faults_can_target_one_seller(sandbox: Sandbox) -> None:
+    _, client = sandbox
+    client.post("/_sandbox/sellers", json=OTHER)
+    other = other_headers(client)
+    client.post(
+        "/_sandbox/faults",
+        json={"operation": "*", "kind": "500", "seller_id": OTHER["seller_id"]},
+    )
+
+    assert search(client, demo_headers(client), createdAfter=EPOCH).status_code == 200
+    assert search(client, other, createdAfter=EPOCH).status_code == 500
+    assert (
+        client.post("/_sandbox/faults", json={"operation": "nope", "kind": "500"}).status_code
+        == 400
+    )
