@@ -1,7 +1,8 @@
 """Settings: the one place that reads the environment.
 
-Nothing reads ``os.environ`` elsewhere; everything asks for a ``Settings`` built by
-``load_settings()`` (at a process edge, never at import time).
+Nothing reads ``os.environ`` elsewhere (the supervisor only copies it into its children's own
+environments) and nothing writes it: everything asks for a ``Settings`` built by
+``load_settings()`` (at a process edge, never at import time) or handed down by the caller.
 """
 
 from __future__ import annotations
