@@ -18,7 +18,7 @@ from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import Fault
 from infra.db.accounts import add_account
 from infra.db.tables import Order, OutboxEvent, SyncCursor
-from infra.settings import Settings
+from infra.settings import Region, Settings
 from tests.integration.processes import wait_for, worker
 from tests.integration.workers.scenarios import (
     SEARCH_ORDERS,
@@ -193,7 +193,7 @@ def test_beat_queues_no_second_sync_for_an_account_whose_sync_is_waiting(
         session_factory,
         name="other",
         selling_partner_id="A2OTHER",
-        region="SANDBOX",
+        region=Region.SANDBOX.value,
         marketplace_ids=["ATVPDKIKX0DER"],
         refresh_token="Atzr|other",
     ).id
