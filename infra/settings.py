@@ -1,7 +1,8 @@
 """Settings: the one place that reads the environment.
 
-Nothing reads ``os.environ`` elsewhere; everything asks for a ``Settings`` built by
-``load_settings()`` (at a process edge, never at import time).
+Nothing reads ``os.environ`` elsewhere (the supervisor only copies it into its children's own
+environments) and nothing writes it: everything asks for a ``Settings`` built by
+``load_settings()`` (at a process edge, never at import time) or handed down by the caller.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ SPAPI_ENDPOINTS: dict[Region, str] = {
     Region.FE: "https://sellingpartnerapi-fe.amazon.com",
 }
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 (a URL, not a secret)
+# The sandbox's published demo app (it plays Login with Amazon for it): the LWA app credentials
+# against the sandbox when none are given. Not secrets; they open nothing but the sandbox.
+SANDBOX_APP_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
+SANDBOX_APP_CLIENT_SECRET = "sandbox-secret"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -98,6 +103,18 @@ class Settings(BaseSettings):
 
     def uses_sandbox(self) -> bool:
         return self.amazon_region == Region.SANDBOX
+
+    def lwa_app_client_id(self) -> str:
+        """``LWA_CLIENT_ID``, or against the sandbox with none given, its demo app's."""
+        if not self.lwa_client_id and self.uses_sandbox():
+            return SANDBOX_APP_CLIENT_ID
+        return self.lwa_client_id
+
+    def lwa_app_client_secret(self) -> SecretStr:
+        """``LWA_CLIENT_SECRET``, or against the sandbox with none given, its demo app's."""
+        if not self.lwa_client_secret.get_secret_value() and self.uses_sandbox():
+            return SecretStr(SANDBOX_APP_CLIENT_SECRET)
+        return self.lwa_client_secret
 
     def webhook_url_list(self) -> list[str]:
         return [u.strip() for u in self.webhook_urls.split(",") if u.strip()]

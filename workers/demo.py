@@ -10,20 +10,18 @@ the sandbox holds is in the store or set aside with a reason.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import click
 import httpx
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.amazon.sandbox.server import running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER
 from infra.db.accounts import AccountError, AccountView, add_account, get_account
-from infra.db.tables import Order, OutboxEvent, SetAsideOrder
-from infra.settings import Settings
-from workers import compose
+from infra.db.demo import store_summary
+from infra.settings import Region, Settings
+from workers import bootstrap
 
 DEMO_ACCOUNT = "demo"
 _MARKETPLACES = ("ATVPDKIKX0DER", "A1F83G8C2ARO7P", "A1PA6795UKMFR9")
@@ -38,7 +36,7 @@ def ensure_demo_account(sessions: sessionmaker[Session]) -> AccountView:
             sessions,
             name=DEMO_ACCOUNT,
             selling_partner_id=DEMO_SELLER.seller_id,
-            region="SANDBOX",
+            region=Region.SANDBOX.value,
             marketplace_ids=list(DEMO_SELLER.marketplace_ids),
             refresh_token=DEMO_SELLER.refresh_token,
             client_id=DEMO_SELLER.client_id,
@@ -97,13 +95,13 @@ def run_demo(settings: Settings, count: int) -> int:
         ready = settings.model_copy(
             update={"spapi_endpoint": sandbox.base_url, "sandbox_rate_factor": 50.0}
         )
-        compose.use(ready)
-        account = ensure_demo_account(compose.container().sessions)
+        bootstrap.use(ready)
+        account = ensure_demo_account(bootstrap.container().sessions)
         click.echo(f"sandbox at {sandbox.base_url}; account {account.name!r} ({account.id})")
 
         staged = _stage_orders(http, count)
         _post(http, "/_sandbox/clock/advance", {"seconds": 180})
-        first = compose.sync_account(account.id)
+        first = bootstrap.sync_account(account.id)
         click.echo(
             f"sync 1: {first.orders} orders, {first.created} new, {first.set_aside} set aside"
         )
@@ -118,51 +116,26 @@ def run_demo(settings: Settings, count: int) -> int:
         for order_id, action, body in changes:
             _post(http, f"/_sandbox/orders/{order_id}/{action}", body)
         _post(http, "/_sandbox/clock/advance", {"seconds": 180})
-        second = compose.sync_account(account.id)
+        second = bootstrap.sync_account(account.id)
         click.echo(f"sync 2: {second.orders} orders, {second.updated} changed")
         return _summary(staged, account.id)
 
 
 def _summary(staged: list[str], account_id: int) -> int:
-    sessions = compose.container().sessions
-    with sessions() as session:
-        rows = session.execute(
-            select(Order.status, Order.fulfilled_by, Order.marketplace_id, Order.currency).where(
-                Order.account_id == account_id
-            )
-        ).all()
-        stored = set(
-            session.scalars(
-                select(Order.amazon_order_id).where(Order.account_id == account_id)
-            ).all()
-        )
-        aside = dict(
-            session.execute(
-                select(SetAsideOrder.amazon_order_id, SetAsideOrder.reason).where(
-                    SetAsideOrder.account_id == account_id, SetAsideOrder.resolved_at.is_(None)
-                )
-            ).all()
-        )
-        topics = Counter(
-            dict(
-                session.execute(
-                    select(OutboxEvent.topic, func.count()).group_by(OutboxEvent.topic)
-                ).all()
-            )
-        )
+    summary = store_summary(bootstrap.container().sessions, account_id)
     click.echo("")
     click.echo("orders in the store (status, fulfilled by, marketplace, currency):")
-    for (status, by, marketplace, currency), n in sorted(Counter(rows).items(), key=str):
+    for (status, by, marketplace, currency), n in sorted(summary.kinds.items(), key=str):
         click.echo(f"  {n:4d}  {status:<18} {by:<9} {marketplace:<15} {currency or '-'}")
     click.echo("events written for the platform:")
-    for topic, n in sorted(topics.items()):
+    for topic, n in sorted(summary.topics.items()):
         click.echo(f"  {n:4d}  {topic}")
     click.echo("set aside (with the reason):")
-    for order_id, reason in aside.items():
+    for order_id, reason in summary.set_aside.items():
         click.echo(f"        {order_id}: {reason}")
-    missing = [o for o in staged if o not in stored and o not in aside]
+    missing = [o for o in staged if o not in summary.stored and o not in summary.set_aside]
     click.echo(
-        f"\n{len(staged)} orders created on Amazon: {len(stored)} in the store, "
-        f"{len(aside)} set aside, {len(missing)} missing"
+        f"\n{len(staged)} orders created on Amazon: {len(summary.stored)} in the store, "
+        f"{len(summary.set_aside)} set aside, {len(missing)} missing"
     )
     return 0 if not missing else 1

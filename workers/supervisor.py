@@ -22,11 +22,13 @@ from pathlib import Path
 from infra.db import migrate
 from infra.embedded import EmbeddedServices
 from infra.settings import Settings, load_settings
+from workers.queues import QUEUES
 
 log = logging.getLogger(__name__)
 
-GRACE_S = 35.0
-DEMO_API_TOKEN = "demo-token"  # noqa: S105 (only ever set against the sandbox)  # longer than the workers' soft shutdown (30 s)
+GRACE_S = 35.0  # longer than the workers' soft shutdown (30 s)
+DEMO_API_TOKEN = "demo-token"  # noqa: S105 (only ever handed out against the sandbox)
+PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +37,43 @@ class ProcessSpec:
     argv: tuple[str, ...]
 
 
-def procfile_processes() -> list[ProcessSpec]:
-    """The Procfile's processes as argv lists (the Procfile's text is the single source)."""
-    procfile = Path(__file__).resolve().parent.parent / "Procfile"
-    specs: list[ProcessSpec] = []
-    for line in procfile.read_text().splitlines():
+class ProcfileError(ValueError):
+    """The Procfile's workers are not one per queue of ``QUEUES``."""
+
+
+def procfile_commands(text: str) -> dict[str, list[str]]:
+    """The Procfile's processes: name -> the command's words, in the file's order."""
+    commands: dict[str, list[str]] = {}
+    for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         name, _, command = line.partition(":")
-        argv = command.split()
+        commands[name.strip()] = command.split()
+    return commands
+
+
+def worker_queues(commands: dict[str, list[str]]) -> list[str]:
+    """The queue of each ``amazon-channel worker <queue>`` process, in order."""
+    return [
+        argv[2]
+        for argv in commands.values()
+        if argv[:2] == ["amazon-channel", "worker"] and len(argv) > 2
+    ]
+
+
+def procfile_processes(procfile: Path = PROCFILE) -> list[ProcessSpec]:
+    """The Procfile's processes as argv lists (the Procfile's text is the single source), after
+    checking that it starts one worker for each queue of the one list."""
+    commands = procfile_commands(procfile.read_text())
+    queues = worker_queues(commands)
+    if sorted(queues) != sorted(QUEUES):
+        raise ProcfileError(f"{procfile}: workers for {queues}, but the queues are {QUEUES}")
+    specs: list[ProcessSpec] = []
+    for name, argv in commands.items():
         if argv and argv[0] == "amazon-channel":
             argv = [sys.executable, "-m", "workers.cli", *argv[1:]]
-        specs.append(ProcessSpec(name.strip(), tuple(argv)))
+        specs.append(ProcessSpec(name, tuple(argv)))
     return specs
 
 
@@ -56,7 +82,6 @@ def services(settings: Settings) -> Iterator[Settings]:
     """Settings whose URLs all point at running servers, embedded ones started if needed."""
     embedded = EmbeddedServices(settings.data_dir)
     urls = embedded.start(settings.database_url, settings.redis_url, settings.broker_url)
-    embedded.export(urls)
     try:
         yield settings.model_copy(
             update={
@@ -135,22 +160,37 @@ class Supervisor:
                 child.process.wait(timeout=5)
 
 
+def child_environment(ready: Settings, **extra: str) -> dict[str, str]:
+    """The children's environment: this one, with the URLs of the servers that are running
+    (embedded ones included) and ``extra``. Handed to each child; ours stays as it was."""
+    return {
+        **os.environ,
+        "DATABASE_URL": ready.database_url,
+        "REDIS_URL": ready.redis_url,
+        "BROKER_URL": ready.broker_url,
+        **extra,
+    }
+
+
 def run_all(settings: Settings | None = None) -> int:
     settings = settings or load_settings()
     with services(settings) as ready:
         migrate.upgrade(ready.database_url)
         specs = procfile_processes()
+        extra: dict[str, str] = {}
         if ready.uses_sandbox():
-            from infra.db.engine import make_engine, make_session_factory
+            from workers.bootstrap import Container
             from workers.demo import ensure_demo_account
 
             if not ready.api_token_list():
                 # A token for trying the API against the sandbox; production sets API_TOKENS.
-                os.environ["API_TOKENS"] = DEMO_API_TOKEN
+                extra["API_TOKENS"] = DEMO_API_TOKEN
                 log.info("API token for this demo run: %s", DEMO_API_TOKEN)
-            engine = make_engine(ready.database_url, pool_size=1)
-            ensure_demo_account(make_session_factory(engine))
-            engine.dispose()
+            setup = Container(ready)
+            try:
+                ensure_demo_account(setup.sessions)
+            finally:
+                setup.close()
             specs.insert(
                 0,
                 ProcessSpec(
@@ -171,4 +211,4 @@ def run_all(settings: Settings | None = None) -> int:
             ready.web_port,
             ready.flower_port,
         )
-        return Supervisor(specs, dict(os.environ)).run()
+        return Supervisor(specs, child_environment(ready, **extra)).run()

@@ -25,7 +25,7 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
+                sys.executable, "-m", "celery", "-A", "workers.app", "worker",
                 "-Q", self.queue, "-n", f"{self.queue}-{os.getpid()}-{time.monotonic_ns()}@%h",
                 "-c", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
             ],

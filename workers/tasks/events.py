@@ -5,25 +5,23 @@ every few seconds and each re-enqueues itself while there is more to do."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
 
 from infra.platform import outbox
-from workers import compose
-from workers.celery_app import channel_task
+from workers import bootstrap
+from workers.base import channel_task
 from workers.queues import HARD_TIME_LIMIT_S, SOFT_TIME_LIMIT_S
 
-# RELIABILITY.md §3.3: lease > hard time limit > HTTP timeout (10 s), so Celery kills a live
-# attempt before its lease expires and another worker could claim the same delivery.
+# Lease > hard time limit > HTTP timeout (10 s), so Celery kills a live attempt before its lease
+# expires and another worker could claim the same delivery.
 LEASE_S = HARD_TIME_LIMIT_S + 30
 # Stop claiming early enough that the last POST (≤ 15 s: connect + read) ends before the soft limit.
 BUDGET_S = SOFT_TIME_LIMIT_S - 30
-INTERVAL_S = 5.0
 FOLLOW_UP_EXPIRES_S = 60
 
 
 @channel_task("events.dispatch")
 def dispatch() -> dict[str, int]:
-    c = compose.container()
+    c = bootstrap.container()
     with c.sessions.begin() as session:
         report = outbox.dispatch(session, c.settings.webhook_url_list())
     # After the commit, so the deliverer sees the new rows.
@@ -36,7 +34,7 @@ def dispatch() -> dict[str, int]:
 
 @channel_task("events.deliver")
 def deliver() -> dict[str, int | bool]:
-    c = compose.container()
+    c = bootstrap.container()
     if not c.settings.webhook_url_list():
         return outbox.DeliveryReport().as_dict()  # no subscribers: idle, like dispatch
     report = outbox.deliver_due(
@@ -50,20 +48,3 @@ def deliver() -> dict[str, int | bool]:
     if report.more:
         deliver.apply_async(expires=FOLLOW_UP_EXPIRES_S)
     return report.as_dict()
-
-
-def schedule_entries() -> dict[str, dict[str, Any]]:
-    """Beat entries for this queue (merged into ``workers.schedule``). Triggers only: a repeated
-    tick is harmless, and ``expires`` drops ticks that queued up while workers were away."""
-    return {
-        "dispatch-events": {
-            "task": "events.dispatch",
-            "schedule": INTERVAL_S,
-            "options": {"expires": 30},
-        },
-        "deliver-events": {
-            "task": "events.deliver",
-            "schedule": INTERVAL_S,
-            "options": {"expires": 30},
-        },
-    }

@@ -1,17 +1,25 @@
 """Celery's configuration, read by Celery (lazily) from this module inside the running process.
 
-Why each reliability setting is set is written in ``workers.celery_app``'s docstring.
+The settings are this process's container's (``workers.bootstrap``): the ones a command chose
+with ``bootstrap.use``, else the environment's. Why each reliability setting is set is written
+in ``workers.app``'s docstring.
 """
 
 from __future__ import annotations
 
 from kombu.entity import Exchange, Queue
 
-from infra.settings import load_settings
-from workers.queues import HARD_TIME_LIMIT_S, QUEUES, SOFT_TIME_LIMIT_S, VISIBILITY_TIMEOUT_S
+from workers import bootstrap
+from workers.queues import (
+    HARD_TIME_LIMIT_S,
+    QUEUES,
+    SOFT_TIME_LIMIT_S,
+    VISIBILITY_TIMEOUT_S,
+    task_modules,
+)
 from workers.schedule import beat_schedule as _beat_schedule
 
-_settings = load_settings()
+_settings = bootstrap.container().settings
 broker_url = _settings.broker_url or None
 _transport = {
     "visibility_timeout": _settings.broker_visibility_timeout or VISIBILITY_TIMEOUT_S,
@@ -54,9 +62,9 @@ timezone = "UTC"
 enable_utc = True
 task_default_queue = "events"
 # Every queue's task module; a worker of one queue still knows the others' task names.
-imports = ("workers.tasks_ingest", "workers.tasks_events", "workers.tasks_fulfil")
+imports = task_modules()
 # On RabbitMQ a queue serves priorities only when declared with x-max-priority: the fulfil
-# queue is (confirmations go out by ship-by urgency, ``producer.celery_priority``). RabbitMQ
+# queue is (confirmations go out by ship-by urgency, the doors' ``celery_priority``). RabbitMQ
 # refuses to redeclare an existing queue with other arguments: a deployment that had a fulfil
 # queue without it drains and deletes that queue once before upgrading (README). Redis ignores
 # the argument and keeps priority sub-queues of its own.
@@ -65,6 +73,7 @@ task_queues = [
     Queue(q, Exchange(q, type="direct"), routing_key=q, queue_arguments=QUEUE_ARGUMENTS.get(q))
     for q in QUEUES
 ]
+# By name: a task's name starts with its queue (``workers.base.channel_task``).
 task_routes = {f"{q}.*": {"queue": q, "routing_key": q} for q in QUEUES}
 task_default_priority = None
 # Beat: RedBeat with its lock; due entries checked every 5 s.

@@ -1,0 +1,59 @@
+"""The Celery app (``celery -A workers.app``) and why each of its reliability settings is set.
+
+The app object is created at import (Celery needs a module-level app for ``celery -A``), but it
+holds no connection and reads no settings until Celery first asks for its configuration, which
+``workers.config`` builds from this process's container (``workers.bootstrap``).
+
+Reliability choices, from Celery's and kombu's issue trackers and our own fault runs:
+
+- ``task_acks_late`` + ``task_reject_on_worker_lost``: at-least-once. Without the second, a pool
+  child killed mid-task is acked anyway and the task is lost (celery/worker/request.py on_failure).
+  Every task is therefore safe to run twice; the store's unique keys make the repeat a no-op.
+- ``worker_prefetch_multiplier = 1``: no hidden reservations; a killed worker strands one
+  message, not a window of them, and urgent work is not stuck behind a prefetch.
+- Redis ``visibility_timeout`` 900 s: longer than the hard time limit (300 s) plus the longest
+  countdown we ever schedule (``MAX_COUNTDOWN_S``), so a message is never re-delivered while its
+  first run is still alive (celery #5935, kombu #337: ETA > VT duplicates tasks). Longer waits go
+  to PostgreSQL (``next_attempt_at``), not to the broker.
+- ``unacked_restore_interval`` 5 s (kombu 5.7): a dead worker's messages come back in seconds, not
+  the old fixed ~100 s sweep.
+- ``task_acks_on_failure`` / ``task_acks_on_timeout``: a task that failed has recorded its
+  failure in PostgreSQL; a broker requeue loop would only repeat it. Sweepers in beat re-drive
+  what must be retried.
+- Retries belong to the task base class (``workers.base``), which decides transient or permanent.
+- Routing by task name (``task_routes`` from the one queue list), never a per-task ``queue``.
+- JSON only: a pickled message from anyone on the broker would be code execution.
+- ``task_ignore_result``: state lives in our tables; no result backend to lose or fill.
+- Broker connection retried forever at start-up and publishes retried: a broker blip stalls work,
+  it does not crash processes or drop messages.
+- Beat is RedBeat: one active scheduler guarded by a Redis lock; periodic tasks are triggers and
+  the tasks themselves take PostgreSQL advisory locks, so a duplicated tick is harmless.
+- ``worker_send_task_events`` / ``task_send_sent_event``: Flower shows every task's life.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, signals
+
+app = Celery("amazon_channel")
+# Imported by Celery the first time it needs its configuration, inside the running process.
+app.config_from_object("workers.config")
+
+
+@signals.setup_logging.connect
+def _setup_logging(**_kwargs: Any) -> None:
+    from infra.logging import configure_logging
+    from workers import bootstrap
+
+    settings = bootstrap.container().settings
+    configure_logging(settings.log_level, settings.log_json)
+
+
+@signals.worker_process_init.connect
+def _fresh_child(**_kwargs: Any) -> None:
+    """A pool child must not use connections its parent opened before the fork."""
+    from workers import bootstrap
+
+    bootstrap.reset()

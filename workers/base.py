@@ -1,0 +1,166 @@
+"""The task base class, the one owner of retries, and ``channel_task``, the one way to make a task.
+
+Transient or permanent is decided here and nowhere else (tasks, the SP-API client and the stores
+raise; they do not retry on the broker's behalf)::
+
+    transient (retried)   OperationalError      lost connection, serialization failure, deadlock
+                          redis ConnectionError / TimeoutError
+                          httpx TransportError
+                          AmazonTransientError  throttled, 5xx, unreachable (Throttled with
+                                                ``retry_after_s``: a wait, see below)
+                          TransientError        a task's own "try later" (with its wait, if known)
+    permanent (failed)    IntegrityError, ProgrammingError, DataError: the same statement fails
+                          the same way again; anything else not listed above
+
+Celery's own options carry the policy (``autoretry_for``, ``dont_autoretry_for``,
+``retry_backoff``, ``retry_backoff_max``, ``retry_jitter``, ``max_retries``): a failure retries
+after 2, 4, 8 ... seconds with full jitter, never longer than ``MAX_COUNTDOWN_S`` (the broker's
+visibility timeout is longer than the hard time limit plus this), and gives up after
+``max_retries``.
+
+A throttle that says how long to wait (``retry_after_s``: our shared rate budget knows when its
+next token is free) is not a failure: the task comes back after exactly that wait, logged at
+INFO, and the wait does not count towards ``max_retries`` (a long sync at Amazon's real quotas
+waits many times and makes progress each time). Celery counts every retry, so this one case
+re-sends the task itself with the retry count unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import httpx
+import redis
+from celery import Task
+from celery.exceptions import Reject, Retry
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
+
+from infra.amazon.errors import AmazonTransientError, Throttled
+from workers.app import app
+from workers.queues import MAX_COUNTDOWN_S, queue_of
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """A task's own "may work later" (Amazon unavailable for a fulfilment): the task retries,
+    after ``retry_after_s`` when it is known, else with the base's backoff."""
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments do not survive the default exception pickling.
+        return (_rebuild_transient, (str(self), self.retry_after_s))
+
+
+def _rebuild_transient(message: str, retry_after_s: float | None) -> TransientError:
+    return TransientError(message, retry_after_s=retry_after_s)
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    httpx.TransportError,
+    AmazonTransientError,
+    TransientError,
+)
+# Subclasses of sqlalchemy's DBAPIError like OperationalError, but the same statement fails the
+# same way again: listed so that no broader transient class added later can make them retry.
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (IntegrityError, ProgrammingError, DataError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """What the base class retries (the same test as Celery's ``autoretry_for`` wrapper)."""
+    return isinstance(exc, TRANSIENT_ERRORS) and not isinstance(exc, PERMANENT_ERRORS)
+
+
+def throttle_wait_s(exc: BaseException | None) -> float | None:
+    """How long a throttled task waits before it runs again, when the throttle says; capped
+    at ``MAX_COUNTDOWN_S`` (a longer wait comes round again). None: back off instead."""
+    if isinstance(exc, Throttled | TransientError) and exc.retry_after_s is not None:
+        return min(float(MAX_COUNTDOWN_S), max(0.0, exc.retry_after_s))
+    return None
+
+
+class ChannelTask(Task):  # type: ignore[misc]
+    """Every task's class: the retry policy above, as Celery options plus ``retry``."""
+
+    autoretry_for = TRANSIENT_ERRORS
+    dont_autoretry_for = PERMANENT_ERRORS
+    max_retries = 8
+    retry_backoff = 2  # seconds before the first retry; doubled each time, then full jitter
+    retry_backoff_max = MAX_COUNTDOWN_S
+    retry_jitter = True
+
+    def retry(
+        self,
+        args: Any = None,
+        kwargs: Any = None,
+        exc: BaseException | None = None,
+        throw: bool = True,
+        eta: Any = None,
+        countdown: float | None = None,
+        max_retries: int | None = None,
+        **options: Any,
+    ) -> Any:
+        request = self.request
+        wait = throttle_wait_s(exc)
+        if wait is not None and not (request.called_directly or request.is_eager):
+            self._come_back(exc, wait)
+        attempt = request.retries + 1
+        limit = self.max_retries if max_retries is None else max_retries
+        fields = {"task": self.name, "task_id": request.id, "error": type(exc).__name__}
+        if limit is not None and attempt > limit:
+            log.error("task gave up after %d retries: %s", limit, exc, extra=fields)
+        else:
+            level = logging.INFO if isinstance(exc, Throttled) else logging.WARNING
+            log.log(
+                level,
+                "task failed transiently; retry %d of %s in %ss",
+                attempt,
+                limit,
+                countdown if wait is None else wait,
+                extra=fields,
+            )
+            if wait is not None:  # eager or called directly: Celery's own path, counted
+                countdown = wait
+        return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
+
+    def _come_back(self, exc: BaseException | None, wait: float) -> None:
+        """Send this task again in ``wait`` seconds with its retry count unchanged (a wait is
+        not a failure), then tell the worker it was retried, as Celery's ``retry`` does."""
+        log.info(
+            "task throttled; runs again in %.1fs",
+            wait,
+            extra={"task": self.name, "task_id": self.request.id, "wait_s": round(wait, 3)},
+        )
+        signature = self.signature_from_request(countdown=wait)  # keeps request.retries
+        try:
+            signature.apply_async()
+        except Exception as send_error:  # as Celery's retry: the message cannot be re-sent
+            raise Reject(send_error, requeue=False) from send_error
+        raise Retry(exc=exc, when=wait, sig=signature)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def channel_task(
+    name: str, *, base: type[ChannelTask] = ChannelTask
+) -> Callable[[Callable[P, R]], Any]:
+    """Register a task under an explicit, stable name ``<queue>.<task>``. The queue is the
+    name's first part and one of ``QUEUES``; ``task_routes`` send it there by name (Celery
+    deprecates a per-task ``queue`` option). ``base`` is ``ChannelTask`` or a subclass that adds
+    hooks, never another retry policy."""
+    queue_of(name)  # refuses a name outside the one queue list, at import
+
+    def register(fn: Callable[P, R]) -> Any:
+        return app.task(name=name, base=base, bind=False)(fn)
+
+    return register

@@ -1,0 +1,211 @@
+"""The composition root: one ``Container`` per process builds settings, the engine, Redis, HTTP
+clients, the clock, the stores and the Amazon gateways, each once, on first use.
+
+Tasks, the web process and the CLI ask it (``container().fulfilment_store``) and never build
+their own. Nothing is built at import. A prefork worker child builds its own on first use
+(connections must not cross a fork): ``reset()`` runs in each new child to drop what it inherited.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+
+import httpx
+import redis
+from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.ingestion import Cursor, SyncReport, sync_orders
+from domain.shared import Clock
+from infra.amazon.client import SpApiClient, build_client
+from infra.amazon.gateways import SpApiOrdersSource, SpApiShipments
+from infra.amazon.lwa import LwaCredentials
+from infra.clock import SystemClock
+from infra.db.accounts import AccountView, get_account, list_accounts
+from infra.db.engine import make_engine, make_session_factory
+from infra.db.fulfilments import SqlFulfilmentStore
+from infra.db.ingestion import SqlIngestionStore
+from infra.settings import Region, Settings, load_settings
+
+# A worker waits this long at most for a token of the shared rate budget; a longer wait is
+# raised with ``retry_after_s`` and becomes the task's countdown (``workers.base``), so a
+# throttled seller never holds a worker slot.
+WORKER_MAX_WAIT_S = 2.0
+
+
+@dataclass
+class Container:
+    """What one process builds once. ``patient``: a command run by a person (the CLI, the demo)
+    waits for Amazon's rate budget as long as it takes; a worker (``patient=False``) waits at
+    most ``WORKER_MAX_WAIT_S`` and lets its task be retried."""
+
+    settings: Settings
+    patient: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _clients: dict[int, SpApiClient] = field(default_factory=dict)
+
+    @property
+    def max_wait_s(self) -> float | None:
+        """How long an SP-API call may wait for a token (None: as long as it takes)."""
+        return None if self.patient else WORKER_MAX_WAIT_S
+
+    @cached_property
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    @cached_property
+    def engine(self) -> Engine:
+        if not self.settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set (the supervisor sets it for embedded runs)")
+        return make_engine(self.settings.database_url, application_name="amazon-channel-worker")
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        url = self.settings.redis_url or self.settings.broker_url
+        if not url.startswith(("redis", "unix")):
+            raise RuntimeError("REDIS_URL is not set (the rate limiter needs Redis)")
+        return redis.Redis.from_url(url, socket_timeout=10, health_check_interval=25)
+
+    @cached_property
+    def webhook_http(self) -> httpx.Client:
+        return httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+
+    @cached_property
+    def ingestion_store(self) -> SqlIngestionStore:
+        return SqlIngestionStore(self.engine, self.sessions)
+
+    @cached_property
+    def fulfilment_store(self) -> SqlFulfilmentStore:
+        return SqlFulfilmentStore(self.engine, self.sessions)
+
+    @cached_property
+    def shipments(self) -> SpApiShipments:
+        """Confirmations and read-backs for every account, each through its seller's client."""
+        return SpApiShipments(self.amazon_client_for)
+
+    def orders_source(self, account: AccountView) -> SpApiOrdersSource:
+        """A new source per sync (it owns the thread that fetches the next page ahead); close
+        it with ``with``."""
+        return SpApiOrdersSource(
+            self.amazon_client(account), page_size=self.settings.sync_page_size
+        )
+
+    def amazon_client(self, account: AccountView) -> SpApiClient:
+        """One client per account per process: its token cache and connection pool are reused."""
+        with self._lock:
+            client = self._clients.get(account.id)
+            if client is None:
+                # The account's region picks the endpoint (and, for the sandbox, its demo app).
+                settings = self.settings.model_copy(
+                    update={"amazon_region": Region(account.region)}
+                )
+                credentials = LwaCredentials(
+                    client_id=account.lwa_client_id or settings.lwa_app_client_id(),
+                    client_secret=settings.lwa_app_client_secret(),
+                    refresh_token=SecretStr(account.lwa_refresh_token),
+                )
+                client = build_client(
+                    settings,
+                    seller_key=f"{account.selling_partner_id}:{account.region}",
+                    credentials=credentials,
+                    redis_client=self.redis,
+                )
+                self._clients[account.id] = client
+            return client
+
+    def amazon_client_for(self, account_id: int) -> SpApiClient:
+        """``amazon_client`` by account id: the account is read from the store only when this
+        process has no client for it yet (a cached client never looks at the account again)."""
+        with self._lock:
+            client = self._clients.get(account_id)
+        if client is not None:
+            return client
+        return self.amazon_client(get_account(self.sessions, account_id))
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+        if "redis" in self.__dict__:
+            self.redis.close()
+        if "webhook_http" in self.__dict__:
+            self.webhook_http.close()
+
+
+_container: Container | None = None
+_container_lock = threading.Lock()
+
+
+def container() -> Container:
+    """This process's container, built on first use from the environment (a worker's)."""
+    global _container
+    with _container_lock:
+        if _container is None:
+            _container = Container(load_settings())
+        return _container
+
+
+def use(settings: Settings, *, patient: bool = True) -> Container:
+    """Replace this process's container: the CLI, the demo and tests pass their own settings.
+    Such a process is a person's command, so it waits for Amazon's budget unless told not to."""
+    global _container
+    with _container_lock:
+        if _container is not None:
+            _container.close()
+        _container = Container(settings, patient=patient)
+        return _container
+
+
+def reset() -> None:
+    """Forget what a parent process built; called in each new worker child."""
+    global _container
+    with _container_lock:
+        _container = None
+
+
+def reset_and_close() -> None:
+    """Close what this process built (the CLI, at the end of a command)."""
+    global _container
+    with _container_lock:
+        if _container is not None:
+            _container.close()
+        _container = None
+
+
+def active_account_ids() -> list[int]:
+    return [a.id for a in list_accounts(container().sessions, active_only=True)]
+
+
+def sync_account(
+    account_ref: int | str,
+    *,
+    scope: str = "orders",
+    start: datetime | None = None,
+    on_page: Callable[[SyncReport, Cursor], None] | None = None,
+) -> SyncReport:
+    """One sync window of one account, by id or name (a backfill is the same walk in its own
+    scope)."""
+    c = container()
+    account = get_account(c.sessions, account_ref)
+    with c.orders_source(account) as source:
+        return sync_orders(
+            account_id=account.id,
+            source=source,
+            store=c.ingestion_store,
+            clock=c.clock,
+            scope=scope,
+            overlap=timedelta(seconds=c.settings.sync_overlap_seconds),
+            start=start,
+            on_page=on_page,
+        )

@@ -1,0 +1,98 @@
+"""Fulfil queue: take in the platform's requests, confirm them on Amazon, read back what was put
+off, sweep, watch ship-by dates. Thin: the use cases in ``domain.fulfilments`` decide; these
+rebuild arguments and call."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from domain.fulfilments import (
+    Accepted,
+    AmazonUnavailable,
+    check_deadlines,
+    confirm_fulfilment,
+    read_back_pending,
+)
+from workers import bootstrap, producer
+from workers.base import TransientError, channel_task
+from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
+
+# Longer than a task can live (Celery kills it at the hard limit), so a live attempt is never
+# overtaken; a dead worker's fulfilment is taken over when the lease runs out.
+LEASE = timedelta(seconds=HARD_TIME_LIMIT_S + 60)
+# Waits longer than a countdown may be go to the sweeper (``next_attempt_at``), not the broker.
+LONGEST_WAIT = timedelta(seconds=MAX_COUNTDOWN_S)
+# After the sweeper queues a fulfilment it leaves it alone this long (a queue may be backed up).
+SWEEP_RESEND_AFTER = timedelta(minutes=10)
+SWEEP_BATCH = 200
+# Read-backs put off by a spent getOrder budget: at most this many per run (a run stops for a
+# seller as soon as its budget is spent again), each claimed for READ_BACK_LEASE.
+READ_BACK_BATCH = 200
+READ_BACK_LEASE = timedelta(minutes=2)
+
+
+@channel_task("fulfil.intake")
+def intake(message: dict[str, Any]) -> dict[str, Any]:
+    """A ``fulfilment.requested`` message from the platform (the queue's door)."""
+    result = producer.take_in_message(message, clock=bootstrap.container().clock)
+    if isinstance(result, Accepted):
+        return {"accepted": True, "fulfilment_id": result.fulfilment.id}
+    return {"accepted": False, "reason": result.message}
+
+
+@channel_task("fulfil.confirm")
+def confirm(fulfilment_id: int) -> dict[str, Any]:
+    # The lease is held by the task id: a redelivered or retried message (same id) takes its
+    # own lease back at once instead of waiting for it to run out.
+    owner = confirm.request.id or f"direct-{uuid.uuid4().hex}"
+    c = bootstrap.container()
+    try:
+        result = confirm_fulfilment(
+            int(fulfilment_id),
+            store=c.fulfilment_store,
+            amazon=c.shipments,
+            owner=owner,
+            lease=LEASE,
+            longest_wait=LONGEST_WAIT,
+        )
+    except AmazonUnavailable as exc:
+        wait = exc.retry_after.total_seconds() if exc.retry_after is not None else None
+        raise TransientError(exc.reason, retry_after_s=wait) from exc
+    return {"fulfilment_id": result.fulfilment_id, "outcome": result.outcome.value}
+
+
+@channel_task("fulfil.sweep")
+def sweep() -> int:
+    """Beat's trigger: queue what nobody is sending, the nearest ship-by first."""
+    c = bootstrap.container()
+    due = c.fulfilment_store.due_for_sending(SWEEP_BATCH, SWEEP_RESEND_AFTER)
+    now = c.clock.now()
+    for item in due:
+        producer.enqueue_confirmation(item.fulfilment_id, item.ship_by_latest, now=now)
+    return len(due)
+
+
+@channel_task("fulfil.read_back")
+def read_back() -> int:
+    """Beat's trigger: read back the confirmations whose read-back was put off, while each
+    seller's getOrder budget has tokens free (it never waits for one)."""
+    c = bootstrap.container()
+    return read_back_pending(
+        c.fulfilment_store, c.shipments, c.clock, limit=READ_BACK_BATCH, lease=READ_BACK_LEASE
+    )
+
+
+@channel_task("fulfil.check_deadlines")
+def check_ship_by_deadlines() -> dict[str, Any]:
+    """Beat's trigger: warn before ship-by dates pass, and when they have."""
+    c = bootstrap.container()
+    warning = timedelta(hours=c.settings.ship_by_warning_hours)
+    report = check_deadlines(c.fulfilment_store, c.clock, warning)
+    return {
+        "skipped": report.skipped,
+        "checked": report.checked,
+        "approaching": report.approaching,
+        "missed": report.missed,
+    }

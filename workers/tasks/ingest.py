@@ -1,0 +1,118 @@
+"""Ingestion queue: the periodic fan-out and the per-account sync. Thin: the use case decides.
+
+Beat ticks every minute, and a sync at Amazon's real quotas may wait longer than that for its
+``searchOrders`` budget. So each account's queued sync is marked in Redis (``PendingSyncs``):
+the fan-out queues a sync only for an account that has none waiting, and the mark goes when
+that sync ends, done or given up. A mark that outlives its sync (a message expired unread, a
+worker killed) lapses on its own after ``PENDING_TTL_S``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import redis
+
+from workers import bootstrap
+from workers.app import app
+from workers.base import ChannelTask, channel_task
+from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
+
+# A queued sync is dropped unread after this (ticks that queued up while workers were away).
+SYNC_EXPIRES_S = 300
+# The longest a sync can still be alive after its mark was set or refreshed: unread until it
+# expires, or waiting for its longest countdown, then running to the hard time limit.
+PENDING_TTL_S = max(SYNC_EXPIRES_S, MAX_COUNTDOWN_S) + HARD_TIME_LIMIT_S
+
+
+class PendingSyncs:
+    """Which accounts have a sync queued or waiting to run again, one Redis key each."""
+
+    PREFIX = "amazon-channel:ingest:sync-pending:"
+
+    def __init__(self, client: redis.Redis, ttl_s: int = PENDING_TTL_S) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+
+    def claim(self, account_id: int) -> bool:
+        """Mark the account's sync as queued; False when one is already (SET NX)."""
+        return bool(self.client.set(self._key(account_id), 1, nx=True, ex=self.ttl_s))
+
+    def keep(self, account_id: int) -> None:
+        """The sync is waiting to run again: its mark lives on from now."""
+        self.client.set(self._key(account_id), 1, ex=self.ttl_s)
+
+    def release(self, account_id: int) -> None:
+        self.client.delete(self._key(account_id))
+
+    def is_pending(self, account_id: int) -> bool:
+        return bool(self.client.exists(self._key(account_id)))
+
+    def _key(self, account_id: int) -> str:
+        return f"{self.PREFIX}{int(account_id)}"
+
+
+def pending_syncs() -> PendingSyncs:
+    return PendingSyncs(bootstrap.container().redis)
+
+
+@channel_task("ingest.sync_all")
+def sync_all() -> int:
+    """Beat's trigger: one sync task per active account that has none waiting; returns how
+    many were queued."""
+    pending = pending_syncs()
+    queued = 0
+    for account_id in bootstrap.active_account_ids():
+        if not pending.claim(account_id):
+            continue
+        try:
+            sync_account.apply_async(args=[account_id], expires=SYNC_EXPIRES_S)
+        except BaseException:
+            pending.release(account_id)  # nothing was queued: the next tick tries again
+            raise
+        queued += 1
+    return queued
+
+
+class _SyncAccountTask(ChannelTask):
+    """Keeps the account's mark (``PendingSyncs``) while its sync waits to run again, and
+    clears it when the sync is over. The retry policy is the base's."""
+
+    def on_retry(self, exc: Any, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        with _mark_lapses_if_redis_is_away():
+            pending_syncs().keep(_account_id(args, kwargs))
+
+    def on_success(self, retval: Any, task_id: str, args: Any, kwargs: Any) -> None:
+        with _mark_lapses_if_redis_is_away():
+            pending_syncs().release(_account_id(args, kwargs))
+
+    def on_failure(self, exc: Any, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        with _mark_lapses_if_redis_is_away():
+            pending_syncs().release(_account_id(args, kwargs))
+
+
+def _account_id(args: Any, kwargs: Any) -> int:
+    return int(kwargs["account_id"] if "account_id" in kwargs else args[0])
+
+
+def _mark_lapses_if_redis_is_away() -> contextlib.suppress:
+    """A mark that cannot be kept or cleared now lapses by itself (``PENDING_TTL_S``): at worst
+    one tick queues a second sync, which the sync's advisory lock makes a no-op."""
+    return contextlib.suppress(redis.RedisError)
+
+
+@channel_task("ingest.sync_account", base=_SyncAccountTask)
+def sync_account(account_id: int) -> dict[str, Any]:
+    report = bootstrap.sync_account(account_id)
+    if report.created or report.updated:
+        # By name: the events tasks live in their own module (queues do not import each other).
+        app.send_task("events.dispatch")
+    return {
+        "skipped": report.skipped,
+        "pages": report.pages,
+        "orders": report.orders,
+        "created": report.created,
+        "updated": report.updated,
+        "set_aside": report.set_aside,
+    }
