@@ -32,7 +32,7 @@ from bench.ingest import free_port, sandbox_process
 from infra.db import migrate
 from infra.db.engine import libpq_url
 from infra.settings import Settings
-from workers import compose
+from workers import bootstrap
 from workers.demo import ensure_demo_account
 
 US = "ATVPDKIKX0DER"
@@ -44,10 +44,10 @@ def _sync(settings: Settings, base_url: str, rate_factor: float) -> list[tuple[s
     ready = settings.model_copy(
         update={"spapi_endpoint": base_url, "sandbox_rate_factor": rate_factor}
     )
-    container = compose.use(ready)
+    container = bootstrap.use(ready)
     try:
         ensure_demo_account(container.sessions)
-        compose.sync_account("demo")
+        bootstrap.sync_account("demo")
         with container.engine.connect() as conn:
             rows = conn.exec_driver_sql(
                 "SELECT o.amazon_order_id, i.order_item_id, i.quantity_ordered FROM orders o"
@@ -56,7 +56,7 @@ def _sync(settings: Settings, base_url: str, rate_factor: float) -> list[tuple[s
             ).all()
         return [(r[0], r[1], r[2]) for r in rows]
     finally:
-        compose.reset_and_close()
+        bootstrap.reset_and_close()
 
 
 def _env(settings: Settings, base_url: str, rate_factor: float) -> dict[str, str]:
@@ -289,8 +289,10 @@ def _run(
         port = free_port()
         web = [sys.executable, "-m", "workers.cli", "web"]
         with _process(web, {**env, "WEB_PORT": str(port)}, f"http://127.0.0.1:{port}/healthz"):
-            from workers.celery_app import app
+            from workers.app import app
 
+            # The embedded servers' URLs reach this process as settings, not environment.
+            app.conf.broker_url = ready.broker_url
             app.control.purge()
             bodies = _bodies(orders, "bench")
             result["accepted_per_s"] = round(_post_all(f"http://127.0.0.1:{port}", bodies, 8), 1)

@@ -33,7 +33,7 @@ from infra.db import migrate
 from infra.db.engine import libpq_url
 from infra.db.ingestion import SqlIngestionStore, order_row
 from infra.settings import Settings
-from workers import compose
+from workers import bootstrap
 from workers.demo import ensure_demo_account
 
 
@@ -99,7 +99,7 @@ def measure_ours(settings: Settings, count: int) -> tuple[float, list[dict[str, 
     """Orders/s through the real path, and the raw orders (for the baseline)."""
     with sandbox_process(count) as base_url:
         ready = settings.model_copy(update={"spapi_endpoint": base_url, "sandbox_rate_factor": 0.0})
-        container = compose.use(ready)
+        container = bootstrap.use(ready)
         account = ensure_demo_account(container.sessions)
         client = container.amazon_client(account)
         raw_orders: list[dict[str, Any]] = []
@@ -108,7 +108,7 @@ def measure_ours(settings: Settings, count: int) -> tuple[float, list[dict[str, 
             last_updated_after=SystemClock().now(), included_data=(), max_results=1
         )
         started = time.perf_counter()
-        with SpApiOrdersSource(client) as source:  # as compose.sync_account builds it
+        with SpApiOrdersSource(client) as source:  # as bootstrap.sync_account builds it
             report = sync_orders(
                 account_id=account.id,
                 source=source,
@@ -134,7 +134,7 @@ def measure_ours(settings: Settings, count: int) -> tuple[float, list[dict[str, 
             )
             raw_orders.extend(body["orders"])
             token = (body.get("pagination") or {}).get("nextToken")
-        compose.reset_and_close()
+        bootstrap.reset_and_close()
     return count / elapsed, raw_orders
 
 

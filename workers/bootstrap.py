@@ -118,6 +118,7 @@ class Container:
                     seller_key=f"{account.selling_partner_id}:{account.region}",
                     credentials=credentials,
                     redis_client=self.redis,
+                    max_wait_s=self.max_wait_s,
                 )
                 self._clients[account.id] = client
             return client

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from infra.settings import Region
 from workers.cli.common import fail, store, table
 
 
@@ -15,7 +16,7 @@ def accounts() -> None:
 @accounts.command("add")
 @click.argument("name")
 @click.option("--seller-id", required=True, help="The selling partner id (merchant token).")
-@click.option("--region", type=click.Choice(["NA", "EU", "FE", "SANDBOX"]), required=True)
+@click.option("--region", type=click.Choice([r.value for r in Region]), required=True)
 @click.option("--marketplace", "marketplaces", multiple=True, required=True, help="Repeatable.")
 @click.option("--client-id", default=None, help="LWA client id, if not LWA_CLIENT_ID.")
 @click.option(
@@ -35,12 +36,12 @@ def accounts_add(
 ) -> None:
     """Add a seller account."""
     from infra.db.accounts import AccountError, add_account
-    from workers import compose
+    from workers import bootstrap
 
     with store():
         try:
             account = add_account(
-                compose.container().sessions,
+                bootstrap.container().sessions,
                 name=name,
                 selling_partner_id=seller_id,
                 region=region,
@@ -57,11 +58,11 @@ def accounts_add(
 def accounts_list() -> None:
     """List seller accounts (credentials are never shown)."""
     from infra.db.accounts import list_accounts
-    from workers import compose
+    from workers import bootstrap
 
     with store():
         rows = [
             [str(a.id), a.name, a.selling_partner_id, a.region, ",".join(a.marketplace_ids)]
-            for a in list_accounts(compose.container().sessions)
+            for a in list_accounts(bootstrap.container().sessions)
         ]
     table(["id", "name", "seller", "region", "marketplaces"], rows)

@@ -27,16 +27,16 @@ def store() -> Iterator[Settings]:
     servers start when no URLs are configured (reusing the ones ``amazon-channel run`` keeps
     up), so every command works on a fresh machine."""
     from infra.db import migrate
-    from workers import compose
+    from workers import bootstrap
     from workers.supervisor import services
 
     with services(settings()) as ready:
         migrate.upgrade(ready.database_url)
-        compose.use(ready)
+        bootstrap.use(ready)
         try:
             yield ready
         finally:
-            compose.reset_and_close()
+            bootstrap.reset_and_close()
 
 
 def fail(message: str) -> NoReturn:

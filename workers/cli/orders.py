@@ -24,10 +24,10 @@ def orders() -> None:
 def orders_list(account: str | None, status: str | None, limit: int) -> None:
     """The most recently updated orders."""
     from infra.db.queries import recent_orders
-    from workers import compose
+    from workers import bootstrap
 
     with store():
-        rows = recent_orders(compose.container().sessions, account, status, limit)
+        rows = recent_orders(bootstrap.container().sessions, account, status, limit)
     table(
         ["amazon order", "status", "by", "marketplace", "total", "purchased", "flags"],
         [
@@ -50,10 +50,10 @@ def orders_list(account: str | None, status: str | None, limit: int) -> None:
 def orders_show(amazon_order_id: str) -> None:
     """One order with its items."""
     from infra.db.queries import order_detail
-    from workers import compose
+    from workers import bootstrap
 
     with store():
-        detail = order_detail(compose.container().sessions, amazon_order_id)
+        detail = order_detail(bootstrap.container().sessions, amazon_order_id)
     if detail is None:
         fail(f"amazon_order_id: no order {amazon_order_id!r} in the store")
     click.echo(json.dumps(detail, indent=2, default=str))
@@ -63,10 +63,10 @@ def orders_show(amazon_order_id: str) -> None:
 def orders_set_aside() -> None:
     """Orders the sync could not store, with the reason (fix on Amazon's side or in code)."""
     from infra.db.queries import set_aside_orders
-    from workers import compose
+    from workers import bootstrap
 
     with store():
-        rows = set_aside_orders(compose.container().sessions)
+        rows = set_aside_orders(bootstrap.container().sessions)
     table(
         ["account", "amazon order", "reason", "seen", "last seen"],
         [
@@ -89,13 +89,12 @@ def _left(ship_by: datetime, now: datetime) -> str:
 )
 def late(hours: float | None) -> None:
     """Merchant-fulfilled orders past or near their ship-by date with items still to ship."""
-    from infra.clock import SystemClock
-    from workers.doors.fulfilments import fulfilment_store
+    from workers import bootstrap
 
     with store() as ready:
         window = timedelta(hours=ready.ship_by_warning_hours if hours is None else hours)
-        now = SystemClock().now()
-        due = late_orders(fulfilment_store().open_orders_due_by(now + window))
+        now = bootstrap.container().clock.now()
+        due = late_orders(bootstrap.container().fulfilment_store.open_orders_due_by(now + window))
     rows = []
     for order in due:
         kind = deadline_kind(order.ship_by_latest, now, window)

@@ -31,7 +31,7 @@ def demo(count: int) -> None:
 
 
 def _exec_celery(args: list[str]) -> None:
-    argv = [sys.executable, "-m", "celery", "-A", "workers.celery_app", *args]
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app", *args]
     os.execv(sys.executable, argv)  # noqa: S606 (our own interpreter, fixed arguments)
 
 

@@ -15,11 +15,11 @@ def sync(account: str) -> None:
     """Sync one account's orders once, now."""
     from infra.amazon.errors import AmazonError
     from infra.db.accounts import AccountError
-    from workers import compose
+    from workers import bootstrap
 
     with store():
         try:
-            report = compose.sync_account(account)
+            report = bootstrap.sync_account(account)
         except (AccountError, AmazonError) as exc:
             fail(str(exc))
     if report.skipped:
@@ -43,7 +43,7 @@ def backfill(account: str, since: str) -> None:
     from domain.ingestion import Cursor, SyncReport
     from infra.amazon.errors import AmazonError
     from infra.db.accounts import AccountError
-    from workers import compose
+    from workers import bootstrap
 
     start = _parse_since(since)
     with store():
@@ -54,7 +54,7 @@ def backfill(account: str, since: str) -> None:
             progress.set_postfix(pages=report.pages, new=report.created, aside=report.set_aside)
 
         try:
-            report = compose.sync_account(account, scope="backfill", start=start, on_page=on_page)
+            report = bootstrap.sync_account(account, scope="backfill", start=start, on_page=on_page)
         except (AccountError, AmazonError) as exc:
             progress.close()
             fail(f"{exc}\nthe backfill stopped; run the same command again to resume")

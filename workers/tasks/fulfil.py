@@ -15,8 +15,9 @@ from domain.fulfilments import (
     confirm_fulfilment,
     read_back_pending,
 )
-from workers import bootstrap, producer
+from workers import bootstrap
 from workers.base import TransientError, channel_task
+from workers.doors import fulfilments as producer
 from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
 
 # Longer than a task can live (Celery kills it at the hard limit), so a live attempt is never

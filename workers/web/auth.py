@@ -10,7 +10,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.fulfilments import FieldError
-from workers import compose
+from workers import bootstrap
 from workers.web.errors import Refused
 from workers.web.schemas import ErrorsOut
 
@@ -26,7 +26,7 @@ async def require_token(
 ) -> None:
     """Refuse the request (401) unless it carries one of the tokens. Async: it only compares
     strings, so it runs on the event loop instead of taking a thread for it."""
-    tokens = compose.container().settings.api_token_list()
+    tokens = bootstrap.container().settings.api_token_list()
     given = credentials.credentials if credentials is not None else ""
     # Every token is compared (no early exit), in constant time per comparison.
     matches = [secrets.compare_digest(given.encode(), token.encode()) for token in tokens]

@@ -21,8 +21,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from domain.fulfilments import FieldError, InvalidRequest, Rejected, accept_fulfilment
-from infra.clock import SystemClock
 from infra.db.fulfilments import KeyStatus, request_hash
+from workers import bootstrap
 from workers.doors import fulfilments as door
 from workers.web.errors import errors_response
 from workers.web.schemas import ErrorsOut, FulfilmentOut, fulfilment_out, json_body
@@ -89,7 +89,7 @@ def _create(raw: bytes, idempotency_key: str | None, sender: door.TaskSender) ->
         data = json.loads(raw)
     except ValueError:
         return errors_response(422, FieldError("body", "not valid JSON"))
-    clock = SystemClock()
+    clock = bootstrap.container().clock
     # The key, the fulfilment and the answer commit together; a refusal rolls the key back.
     with door.fulfilment_store().keyed_intake(
         IDEMPOTENCY_SCOPE, key, request_hash({"body": data})

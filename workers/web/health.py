@@ -11,7 +11,7 @@ from prometheus_client.core import CollectorRegistry
 
 from infra.db.health import ping
 from infra.db.metrics import StoreCollector
-from workers import compose
+from workers import bootstrap
 
 router = APIRouter(tags=["operations"])
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["operations"])
 @router.get("/healthz")
 def healthz() -> JSONResponse:
     checks: dict[str, Any] = {}
-    container = compose.container()
+    container = bootstrap.container()
     try:
         ping(container.engine)
         checks["postgres"] = "ok"
@@ -39,5 +39,5 @@ def metrics() -> Response:
     # A registry per scrape: the collector reads the store of this process's container as it
     # is now, and nothing is read when the collector is registered (no auto-describe).
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(compose.container().engine))
+    registry.register(StoreCollector(bootstrap.container().engine))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

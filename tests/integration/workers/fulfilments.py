@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from domain.orders import AmazonOrder
 from infra.settings import Settings
 from tests.integration.test_fulfilment_store import amazon_order, seed_account, seed_order
-from workers import compose
+from workers import bootstrap
 
 TOKEN = "platform-secret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -35,10 +35,10 @@ class RecordingSender:
 
 
 @pytest.fixture
-def container(settings: Settings, clean_db: Engine) -> Iterator[compose.Container]:
-    container = compose.use(settings.model_copy(update={"api_tokens": f"old-token, {TOKEN}"}))
+def container(settings: Settings, clean_db: Engine) -> Iterator[bootstrap.Container]:
+    container = bootstrap.use(settings.model_copy(update={"api_tokens": f"old-token, {TOKEN}"}))
     yield container
-    compose.reset_and_close()
+    bootstrap.reset_and_close()
 
 
 @pytest.fixture
@@ -47,18 +47,20 @@ def sender() -> RecordingSender:
 
 
 @pytest.fixture
-def account_id(container: compose.Container) -> int:
+def account_id(container: bootstrap.Container) -> int:
     return seed_account(container.sessions)
 
 
-def add_order(container: compose.Container, account_id: int, n: int, **changes: Any) -> AmazonOrder:
+def add_order(
+    container: bootstrap.Container, account_id: int, n: int, **changes: Any
+) -> AmazonOrder:
     order = amazon_order(n, **changes)
     seed_order(container.engine, container.sessions, account_id, order)
     return order
 
 
 @pytest.fixture
-def order(container: compose.Container, account_id: int) -> AmazonOrder:
+def order(container: bootstrap.Container, account_id: int) -> AmazonOrder:
     return add_order(container, account_id, 1)
 
 
@@ -85,7 +87,7 @@ def count(engine: Engine, table: Any) -> int:
 @pytest.fixture
 def celery_app(broker_url: str) -> Iterator[Any]:
     """The project's Celery app on this session's broker (its pool rebuilt for it)."""
-    from workers.celery_app import app
+    from workers.app import app
 
     app.close()
     app.conf.broker_url = broker_url

@@ -13,7 +13,7 @@ import pytest
 from domain.fulfilments import InvalidRequest
 from tests.fakes import T0
 from tests.unit.domain.fulfilments.helpers import request
-from workers import producer
+from workers.doors import fulfilments as producer
 
 
 @dataclass
@@ -33,7 +33,7 @@ def test_the_producer_sends_a_versioned_message_that_matches_its_schema() -> Non
     ((name, options),) = sender.sent
     assert (task_id, name, options["queue"]) == ("task-1", "fulfil.intake", "fulfil")
     (message,) = options["args"]
-    jsonschema.validate(message, producer.MESSAGE_SCHEMA)
+    jsonschema.validate(message, producer.message_schema())
     assert (message["version"], message["type"]) == (1, "fulfilment.requested")
 
 

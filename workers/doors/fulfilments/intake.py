@@ -15,16 +15,14 @@ from domain.fulfilments import (
     retry_fulfilment,
 )
 from domain.shared import Clock
-from infra.clock import SystemClock
 from infra.db.fulfilments import SqlFulfilmentStore
-from workers import compose
+from workers import bootstrap
 from workers.doors.fulfilments.queueing import TaskSender, enqueue_confirmation
 from workers.doors.fulfilments.request import read_message, read_request
 
 
 def fulfilment_store() -> SqlFulfilmentStore:
-    c = compose.container()
-    return SqlFulfilmentStore(c.engine, c.sessions)
+    return bootstrap.container().fulfilment_store
 
 
 def queue_confirmation(
@@ -41,7 +39,7 @@ def submit_fulfilment(
     data: Any, *, app: TaskSender | None = None, clock: Clock | None = None
 ) -> Accepted | Rejected:
     """The CLI's door (and any caller with a request's JSON): accepted (and queued) or refused."""
-    clock = clock or SystemClock()
+    clock = clock or bootstrap.container().clock
     try:
         command = read_request(data)
     except InvalidRequest as exc:
@@ -55,7 +53,7 @@ def take_in_message(
     """The queue's door (``fulfil.intake``). Nobody waits for an answer on a queue, so a
     refusal (of the message's shape or by the rules) is recorded once, with a
     ``fulfilments/failed`` event: nothing is dropped."""
-    clock = clock or SystemClock()
+    clock = clock or bootstrap.container().clock
     store = fulfilment_store()
     result: Accepted | Rejected
     try:
@@ -79,7 +77,7 @@ def retry_failed(
     clock: Clock | None = None,
 ) -> Accepted | Rejected:
     """An operator's retry of a failed fulfilment: accepted again and queued."""
-    clock = clock or SystemClock()
+    clock = clock or bootstrap.container().clock
     result = retry_fulfilment(
         fulfilment_id,
         fulfilment_store(),

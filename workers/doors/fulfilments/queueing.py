@@ -52,7 +52,7 @@ class TaskSender(Protocol):
 
 def default_sender() -> TaskSender:
     """The project's Celery app (imported when first needed: it is built at its import)."""
-    from workers.celery_app import app
+    from workers.app import app
 
     sender: TaskSender = app
     return sender

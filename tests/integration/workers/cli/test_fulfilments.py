@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from domain.orders import AmazonOrder
 from infra.db.tables import Fulfilment as FulfilmentRow
 from tests.integration.workers.fulfilments import add_order, body, cli, count, drain
-from workers import compose, producer
+from workers import bootstrap
+from workers.doors import fulfilments as producer
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +41,7 @@ def test_the_cli_lists_failed_fulfilments_with_the_reason_and_retries_them(
     celery_app: Any,
     order: AmazonOrder,
     cli_env: dict[str, str],
-    container: compose.Container,
+    container: bootstrap.Container,
 ) -> None:
     result = producer.submit_fulfilment(body(order), app=celery_app)
     fulfilment_id = result.fulfilment.id  # type: ignore[union-attr]
@@ -59,7 +60,7 @@ def test_the_cli_lists_failed_fulfilments_with_the_reason_and_retries_them(
 
 
 def test_orders_late_lists_orders_near_or_past_their_ship_by(
-    container: compose.Container, account_id: int, cli_env: dict[str, str]
+    container: bootstrap.Container, account_id: int, cli_env: dict[str, str]
 ) -> None:
     now = datetime.now(UTC)
     add_order(container, account_id, 7, ship_by_latest=now - timedelta(hours=2))

@@ -16,7 +16,8 @@ from infra.amazon.sandbox.operations import SERVED_OPERATIONS
 from infra.db.tables import Fulfilment as FulfilmentRow
 from infra.settings import Settings
 from tests.integration.workers.fulfilments import RecordingSender
-from workers import compose, producer
+from workers import bootstrap
+from workers.doors import fulfilments as producer
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,7 @@ def on_sandbox(settings: Settings, clean_db: Engine) -> Iterator[Any]:
     from infra.settings import Region
 
     with running_sandbox(rate_factor=200) as handle:
-        container = compose.use(
+        container = bootstrap.use(
             settings.model_copy(
                 update={
                     "amazon_region": Region.SANDBOX,
@@ -62,7 +63,7 @@ def on_sandbox(settings: Settings, clean_db: Engine) -> Iterator[Any]:
             yield container, control
         finally:
             control.close()
-            compose.reset_and_close()
+            bootstrap.reset_and_close()
 
 
 @SANDBOX_SERVES_CONFIRM
@@ -72,8 +73,8 @@ def test_a_fulfilment_is_confirmed_on_the_sandbox_once_with_the_stores_ship_date
     from infra.amazon.translate import to_domain
     from infra.db.accounts import get_account
     from infra.db.ingestion import SqlIngestionStore
-    from workers import tasks_fulfil
-    from workers.celery_app import TransientError
+    from workers.base import TransientError
+    from workers.tasks import fulfil as tasks_fulfil
 
     container, control = on_sandbox
     created = control.post(

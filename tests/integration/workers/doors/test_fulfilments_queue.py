@@ -16,7 +16,8 @@ from domain.orders import AmazonOrder, FulfilledBy
 from infra.db.tables import Fulfilment as FulfilmentRow
 from infra.db.tables import OutboxEvent, RejectedFulfilment
 from tests.integration.workers.fulfilments import RecordingSender, add_order, body, count, drain
-from workers import compose, producer
+from workers import bootstrap
+from workers.doors import fulfilments as producer
 
 pytestmark = pytest.mark.integration
 
@@ -36,9 +37,9 @@ def test_the_broker_hands_out_the_most_urgent_confirmation_first(celery_app: Any
 
 
 def test_a_published_message_crosses_the_broker_and_is_taken_in_once(
-    celery_app: Any, order: AmazonOrder, container: compose.Container
+    celery_app: Any, order: AmazonOrder, container: bootstrap.Container
 ) -> None:
-    from workers import tasks_fulfil
+    from workers.tasks import fulfil as tasks_fulfil
 
     message = body(order)
     producer.publish_fulfilment(message, app=celery_app)
@@ -47,7 +48,7 @@ def test_a_published_message_crosses_the_broker_and_is_taken_in_once(
     assert [headers["task"] for headers, _ in delivered] == ["fulfil.intake"] * 2
     for _headers, (args, _kwargs, _embed) in delivered:
         (sent,) = args
-        jsonschema.validate(sent, producer.MESSAGE_SCHEMA)
+        jsonschema.validate(sent, producer.message_schema())
         assert sent == {"version": 1, "type": "fulfilment.requested", **message}
         result = tasks_fulfil.intake(sent)
         assert result["accepted"] is True
@@ -58,9 +59,9 @@ def test_a_published_message_crosses_the_broker_and_is_taken_in_once(
 
 
 def test_a_refused_message_is_recorded_with_a_failed_event(
-    celery_app: Any, container: compose.Container, account_id: int
+    celery_app: Any, container: bootstrap.Container, account_id: int
 ) -> None:
-    from workers import tasks_fulfil
+    from workers.tasks import fulfil as tasks_fulfil
 
     fba = add_order(container, account_id, 6, fulfilled_by=FulfilledBy.AMAZON)
     message = {"version": 1, "type": "fulfilment.requested", **body(fba)}
@@ -83,9 +84,9 @@ def test_a_refused_message_is_recorded_with_a_failed_event(
 
 
 def test_a_malformed_message_is_recorded_with_every_reason_and_never_lost(
-    celery_app: Any, container: compose.Container, account_id: int, order: AmazonOrder
+    celery_app: Any, container: bootstrap.Container, account_id: int, order: AmazonOrder
 ) -> None:
-    from workers import tasks_fulfil
+    from workers.tasks import fulfil as tasks_fulfil
 
     message = {
         "version": 1,
@@ -120,9 +121,9 @@ def test_a_malformed_message_is_recorded_with_every_reason_and_never_lost(
 
 
 def test_a_message_of_another_version_is_refused_naming_the_version(
-    container: compose.Container, order: AmazonOrder
+    container: bootstrap.Container, order: AmazonOrder
 ) -> None:
-    from workers import tasks_fulfil
+    from workers.tasks import fulfil as tasks_fulfil
 
     result = tasks_fulfil.intake({"version": 2, "type": "fulfilment.requested", **body(order)})
     assert result == {
@@ -133,9 +134,9 @@ def test_a_message_of_another_version_is_refused_naming_the_version(
 
 
 def test_the_sweeper_queues_a_fulfilment_whose_message_was_lost(
-    celery_app: Any, order: AmazonOrder, container: compose.Container
+    celery_app: Any, order: AmazonOrder, container: bootstrap.Container
 ) -> None:
-    from workers import tasks_fulfil
+    from workers.tasks import fulfil as tasks_fulfil
 
     lost = RecordingSender()  # the message queued after the commit never reached the broker
     producer.submit_fulfilment(body(order), app=lost)
@@ -147,8 +148,8 @@ def test_the_sweeper_queues_a_fulfilment_whose_message_was_lost(
     assert [h["task"] for h, _ in drain(celery_app)] == ["fulfil.confirm"]
 
 
-def test_the_deadline_task_warns_once(container: compose.Container, account_id: int) -> None:
-    from workers import tasks_fulfil
+def test_the_deadline_task_warns_once(container: bootstrap.Container, account_id: int) -> None:
+    from workers.tasks import fulfil as tasks_fulfil
 
     add_order(container, account_id, 10, ship_by_latest=datetime.now(UTC) + timedelta(hours=2))
     first = tasks_fulfil.check_ship_by_deadlines()

@@ -25,7 +25,7 @@ from tests.integration.workers.fulfilments import (
     body,
     count,
 )
-from workers import compose
+from workers import bootstrap
 from workers.doors.fulfilments import FulfilmentRequest
 from workers.web import create_app
 from workers.web.app import api_router
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def client(container: compose.Container, sender: RecordingSender) -> Iterator[TestClient]:
+def client(container: bootstrap.Container, sender: RecordingSender) -> Iterator[TestClient]:
     app = create_app()
     app.dependency_overrides[confirmation_sender] = lambda: sender
     with TestClient(app) as client:
@@ -96,7 +96,7 @@ def test_without_a_valid_bearer_token_the_api_answers_401(
 
 
 def test_a_route_added_to_the_api_router_is_protected_without_asking(
-    container: compose.Container,
+    container: bootstrap.Container,
 ) -> None:
     api = api_router()
 
@@ -147,7 +147,7 @@ def test_an_idempotency_key_is_required(client: TestClient, order: AmazonOrder) 
 
 
 def test_a_request_replayed_three_times_makes_one_fulfilment_and_the_same_answer(
-    client: TestClient, order: AmazonOrder, container: compose.Container, sender: RecordingSender
+    client: TestClient, order: AmazonOrder, container: bootstrap.Container, sender: RecordingSender
 ) -> None:
     first = post(client, body(order))
     replays = [post(client, body(order)) for _ in range(3)]
@@ -220,7 +220,7 @@ def test_an_unknown_account_or_order_is_refused(client: TestClient, order: Amazo
 )
 def test_an_order_that_cannot_be_fulfilled_here_is_refused(
     client: TestClient,
-    container: compose.Container,
+    container: bootstrap.Container,
     account_id: int,
     changes: dict[str, Any],
     reason: str,
@@ -250,7 +250,7 @@ def test_more_than_remains_unshipped_is_refused_counting_accepted_fulfilments(
 
 
 def test_a_buyers_cancellation_request_blocks_until_reviewed(
-    client: TestClient, container: compose.Container, account_id: int
+    client: TestClient, container: bootstrap.Container, account_id: int
 ) -> None:
     base = amazon_order(3)
     order = add_order(
@@ -390,7 +390,7 @@ def test_a_fulfilment_can_be_read_back_with_its_state(
 
 
 def test_the_confirmation_of_an_urgent_order_is_queued_first(
-    client: TestClient, container: compose.Container, account_id: int, sender: RecordingSender
+    client: TestClient, container: bootstrap.Container, account_id: int, sender: RecordingSender
 ) -> None:
     now = datetime.now(UTC)
     relaxed = add_order(container, account_id, 4, ship_by_latest=now + timedelta(days=4))

@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.orders import OrderStatus
 from infra.db.tables import SetAsideOrder
 from tests.integration.workers.fulfilments import add_order
-from workers import compose
+from workers import bootstrap
 from workers.web import create_app
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def client(container: compose.Container) -> Iterator[TestClient]:
+def client(container: bootstrap.Container) -> Iterator[TestClient]:
     with TestClient(create_app()) as client:
         yield client
 
@@ -30,10 +30,10 @@ def test_health_names_each_service(client: TestClient) -> None:
 
 
 def test_health_answers_503_naming_the_service_that_is_down(
-    container: compose.Container, client: TestClient
+    container: bootstrap.Container, client: TestClient
 ) -> None:
     nobody = "postgresql://channel@127.0.0.1:1/channel"  # nobody listens on port 1
-    compose.use(container.settings.model_copy(update={"database_url": nobody}))
+    bootstrap.use(container.settings.model_copy(update={"database_url": nobody}))
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["postgres"].startswith("down: ")
@@ -41,7 +41,7 @@ def test_health_answers_503_naming_the_service_that_is_down(
 
 
 def test_metrics_count_orders_by_status_deliveries_pending_and_orders_set_aside(
-    container: compose.Container, account_id: int, client: TestClient
+    container: bootstrap.Container, account_id: int, client: TestClient
 ) -> None:
     add_order(container, account_id, 1)
     add_order(container, account_id, 2)
