@@ -29,7 +29,7 @@ def test_the_procfile_starts_one_worker_per_queue() -> None:
 
 
 def test_docker_compose_runs_one_worker_service_per_queue() -> None:
-    text = (ROOT / "docker-bootstrap.yml").read_text()
+    text = (ROOT / "docker-compose.yml").read_text()
     services = re.findall(
         r"^  ([\w-]+):\n    <<: \*app\n"
         r'    command: \["/venv/bin/amazon-channel", "worker", "([\w-]+)"',
