@@ -180,13 +180,13 @@ def _free_port() -> int:
 def web_process(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """The web process (``amazon-channel web``) on a free port; yields its base URL."""
     port = _free_port()
-    log = (tmp_path / "web.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "web"],
-        env={**env, "WEB_PORT": str(port), "LOG_LEVEL": "WARNING"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (tmp_path / "web.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "web"],
+            env={**env, "WEB_PORT": str(port), "LOG_LEVEL": "WARNING"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _up(base), 30)
