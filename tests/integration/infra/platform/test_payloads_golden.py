@@ -69,7 +69,7 @@ def rich_order(n: int, **changes: Any) -> AmazonOrder:
                 sku="MUG-BLUE",
                 unit_price=Money(Decimal("5.00"), "USD"),
                 cancel_requested=True,
-                cancel_reason="Änderung: ordered by mistake \"twice\"",
+                cancel_reason='Änderung: ordered by mistake "twice"',
             ),
         ),
         total=Money(Decimal("34.97"), "USD"),
