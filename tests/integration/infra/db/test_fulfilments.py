@@ -26,61 +26,17 @@ from domain.fulfilments import (
     parse_request,
     retry_fulfilment,
 )
-from domain.ingestion import Cursor
-from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
-from domain.shared import Money
+from domain.orders import AmazonOrder, FulfilledBy, OrderStatus
 from infra.clock import SystemClock
-from infra.db.accounts import add_account
 from infra.db.fulfilments import KeyStatus, SqlFulfilmentStore
-from infra.db.ingestion import SqlIngestionStore
 from infra.db.tables import Fulfilment as FulfilmentRow
 from infra.db.tables import FulfilmentLine, OrderItem, OutboxEvent, ShipByAlert
 from infra.db.tables import Order as OrderRow
+from tests.integration.infra.db.seed import MARKETPLACE, amazon_order, seed_account, seed_order
 
 pytestmark = pytest.mark.integration
 
-MARKETPLACE = "ATVPDKIKX0DER"
 LEASE = timedelta(minutes=6)
-
-
-# --- seeding (shared with the API tests) --------------------------------------------------------
-
-
-def seed_account(sessions: sessionmaker[Session], name: str = "acme") -> int:
-    account = add_account(
-        sessions,
-        name=name,
-        selling_partner_id=f"SELLER-{name}",
-        region="SANDBOX",
-        marketplace_ids=[MARKETPLACE],
-        refresh_token="Atzr|test",
-    )
-    return account.id
-
-
-def amazon_order(n: int, **changes: Any) -> AmazonOrder:
-    """An unshipped merchant order bought two days ago: item A x3 (MUG-RED), item B x1."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    order = AmazonOrder(
-        amazon_order_id=f"113-{n:07d}-0000001",
-        marketplace_id=MARKETPLACE,
-        status=OrderStatus.UNSHIPPED,
-        fulfilled_by=FulfilledBy.MERCHANT,
-        purchased_at=now - timedelta(days=2),
-        last_updated_at=now - timedelta(days=1),
-        lines=(
-            OrderLine(f"{n:07d}-A", 3, 0, sku="MUG-RED", unit_price=Money.parse("9.99", "USD")),
-            OrderLine(f"{n:07d}-B", 1, 0, sku="MUG-BLUE", unit_price=Money.parse("5.00", "USD")),
-        ),
-        ship_by_latest=now + timedelta(days=2),
-    )
-    return replace(order, **changes)
-
-
-def seed_order(
-    engine: Engine, sessions: sessionmaker[Session], account_id: int, order: AmazonOrder
-) -> None:
-    SqlIngestionStore(engine, sessions).save_page(account_id, "orders", [order], [], Cursor())
 
 
 def body(order: AmazonOrder, **changes: Any) -> dict[str, Any]:
