@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.fulfilments import Rejected
@@ -15,6 +15,7 @@ from domain.fulfilments.events import FulfilmentRefused
 from infra.db.fulfilments.base import StoreBase
 from infra.db.fulfilments.intake import SqlIntakeUnit
 from infra.db.idempotency import request_hash
+from infra.db.sql.upserts import WAS_INSERTED
 from infra.db.tables import RejectedFulfilment
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class RejectionsMixin(StoreBase):
                         "times_seen": RejectedFulfilment.times_seen + 1,
                         "last_seen_at": func.now(),
                     },
-                ).returning(text("xmax = 0"))
+                ).returning(WAS_INSERTED)
             ).scalar_one()
             if not inserted:
                 return False
