@@ -20,6 +20,7 @@ from domain.shared import Money
 from infra.db.accounts import add_account
 from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
+from infra.platform import payloads
 from infra.platform.payloads import topic
 from tests.fakes import FakeFulfilmentStore, FixedClock, order_snapshot
 
@@ -88,7 +89,7 @@ class SqlHarness:
     def __init__(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
         self.clock = FixedClock(NOW)
         self.engine = engine
-        self.sql = SqlFulfilmentStore(engine, sessions)
+        self.sql = SqlFulfilmentStore(engine, sessions, payloads.encode)
         account_id = add_account(
             sessions,
             name="acme",
@@ -110,7 +111,9 @@ class SqlHarness:
             ),
             ship_by_latest=NOW + timedelta(days=2),
         )
-        SqlIngestionStore(engine, sessions).save_page(account_id, "orders", [order], [], Cursor())
+        SqlIngestionStore(engine, sessions, payloads.encode).save_page(
+            account_id, "orders", [order], [], Cursor()
+        )
 
     @property
     def store(self) -> SqlFulfilmentStore:

@@ -15,6 +15,7 @@ from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
 from domain.shared import Money
 from infra.db.accounts import add_account
 from infra.db.ingestion import SqlIngestionStore
+from infra.platform import payloads
 
 MARKETPLACE = "ATVPDKIKX0DER"
 
@@ -53,4 +54,6 @@ def amazon_order(n: int, **changes: Any) -> AmazonOrder:
 def seed_order(
     engine: Engine, sessions: sessionmaker[Session], account_id: int, order: AmazonOrder
 ) -> None:
-    SqlIngestionStore(engine, sessions).save_page(account_id, "orders", [order], [], Cursor())
+    SqlIngestionStore(engine, sessions, payloads.encode).save_page(
+        account_id, "orders", [order], [], Cursor()
+    )

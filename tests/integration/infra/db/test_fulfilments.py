@@ -32,6 +32,7 @@ from infra.db.fulfilments import KeyStatus, SqlFulfilmentStore
 from infra.db.tables import Fulfilment as FulfilmentRow
 from infra.db.tables import FulfilmentLine, OrderItem, OutboxEvent, ShipByAlert
 from infra.db.tables import Order as OrderRow
+from infra.platform import payloads
 from tests.integration.infra.db.seed import MARKETPLACE, amazon_order, seed_account, seed_order
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,7 @@ def topics(engine: Engine) -> list[str]:
 
 @pytest.fixture
 def store(clean_db: Engine, session_factory: sessionmaker[Session]) -> SqlFulfilmentStore:
-    return SqlFulfilmentStore(clean_db, session_factory)
+    return SqlFulfilmentStore(clean_db, session_factory, payloads.encode)
 
 
 @pytest.fixture

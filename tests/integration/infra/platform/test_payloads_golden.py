@@ -34,6 +34,7 @@ from domain.shared import Money
 from infra.db.accounts import add_account
 from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
+from infra.platform import payloads
 from tests.fakes import FixedClock
 
 pytestmark = pytest.mark.integration
@@ -126,8 +127,8 @@ def produce_every_topic(engine: Engine, sessions: sessionmaker[Session]) -> None
         marketplace_ids=[MARKETPLACE],
         refresh_token="Atzr|test",
     ).id
-    orders = SqlIngestionStore(engine, sessions)
-    fulfilments = SqlFulfilmentStore(engine, sessions)
+    orders = SqlIngestionStore(engine, sessions, payloads.encode)
+    fulfilments = SqlFulfilmentStore(engine, sessions, payloads.encode)
 
     # orders/created (a full one and one with its nulls), orders/updated, orders/cancelled
     first = rich_order(1)
