@@ -3,6 +3,7 @@ values they start from are in ``builders``."""
 
 from tests.fakes.builders import fetched, make_order
 from tests.fakes.clock import T0, FixedClock
+from tests.fakes.delivery_ledger import FakeLedger
 from tests.fakes.fulfilment_store import ORDER_ID, FakeFulfilmentStore, order_snapshot
 from tests.fakes.ingestion_store import FakeStore
 from tests.fakes.orders_source import FakeSource
@@ -13,6 +14,7 @@ __all__ = [
     "T0",
     "FakeAmazon",
     "FakeFulfilmentStore",
+    "FakeLedger",
     "FakeSource",
     "FakeStore",
     "FixedClock",
