@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.fulfilments import (
+from domain.fulfilments.model import (
     DeadlineAlert,
     DeadlineKind,
     Fulfilment,

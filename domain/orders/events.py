@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.orders import AmazonOrder, OrderStatus
+from domain.orders.model import AmazonOrder, OrderStatus
 from domain.shared.events import Event
 
 
