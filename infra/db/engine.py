@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from infra.db.sql.locks import TRY_LOCK, UNLOCK
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -56,15 +58,11 @@ def advisory_lock(engine: Engine, key: str) -> Iterator[bool]:
     another holder has it. Released when the block ends, or when the process dies (PostgreSQL
     drops a dead client's locks), so a killed worker never blocks the next run."""
     with engine.connect() as conn:
-        locked = bool(
-            conn.execute(
-                text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"), {"k": key}
-            ).scalar_one()
-        )
+        locked = bool(conn.execute(TRY_LOCK, {"k": key}).scalar_one())
         conn.commit()
         try:
             yield locked
         finally:
             if locked:
-                conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": key})
+                conn.execute(UNLOCK, {"k": key})
                 conn.commit()

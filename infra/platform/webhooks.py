@@ -1,8 +1,8 @@
 """Platform events on the wire: the envelope, its signature, one HTTP attempt and what it means.
 
-No SQL here (that is ``infra.platform.outbox``), so a subscriber can import ``verify_signature``
-alone. Payloads may hold buyer data: nothing in this module logs or records a body, only ids,
-topics, status codes and exception types.
+No SQL here (the relay reaches the store through a port), so a subscriber can import
+``verify_signature`` alone. Payloads may hold buyer data: nothing in this module logs or records
+a body, only ids, topics, status codes and exception types.
 
 Errors::
 

@@ -1,10 +1,8 @@
 """The ingestion side of the store: orders upserted by page with their events, the cursor."""
 
-from infra.db.ingestion.store import (
-    SqlIngestionStore,
-    aggregate_key,
-    order_row,
-)
+from domain.orders.events import order_key as aggregate_key
+from infra.db.ingestion.rows import order_row
+from infra.db.ingestion.store import SqlIngestionStore
 
 __all__ = [
     "SqlIngestionStore",

@@ -1,21 +1,19 @@
-"""The store's tables (SQLAlchemy 2 declarative rows); Alembic's migrations match them."""
+"""The store's tables (SQLAlchemy 2 declarative rows), one module per feature; Alembic's
+migrations match them (``alembic check`` keeps them equal).
 
-from infra.db.tables.schema import (
-    Base,
-    Fulfilment,
-    FulfilmentLine,
-    IdempotencyKey,
-    Order,
-    OrderItem,
-    OutboxEvent,
-    RejectedFulfilment,
-    SellerAccount,
-    SetAsideOrder,
-    ShipByAlert,
-    SyncCursor,
-    WebhookAttempt,
-    WebhookDelivery,
-)
+Unique business keys carry the idempotency: orders per (account, Amazon order id), items per
+(order, order item id), events per event id, deliveries per (event, subscriber), API requests per
+(scope, idempotency key). Money is NUMERIC plus a currency column; times are timestamptz (UTC).
+Every module is imported here, so ``Base.metadata`` holds every table.
+"""
+
+from infra.db.tables.accounts import SellerAccount
+from infra.db.tables.base import Base
+from infra.db.tables.fulfilments import Fulfilment, FulfilmentLine, RejectedFulfilment, ShipByAlert
+from infra.db.tables.ingestion import SetAsideOrder, SyncCursor
+from infra.db.tables.keys import IdempotencyKey
+from infra.db.tables.orders import Order, OrderItem
+from infra.db.tables.outbox import OutboxEvent, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "Base",

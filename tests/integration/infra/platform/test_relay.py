@@ -1,7 +1,8 @@
 """Platform events reach a real HTTP subscriber: signed, at least once, in order per order.
 
-The infra functions run directly against the session's PostgreSQL; time is driven by moving
-``next_attempt_at`` / ``lease_until`` to now(), never by sleeping.
+The relay runs directly over the store's deliveries on the session's PostgreSQL; time is driven
+by moving ``next_attempt_at`` / ``lease_until`` to now(), never by sleeping. The last tests call
+``infra.platform.outbox``, the entry points the events tasks use.
 """
 
 from __future__ import annotations
@@ -20,15 +21,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.platform.outbox import (
-    SUPERSEDED,
-    DeliveryReport,
-    DispatchReport,
-    claim_next,
-    deliver_due,
-    dispatch,
-    record_attempt,
-)
+from infra.db.deliveries import SUPERSEDED, DispatchReport, SqlDeliveries
+from infra.platform import outbox, relay
+from infra.platform.relay import DeliveryReport
 from infra.platform.webhooks import AttemptResult, WebhookConfigError, verify_signature
 
 pytestmark = pytest.mark.integration
@@ -145,14 +140,15 @@ def add_event(engine: Engine, order: str, topic: str = "orders/updated") -> str:
 
 
 def fan_out(sessions: sessionmaker[Session], *urls: str) -> DispatchReport:
-    with sessions.begin() as session:
-        return dispatch(session, list(urls))
+    return SqlDeliveries(sessions).dispatch(list(urls))
 
 
 def deliver(
     sessions: sessionmaker[Session], http: httpx.Client, retry_hours: float = 24.0
 ) -> DeliveryReport:
-    return deliver_due(sessions, http, secret=SECRET, retry_hours=retry_hours, lease_s=60)
+    return relay.deliver_due(
+        SqlDeliveries(sessions), http, secret=SECRET, retry_hours=retry_hours, lease_s=60
+    )
 
 
 def make_retries_due(engine: Engine) -> None:
@@ -296,8 +292,7 @@ def test_a_delivery_whose_lease_expired_is_sent_again_and_the_late_result_is_ign
     second = add_event(clean_db, "A")
     fan_out(session_factory, subscriber.url)
     # A worker claims the first delivery and is killed before it records anything.
-    with session_factory.begin() as session:
-        killed = claim_next(session, lease_s=60)
+    killed = relay.claim(SqlDeliveries(session_factory), lease_s=60)
     assert killed is not None and str(killed.event.event_id) == first
 
     # While its lease is live nobody else sends it, nor anything after it for that order.
@@ -312,9 +307,9 @@ def test_a_delivery_whose_lease_expired_is_sent_again_and_the_late_result_is_ign
     assert subscriber.delivered() == [first, second]
     assert subscriber.received[0].attempt == 2
     # The killed worker's result, should it arrive, cannot overwrite the newer attempt.
-    with session_factory.begin() as session:
-        late = AttemptResult(status_code=503, error="HTTP 503", duration_ms=1)
-        state = record_attempt(session, killed, late, retry_window_s=3600, retry_delay_s=10)
+    late = AttemptResult(status_code=503, error="HTTP 503", duration_ms=1)
+    ledger = SqlDeliveries(session_factory)
+    state = relay.record(ledger, killed, late, retry_window_s=3600, retry_delay_s=10)
     assert state == SUPERSEDED
     assert deliveries(clean_db)[first] == ("delivered", 2, None)
 
@@ -352,7 +347,9 @@ def test_a_delivery_dies_when_its_retry_window_is_over_or_the_subscriber_says_go
 
 def test_nothing_is_sent_without_a_secret(session_factory: sessionmaker[Session]) -> None:
     with httpx.Client() as client, pytest.raises(WebhookConfigError):
-        deliver_due(session_factory, client, secret="", retry_hours=1, lease_s=60)
+        relay.deliver_due(
+            SqlDeliveries(session_factory), client, secret="", retry_hours=1, lease_s=60
+        )
 
 
 def test_a_run_stops_at_its_limit_and_says_there_is_more(
@@ -365,9 +362,55 @@ def test_a_run_stops_at_its_limit_and_says_there_is_more(
         add_event(clean_db, order)
     fan_out(session_factory, subscriber.url)
 
-    first = deliver_due(session_factory, http, secret=SECRET, retry_hours=1, lease_s=60, limit=2)
-    second = deliver_due(session_factory, http, secret=SECRET, retry_hours=1, lease_s=60, limit=2)
+    ledger = SqlDeliveries(session_factory)
+    first = relay.deliver_due(ledger, http, secret=SECRET, retry_hours=1, lease_s=60, limit=2)
+    second = relay.deliver_due(ledger, http, secret=SECRET, retry_hours=1, lease_s=60, limit=2)
 
     assert (first.delivered, first.more) == (2, True)
     assert (second.delivered, second.more) == (1, False)
     assert len(subscriber.delivered()) == 3
+
+
+# --- the entry points of the events tasks (``infra.platform.outbox``, on sessions) -----------
+
+
+def test_the_tasks_entry_points_fan_out_in_the_callers_transaction_and_deliver(
+    clean_db: Engine,
+    session_factory: sessionmaker[Session],
+    subscriber: Subscriber,
+    http: httpx.Client,
+) -> None:
+    created = add_event(clean_db, "A", "orders/created")
+    with session_factory.begin() as session:
+        report = outbox.dispatch(session, [subscriber.url])
+    assert report == outbox.DispatchReport(events=1, deliveries=1)
+    assert outbox.DISPATCH_BATCH == 500
+
+    delivered = outbox.deliver_due(session_factory, http, secret=SECRET, retry_hours=1, lease_s=60)
+
+    assert delivered == outbox.DeliveryReport(claimed=1, delivered=1)
+    assert outbox.DeliveryReport().as_dict()["more"] is False
+    assert subscriber.delivered() == [created]
+    with httpx.Client() as client, pytest.raises(WebhookConfigError):
+        outbox.deliver_due(session_factory, client, secret="", retry_hours=1, lease_s=60)
+
+
+def test_the_tasks_entry_points_claim_and_record_in_the_callers_transaction(
+    clean_db: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    event = add_event(clean_db, "A")
+    with session_factory.begin() as session:
+        outbox.dispatch(session, ["http://a.example/hook"])
+    with session_factory.begin() as session:
+        claim = outbox.claim_next(session, lease_s=60)
+    assert claim is not None and str(claim.event.event_id) == event and claim.attempt == 1
+    with session_factory.begin() as session:
+        assert outbox.claim_next(session, lease_s=60) is None  # leased
+    ok = AttemptResult(status_code=204, error=None, duration_ms=3)
+    with session_factory.begin() as session:
+        state = outbox.record_attempt(session, claim, ok, retry_window_s=3600, retry_delay_s=10)
+    assert state == "delivered"
+    with session_factory.begin() as session:
+        again = outbox.record_attempt(session, claim, ok, retry_window_s=3600, retry_delay_s=10)
+    assert again == outbox.SUPERSEDED
+    assert deliveries(clean_db)[event] == ("delivered", 1, None)

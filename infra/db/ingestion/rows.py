@@ -1,0 +1,55 @@
+"""Orders and their items as the page upserts write them (one dict per row, by column)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.orders import AmazonOrder, order_total
+
+
+def order_row(account_id: int, order: AmazonOrder, content_hash: str) -> dict[str, Any]:
+    total = order_total(order)
+    return {
+        "account_id": account_id,
+        "amazon_order_id": order.amazon_order_id,
+        "marketplace_id": order.marketplace_id,
+        "status": order.status.value,
+        "fulfilled_by": order.fulfilled_by.value,
+        "read_only": order.read_only,
+        "currency": order.currency,
+        "order_total": total.amount if total is not None else None,
+        "purchased_at": order.purchased_at,
+        "amazon_updated_at": order.last_updated_at,
+        "ship_by_earliest": order.ship_by_earliest,
+        "ship_by_latest": order.ship_by_latest,
+        "deliver_by_earliest": order.deliver_by_earliest,
+        "deliver_by_latest": order.deliver_by_latest,
+        "service_level": order.service_level,
+        "is_business": order.is_business,
+        "is_prime": order.is_prime,
+        "is_replacement": order.is_replacement,
+        "replaced_order_id": order.replaced_order_id,
+        "buyer_cancel_requested": order.buyer_cancel_requested,
+        "buyer_cancel_reason": order.buyer_cancel_reason,
+        "has_buyer_data": order.has_buyer_data,
+        "content_hash": content_hash,
+    }
+
+
+def item_rows(order_id: int, order: AmazonOrder) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order_id,
+            "order_item_id": line.order_item_id,
+            "sku": line.sku,
+            "asin": line.asin,
+            "title": line.title,
+            "quantity_ordered": line.quantity_ordered,
+            "quantity_shipped": line.quantity_shipped,
+            "currency": line.unit_price.currency if line.unit_price else None,
+            "unit_price": line.unit_price.amount if line.unit_price else None,
+            "cancel_requested": line.cancel_requested,
+            "cancel_reason": line.cancel_reason,
+        }
+        for line in order.lines
+    ]
