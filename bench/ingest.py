@@ -32,6 +32,7 @@ from infra.clock import SystemClock
 from infra.db import migrate
 from infra.db.engine import libpq_url
 from infra.db.ingestion import SqlIngestionStore, order_row
+from infra.platform import payloads
 from infra.settings import Settings
 from workers import bootstrap
 from workers.demo import ensure_demo_account
@@ -112,7 +113,7 @@ def measure_ours(settings: Settings, count: int) -> tuple[float, list[dict[str, 
             report = sync_orders(
                 account_id=account.id,
                 source=source,
-                store=SqlIngestionStore(container.engine, container.sessions),
+                store=SqlIngestionStore(container.engine, container.sessions, payloads.encode),
                 clock=SystemClock(),
                 start=SystemClock().now().replace(year=2000),
             )

@@ -27,9 +27,11 @@ from infra.amazon.gateways import SpApiOrdersSource, SpApiShipments
 from infra.amazon.lwa import LwaCredentials
 from infra.clock import SystemClock
 from infra.db.accounts import AccountView, get_account, list_accounts
+from infra.db.deliveries import SqlDeliveries
 from infra.db.engine import make_engine, make_session_factory
 from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
+from infra.platform import payloads
 from infra.settings import Region, Settings, load_settings
 
 # A worker waits this long at most for a token of the shared rate budget; a longer wait is
@@ -81,11 +83,16 @@ class Container:
 
     @cached_property
     def ingestion_store(self) -> SqlIngestionStore:
-        return SqlIngestionStore(self.engine, self.sessions)
+        return SqlIngestionStore(self.engine, self.sessions, payloads.encode)
 
     @cached_property
     def fulfilment_store(self) -> SqlFulfilmentStore:
-        return SqlFulfilmentStore(self.engine, self.sessions)
+        return SqlFulfilmentStore(self.engine, self.sessions, payloads.encode)
+
+    @cached_property
+    def deliveries(self) -> SqlDeliveries:
+        """The outbox's deliveries, for the relay."""
+        return SqlDeliveries(self.sessions)
 
     @cached_property
     def shipments(self) -> SpApiShipments:

@@ -23,14 +23,6 @@ class EventEncoder(Protocol):
     def __call__(self, event: Event, /) -> tuple[str, str]: ...
 
 
-def platform_encoder() -> EventEncoder:
-    """The platform's contract, for a store built without an encoder of its own. Imported when
-    asked for, not with this module: a process that wires its stores passes the encoder in."""
-    from infra.platform.payloads import encode
-
-    return encode
-
-
 def append(conn: Connection, events: Sequence[Event], encode: EventEncoder) -> None:
     """Append ``events`` in ``conn``'s transaction: one statement for any number of them, on
     psycopg's own cursor (arrays go in binary, with no per-element escaping)."""

@@ -1,12 +1,14 @@
 """Events queue: relay the outbox to the platform's webhook subscribers. Thin: the work and its
-safety (SKIP LOCKED, leases, fencing) live in ``infra.platform.outbox``; beat triggers both tasks
-every few seconds and each re-enqueues itself while there is more to do."""
+safety (SKIP LOCKED, leases, fencing) live in ``infra.db.deliveries`` and
+``infra.platform.relay``; beat triggers both tasks every few seconds and each re-enqueues itself
+while there is more to do."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from infra.platform import outbox
+from infra.db.deliveries import DISPATCH_BATCH
+from infra.platform import relay
 from workers import bootstrap
 from workers.base import channel_task
 from workers.queues import HARD_TIME_LIMIT_S, SOFT_TIME_LIMIT_S
@@ -22,10 +24,9 @@ FOLLOW_UP_EXPIRES_S = 60
 @channel_task("events.dispatch")
 def dispatch() -> dict[str, int]:
     c = bootstrap.container()
-    with c.sessions.begin() as session:
-        report = outbox.dispatch(session, c.settings.webhook_url_list())
+    report = c.deliveries.dispatch(c.settings.webhook_url_list())  # committed
     # After the commit, so the deliverer sees the new rows.
-    if report.events >= outbox.DISPATCH_BATCH:
+    if report.events >= DISPATCH_BATCH:
         dispatch.apply_async(expires=FOLLOW_UP_EXPIRES_S)
     if report.deliveries:
         deliver.apply_async(expires=FOLLOW_UP_EXPIRES_S)
@@ -36,9 +37,9 @@ def dispatch() -> dict[str, int]:
 def deliver() -> dict[str, int | bool]:
     c = bootstrap.container()
     if not c.settings.webhook_url_list():
-        return outbox.DeliveryReport().as_dict()  # no subscribers: idle, like dispatch
-    report = outbox.deliver_due(
-        c.sessions,
+        return relay.DeliveryReport().as_dict()  # no subscribers: idle, like dispatch
+    report = relay.deliver_due(
+        c.deliveries,
         c.webhook_http,
         secret=c.settings.webhook_secret.get_secret_value(),
         retry_hours=c.settings.webhook_retry_hours,

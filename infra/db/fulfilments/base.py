@@ -18,11 +18,11 @@ class StoreBase:
         self,
         engine: Engine,
         sessions: sessionmaker[Session],
-        encode: EventEncoder | None = None,
+        encode: EventEncoder,
     ) -> None:
         self.engine = engine
         self.sessions = sessions
-        self.encode = encode or outbox.platform_encoder()
+        self.encode = encode
 
     def _append(self, conn: Connection, events: Sequence[Event]) -> None:
         """The events of a change, in the change's transaction."""

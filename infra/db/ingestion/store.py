@@ -54,11 +54,11 @@ class SqlIngestionStore:
         self,
         engine: Engine,
         sessions: sessionmaker[Session],
-        encode: EventEncoder | None = None,
+        encode: EventEncoder,
     ) -> None:
         self.engine = engine
         self.sessions = sessions
-        self.encode = encode or outbox.platform_encoder()
+        self.encode = encode
 
     @contextmanager
     def account_lock(self, account_id: int, scope: str) -> Iterator[bool]:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from domain.orders import AmazonOrder
 from infra.settings import Settings
-from tests.integration.test_fulfilment_store import amazon_order, seed_account, seed_order
+from tests.integration.infra.db.seed import amazon_order, seed_account, seed_order
 from workers import bootstrap
 
 TOKEN = "platform-secret"

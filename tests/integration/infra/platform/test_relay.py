@@ -1,8 +1,7 @@
 """Platform events reach a real HTTP subscriber: signed, at least once, in order per order.
 
 The relay runs directly over the store's deliveries on the session's PostgreSQL; time is driven
-by moving ``next_attempt_at`` / ``lease_until`` to now(), never by sleeping. The last tests call
-``infra.platform.outbox``, the entry points the events tasks use.
+by moving ``next_attempt_at`` / ``lease_until`` to now(), never by sleeping.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.db.deliveries import SUPERSEDED, DispatchReport, SqlDeliveries
-from infra.platform import outbox, relay
+from infra.platform import relay
 from infra.platform.relay import DeliveryReport
 from infra.platform.webhooks import AttemptResult, WebhookConfigError, verify_signature
 
@@ -369,48 +368,3 @@ def test_a_run_stops_at_its_limit_and_says_there_is_more(
     assert (first.delivered, first.more) == (2, True)
     assert (second.delivered, second.more) == (1, False)
     assert len(subscriber.delivered()) == 3
-
-
-# --- the entry points of the events tasks (``infra.platform.outbox``, on sessions) -----------
-
-
-def test_the_tasks_entry_points_fan_out_in_the_callers_transaction_and_deliver(
-    clean_db: Engine,
-    session_factory: sessionmaker[Session],
-    subscriber: Subscriber,
-    http: httpx.Client,
-) -> None:
-    created = add_event(clean_db, "A", "orders/created")
-    with session_factory.begin() as session:
-        report = outbox.dispatch(session, [subscriber.url])
-    assert report == outbox.DispatchReport(events=1, deliveries=1)
-    assert outbox.DISPATCH_BATCH == 500
-
-    delivered = outbox.deliver_due(session_factory, http, secret=SECRET, retry_hours=1, lease_s=60)
-
-    assert delivered == outbox.DeliveryReport(claimed=1, delivered=1)
-    assert outbox.DeliveryReport().as_dict()["more"] is False
-    assert subscriber.delivered() == [created]
-    with httpx.Client() as client, pytest.raises(WebhookConfigError):
-        outbox.deliver_due(session_factory, client, secret="", retry_hours=1, lease_s=60)
-
-
-def test_the_tasks_entry_points_claim_and_record_in_the_callers_transaction(
-    clean_db: Engine, session_factory: sessionmaker[Session]
-) -> None:
-    event = add_event(clean_db, "A")
-    with session_factory.begin() as session:
-        outbox.dispatch(session, ["http://a.example/hook"])
-    with session_factory.begin() as session:
-        claim = outbox.claim_next(session, lease_s=60)
-    assert claim is not None and str(claim.event.event_id) == event and claim.attempt == 1
-    with session_factory.begin() as session:
-        assert outbox.claim_next(session, lease_s=60) is None  # leased
-    ok = AttemptResult(status_code=204, error=None, duration_ms=3)
-    with session_factory.begin() as session:
-        state = outbox.record_attempt(session, claim, ok, retry_window_s=3600, retry_delay_s=10)
-    assert state == "delivered"
-    with session_factory.begin() as session:
-        again = outbox.record_attempt(session, claim, ok, retry_window_s=3600, retry_delay_s=10)
-    assert again == outbox.SUPERSEDED
-    assert deliveries(clean_db)[event] == ("delivered", 1, None)

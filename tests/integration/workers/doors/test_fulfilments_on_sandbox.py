@@ -72,7 +72,6 @@ def test_a_fulfilment_is_confirmed_on_the_sandbox_once_with_the_stores_ship_date
 ) -> None:
     from infra.amazon.translate import to_domain
     from infra.db.accounts import get_account
-    from infra.db.ingestion import SqlIngestionStore
     from workers.base import TransientError
     from workers.tasks import fulfil as tasks_fulfil
 
@@ -87,9 +86,7 @@ def test_a_fulfilment_is_confirmed_on_the_sandbox_once_with_the_stores_ship_date
     client = container.amazon_client(account)
     raw = client.get_order(order_id, ("FULFILLMENT", "PACKAGES", "CANCELLATION"))
     order = to_domain(raw.model_dump(mode="json", by_alias=True, exclude_none=True))
-    SqlIngestionStore(container.engine, container.sessions).save_page(
-        account.id, "orders", [order], [], Cursor()
-    )
+    container.ingestion_store.save_page(account.id, "orders", [order], [], Cursor())
     shipped_at = max(order.purchased_at, datetime.now(UTC) - timedelta(hours=1)).replace(
         microsecond=0
     )

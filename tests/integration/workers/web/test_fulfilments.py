@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from domain.orders import AmazonOrder, FulfilledBy, OrderStatus
 from infra.db.tables import Fulfilment as FulfilmentRow
 from infra.db.tables import IdempotencyKey
-from tests.integration.test_fulfilment_store import amazon_order
+from tests.integration.infra.db.seed import amazon_order
 from tests.integration.workers.fulfilments import (
     AUTH,
     TOKEN,

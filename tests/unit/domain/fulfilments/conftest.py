@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import T0, FixedClock
-from tests.unit.domain.fulfilments.fakes import FakeFulfilmentStore, order_snapshot
+from tests.fakes import T0, FakeFulfilmentStore, FixedClock, order_snapshot
 
 
 @pytest.fixture

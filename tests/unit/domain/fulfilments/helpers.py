@@ -14,8 +14,7 @@ from domain.fulfilments import (
     confirm_fulfilment,
     parse_request,
 )
-from tests.fakes import FixedClock
-from tests.unit.domain.fulfilments.fakes import ORDER_ID, FakeAmazon, FakeFulfilmentStore
+from tests.fakes import ORDER_ID, FakeAmazon, FakeFulfilmentStore, FixedClock
 
 LEASE = timedelta(minutes=6)
 LONGEST_WAIT = timedelta(minutes=5)

@@ -17,8 +17,7 @@ from domain.fulfilments import (
     ShipmentRejected,
     retry_fulfilment,
 )
-from tests.fakes import T0, FixedClock
-from tests.unit.domain.fulfilments.fakes import FakeAmazon, FakeFulfilmentStore
+from tests.fakes import T0, FakeAmazon, FakeFulfilmentStore, FixedClock
 from tests.unit.domain.fulfilments.helpers import LEASE, accepted, confirm, reasons
 
 

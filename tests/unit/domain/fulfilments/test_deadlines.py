@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.fulfilments import DeadlineKind, check_deadlines, deadline_kind
-from tests.fakes import T0, FixedClock
-from tests.unit.domain.fulfilments.fakes import FakeFulfilmentStore, order_snapshot
+from tests.fakes import T0, FakeFulfilmentStore, FixedClock, order_snapshot
 from tests.unit.domain.fulfilments.helpers import accepted
 
 

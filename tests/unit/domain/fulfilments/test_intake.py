@@ -10,8 +10,7 @@ from domain.fulfilments import (
     ShipmentRejected,
     retry_fulfilment,
 )
-from tests.fakes import FixedClock
-from tests.unit.domain.fulfilments.fakes import FakeAmazon, FakeFulfilmentStore
+from tests.fakes import FakeAmazon, FakeFulfilmentStore, FixedClock
 from tests.unit.domain.fulfilments.helpers import accept, accepted, confirm, reasons
 
 

@@ -12,8 +12,7 @@ from domain.fulfilments import (
     Outcome,
     read_back_pending,
 )
-from tests.fakes import T0, FixedClock
-from tests.unit.domain.fulfilments.fakes import FakeAmazon, FakeFulfilmentStore, order_snapshot
+from tests.fakes import T0, FakeAmazon, FakeFulfilmentStore, FixedClock, order_snapshot
 from tests.unit.domain.fulfilments.helpers import LEASE, accepted, confirm
 
 

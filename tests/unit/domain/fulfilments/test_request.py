@@ -14,8 +14,7 @@ from domain.fulfilments import (
     amazon_carrier_code,
     parse_request,
 )
-from tests.fakes import FixedClock
-from tests.unit.domain.fulfilments.fakes import ORDER_ID, FakeFulfilmentStore
+from tests.fakes import ORDER_ID, FakeFulfilmentStore, FixedClock
 from tests.unit.domain.fulfilments.helpers import reasons, request
 
 

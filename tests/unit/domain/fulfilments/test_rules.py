@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from domain.fulfilments import Accepted, ItemSnapshot, urgency
-from tests.fakes import T0, FixedClock
-from tests.unit.domain.fulfilments.fakes import FakeFulfilmentStore, order_snapshot
+from tests.fakes import T0, FakeFulfilmentStore, FixedClock, order_snapshot
 from tests.unit.domain.fulfilments.helpers import accept, accepted, reasons
 
 

@@ -21,7 +21,7 @@ from infra.amazon.errors import (
 )
 from infra.amazon.gateways import SpApiShipments, package_detail, ship_date
 from infra.amazon.schemas import Order
-from tests.unit.domain.fulfilments.fakes import ORDER_ID
+from tests.fakes import ORDER_ID
 
 
 @dataclass
