@@ -44,11 +44,11 @@ faults: install
 ## and queue-priority tests with RabbitMQ as the broker.
 SERVICES_ENV = DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0
 test-services: install
-	$(SERVICES_ENV) BROKER_URL=redis://127.0.0.1:6379/0 $(BIN)/pytest -m "integration and not slow"
+	$(SERVICES_ENV) BROKER_URL=redis://127.0.0.1:6379/0 $(BIN)/pytest -m "integration and not faults"
 	$(SERVICES_ENV) BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
-	$(BIN)/pytest -m "integration and not slow" tests/integration/test_ingest_workers.py
+	$(BIN)/pytest -m "integration and not faults" tests/integration/workers/tasks
 	$(SERVICES_ENV) BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
-	$(BIN)/pytest -m "integration and not slow" -k broker tests/integration/test_fulfilment_api.py
+	$(BIN)/pytest -m "integration and not faults" -k broker tests/integration/workers/doors
 
 bench: install
 	$(BIN)/python -m bench
