@@ -1,7 +1,8 @@
-"""What every feature of the domain shares: money, the clock port, the one error tree."""
+"""What every feature of the domain shares: money, the clock port, the one error tree, ids."""
 
 from domain.shared.clock import Clock
 from domain.shared.errors import DomainError, FieldError
+from domain.shared.ids import BIGINT_MAX, row_id
 from domain.shared.money import Money, MoneyError
 
-__all__ = ["Clock", "DomainError", "FieldError", "Money", "MoneyError"]
+__all__ = ["BIGINT_MAX", "Clock", "DomainError", "FieldError", "Money", "MoneyError", "row_id"]

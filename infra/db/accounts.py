@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.shared import row_id
 from infra.db.tables import SellerAccount
+from infra.settings import Region
 
 
 class AccountError(ValueError):
@@ -43,7 +45,12 @@ def _view(row: SellerAccount) -> AccountView:
     )
 
 
-VALID_REGIONS = ("NA", "EU", "FE", "SANDBOX")
+def account_matches(ref: str) -> ColumnElement[bool]:
+    """The condition "this account, by id or by name" (``domain.shared.row_id`` says which)."""
+    account_id = row_id(ref)
+    if account_id is None:
+        return SellerAccount.name == ref
+    return (SellerAccount.id == account_id) | (SellerAccount.name == ref)
 
 
 def add_account(
@@ -58,8 +65,8 @@ def add_account(
 ) -> AccountView:
     if not name.strip():
         raise AccountError("name: must not be empty")
-    if region not in VALID_REGIONS:
-        raise AccountError(f"region: must be one of {', '.join(VALID_REGIONS)}, got {region!r}")
+    if region not in set(Region):
+        raise AccountError(f"region: must be one of {', '.join(Region)}, got {region!r}")
     if not marketplace_ids:
         raise AccountError("marketplace_ids: at least one marketplace is needed")
     if not refresh_token.startswith("Atzr|"):
@@ -94,8 +101,9 @@ def list_accounts(
 def get_account(sessions: sessionmaker[Session], ref: str | int) -> AccountView:
     """By id or by name."""
     with sessions() as session:
-        if isinstance(ref, int) or str(ref).isdigit():
-            row = session.get(SellerAccount, int(ref))
+        account_id = row_id(ref)
+        if account_id is not None:
+            row = session.get(SellerAccount, account_id)
         else:
             row = session.scalars(select(SellerAccount).where(SellerAccount.name == ref)).first()
         if row is None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, func, update
 
 from domain.fulfilments import Fulfilment, NewFulfilment, OrderSnapshot, PackageLine
+from domain.shared import row_id
 from infra.db.fulfilments.base import StoreBase
 from infra.db.fulfilments.rows import fulfilment_of, fulfilments_of, items_of, load_one
 from infra.db.fulfilments.statements import (
@@ -31,8 +32,9 @@ class SqlIntakeUnit:
         self.conn = conn
 
     def account_id(self, ref: str) -> int | None:
-        if ref.isdigit():
-            found = ACCOUNT_BY_ID.scalar(self.conn, {"p_id": int(ref)})
+        account_id = row_id(ref)
+        if account_id is not None:
+            found = ACCOUNT_BY_ID.scalar(self.conn, {"p_id": account_id})
         else:
             found = ACCOUNT_BY_NAME.scalar(self.conn, {"p_name": ref})
         return int(found) if found is not None else None

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from domain.fulfilments import Fulfilment, FulfilmentState
+from infra.db.accounts import account_matches
 from infra.db.fulfilments.base import StoreBase
 from infra.db.fulfilments.rows import amazon_view, load_one
 from infra.db.tables import Fulfilment as FulfilmentRow
@@ -105,10 +106,7 @@ class SweeperMixin(StoreBase):
             if state is not None:
                 query = query.where(FulfilmentRow.state == state)
             if account is not None:
-                query = query.where(
-                    (SellerAccount.name == account)
-                    | (SellerAccount.id == (int(account) if account.isdigit() else -1))
-                )
+                query = query.where(account_matches(account))
             return [
                 {
                     "id": row.id,

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.db.accounts import account_matches
 from infra.db.tables import Order, OrderItem, SellerAccount, SetAsideOrder
 
 
@@ -32,10 +33,7 @@ def recent_orders(
     with sessions() as session:
         query = select(Order).order_by(Order.amazon_updated_at.desc()).limit(limit)
         if account is not None:
-            query = query.join(SellerAccount).where(
-                (SellerAccount.name == account)
-                | (SellerAccount.id == (int(account) if account.isdigit() else -1))
-            )
+            query = query.join(SellerAccount).where(account_matches(account))
         if status is not None:
             query = query.where(Order.status == status.upper())
         return [
