@@ -1,8 +1,21 @@
-"""What every feature of the domain shares: money, the clock port, the one error tree, ids."""
+"""What every feature of the domain shares: money, the clock port, the one error tree, ids,
+times."""
 
 from domain.shared.clock import Clock
 from domain.shared.errors import DomainError, FieldError
 from domain.shared.ids import BIGINT_MAX, row_id
 from domain.shared.money import Money, MoneyError
+from domain.shared.times import TimeRefused, format_utc, parse_utc
 
-__all__ = ["BIGINT_MAX", "Clock", "DomainError", "FieldError", "Money", "MoneyError", "row_id"]
+__all__ = [
+    "BIGINT_MAX",
+    "Clock",
+    "DomainError",
+    "FieldError",
+    "Money",
+    "MoneyError",
+    "TimeRefused",
+    "format_utc",
+    "parse_utc",
+    "row_id",
+]

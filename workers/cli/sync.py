@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
+from domain.shared import TimeRefused, parse_utc
 from workers.cli.common import fail, store
 
 
@@ -68,11 +69,9 @@ def backfill(account: str, since: str) -> None:
 
 def _parse_since(value: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--since: {value!r} is not a date (YYYY-MM-DD) or ISO time")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = parse_utc(value, assume_utc=True)
+    except TimeRefused as exc:
+        fail(f"--since: {exc}: give a date (YYYY-MM-DD) or an ISO time")
     if parsed > datetime.now(UTC):
         fail("--since: the date is in the future")
     return parsed

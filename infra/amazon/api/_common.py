@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from domain.shared import format_utc
 from infra.amazon.errors import UnexpectedResponse
 
 _M = TypeVar("_M", bound=BaseModel)
 
 
-def format_time(value: datetime) -> str:
-    """ISO 8601 UTC with a ``Z``; a naive datetime is refused rather than guessed."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("a timezone-aware datetime is required")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+format_time = format_utc
 
 
 def optional_time(value: datetime | None) -> str | None:

@@ -17,10 +17,11 @@ Error mapping (``infra.amazon.errors`` -> ``domain.fulfilments``):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from domain.fulfilments import AmazonUnavailable, Package, ReadBack, ShipmentRejected
+from domain.shared import format_utc
 from infra.amazon.errors import (
     AmazonError,
     AmazonPermanentError,
@@ -46,7 +47,7 @@ class ConfirmsShipments(Protocol):
 
 def ship_date(value: datetime) -> str:
     """The store's ship time as Amazon's ISO 8601 ``shipDate`` in UTC (whole seconds)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(value)
 
 
 def package_detail(package: Package) -> dict[str, Any]:

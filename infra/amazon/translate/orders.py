@@ -8,12 +8,12 @@ kept as text; only what the store's rules depend on must be known.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from domain.ingestion import FetchedOrder
 from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
-from domain.shared import Money, MoneyError
+from domain.shared import Money, MoneyError, TimeRefused, parse_utc
 
 
 class TranslationError(ValueError):
@@ -24,12 +24,9 @@ def parse_time(value: Any, field: str) -> datetime:
     if not isinstance(value, str) or not value:
         raise TranslationError(f"{field} is missing")
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise TranslationError(f"{field} {value!r} is not an ISO 8601 time") from exc
-    if parsed.tzinfo is None:
-        raise TranslationError(f"{field} {value!r} has no time zone")
-    return parsed.astimezone(UTC)
+        return parse_utc(value)
+    except TimeRefused as exc:
+        raise TranslationError(f"{field} {exc}") from None
 
 
 def _optional_time(value: Any, field: str) -> datetime | None:
