@@ -26,9 +26,17 @@ from domain.fulfilments.errors import (
     InvalidRequest,
     ShipmentRejected,
 )
+from domain.fulfilments.events import (
+    FulfilmentConfirmed,
+    FulfilmentFailed,
+    FulfilmentRefused,
+    ShipByApproaching,
+    ShipByEvent,
+    ShipByMissed,
+    ship_by_event,
+)
 from domain.fulfilments.intake import SWEEP_AFTER, accept_fulfilment, retry_fulfilment
 from domain.fulfilments.model import (
-    DEADLINE_TOPICS,
     TRANSITIONS,
     Accepted,
     DeadlineAlert,
@@ -44,7 +52,6 @@ from domain.fulfilments.model import (
     PendingReadBack,
     ReadBack,
     Rejected,
-    Topic,
     can_claim,
     check_transition,
     package_for,
@@ -71,7 +78,6 @@ from domain.shared import FieldError
 
 __all__ = [
     "AMAZON_CARRIER_CODES",
-    "DEADLINE_TOPICS",
     "MAX_ATTEMPTS",
     "MESSAGE_TYPE",
     "MESSAGE_VERSION",
@@ -92,7 +98,10 @@ __all__ = [
     "DeadlineStore",
     "FieldError",
     "Fulfilment",
+    "FulfilmentConfirmed",
     "FulfilmentError",
+    "FulfilmentFailed",
+    "FulfilmentRefused",
     "FulfilmentState",
     "FulfilmentStore",
     "IllegalTransition",
@@ -112,9 +121,11 @@ __all__ = [
     "ReadBackStore",
     "Rejected",
     "RequestFulfilment",
+    "ShipByApproaching",
+    "ShipByEvent",
+    "ShipByMissed",
     "ShipmentGateway",
     "ShipmentRejected",
-    "Topic",
     "accept_fulfilment",
     "accept_fulfilment_message",
     "amazon_carrier_code",
@@ -130,5 +141,6 @@ __all__ = [
     "parse_time",
     "read_back_pending",
     "retry_fulfilment",
+    "ship_by_event",
     "urgency",
 ]

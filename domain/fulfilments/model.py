@@ -269,19 +269,3 @@ class OpenOrder:
 class DeadlineAlert:
     order: OpenOrder
     kind: DeadlineKind
-
-
-# --- the platform's event topics ------------------------------------------------------------
-
-
-class Topic(StrEnum):
-    FULFILMENT_CONFIRMED = "fulfilments/confirmed"
-    FULFILMENT_FAILED = "fulfilments/failed"
-    SHIP_BY_APPROACHING = "orders/ship_by_approaching"
-    SHIP_BY_MISSED = "orders/ship_by_missed"
-
-
-DEADLINE_TOPICS = {
-    DeadlineKind.APPROACHING: Topic.SHIP_BY_APPROACHING,
-    DeadlineKind.MISSED: Topic.SHIP_BY_MISSED,
-}

@@ -1,5 +1,13 @@
 """Amazon orders as the store understands them, and the rules for taking one in."""
 
+from domain.orders.events import (
+    OrderCancelled,
+    OrderCreated,
+    OrderEvent,
+    OrderUpdated,
+    order_event,
+    order_key,
+)
 from domain.orders.model import (
     OPEN_STATUSES,
     PRICED_STATUSES,
@@ -8,18 +16,22 @@ from domain.orders.model import (
     OrderLine,
     OrderStatus,
 )
-from domain.orders.rules import OrderProblem, Topic, check_order, event_topic, order_total
+from domain.orders.rules import OrderProblem, check_order, order_total
 
 __all__ = [
     "OPEN_STATUSES",
     "PRICED_STATUSES",
     "AmazonOrder",
     "FulfilledBy",
+    "OrderCancelled",
+    "OrderCreated",
+    "OrderEvent",
     "OrderLine",
     "OrderProblem",
     "OrderStatus",
-    "Topic",
+    "OrderUpdated",
     "check_order",
-    "event_topic",
+    "order_event",
+    "order_key",
     "order_total",
 ]

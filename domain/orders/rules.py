@@ -1,15 +1,14 @@
 """The rules for taking an order in: ``check_order`` decides whether it can be stored as-is or
 must be set aside (with a reason), so that one odd order never stops the sync of the others;
-``event_topic`` decides which platform event a stored change produces; ``order_total`` prices it.
+``order_total`` prices it.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 
-from domain.orders.model import AmazonOrder, OrderStatus
+from domain.orders.model import AmazonOrder
 from domain.shared import DomainError, Money
 
 # Amazon keeps two years of orders; anything before its marketplace existed is junk.
@@ -50,28 +49,6 @@ def check_order(order: AmazonOrder, now: datetime) -> None:
         currencies.add(order.total.currency)
     if len(currencies) > 1:
         raise OrderProblem(f"the order mixes currencies {sorted(currencies)}")
-
-
-class Topic(StrEnum):
-    ORDER_CREATED = "orders/created"
-    ORDER_UPDATED = "orders/updated"
-    ORDER_CANCELLED = "orders/cancelled"
-
-
-def event_topic(previous_status: str | None, incoming: AmazonOrder) -> Topic:
-    """The platform event for an order the store just wrote (``previous_status`` None: new).
-
-    The store writes an order only when the incoming copy is at least as new as the stored one
-    and differs from it (by ``content_hash``): an older copy (an overlap window, a late page, a
-    backfill crossing a live sync) never overwrites a newer one, and an identical copy writes
-    nothing and so emits no event. The store applies that rule inside its upsert, where it holds
-    under concurrency.
-    """
-    if incoming.status is OrderStatus.CANCELLED and previous_status != OrderStatus.CANCELLED:
-        return Topic.ORDER_CANCELLED
-    if previous_status is None:
-        return Topic.ORDER_CREATED
-    return Topic.ORDER_UPDATED
 
 
 def order_total(order: AmazonOrder) -> Money | None:

@@ -3,6 +3,7 @@ times."""
 
 from domain.shared.clock import Clock
 from domain.shared.errors import DomainError, FieldError
+from domain.shared.events import Event
 from domain.shared.ids import BIGINT_MAX, row_id
 from domain.shared.money import Money, MoneyError
 from domain.shared.times import TimeRefused, format_utc, parse_utc
@@ -11,6 +12,7 @@ __all__ = [
     "BIGINT_MAX",
     "Clock",
     "DomainError",
+    "Event",
     "FieldError",
     "Money",
     "MoneyError",

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.orders import OrderProblem, OrderStatus, Topic, check_order, event_topic
+from domain.orders import OrderProblem, check_order
 from domain.shared import Money
 from tests.fakes import T0, make_order
 
@@ -20,13 +20,3 @@ def test_check_order_refuses_nonsense_dates_and_mixed_currencies() -> None:
     with pytest.raises(OrderProblem, match="mixes currencies"):
         check_order(make_order(1, total=Money(Decimal("1"), "EUR")), T0)
     check_order(make_order(1), T0)
-
-
-def test_event_topics_follow_the_order_life() -> None:
-    order = make_order(1)
-    assert event_topic(None, order) is Topic.ORDER_CREATED
-    assert event_topic("PENDING", order) is Topic.ORDER_UPDATED
-    cancelled = make_order(1, status=OrderStatus.CANCELLED)
-    assert event_topic("UNSHIPPED", cancelled) is Topic.ORDER_CANCELLED
-    assert event_topic(None, cancelled) is Topic.ORDER_CANCELLED
-    assert event_topic("CANCELLED", cancelled) is Topic.ORDER_UPDATED
