@@ -16,7 +16,7 @@ from workers.doors.limits import ID_RANGE, ascii_id, shown, text_problem
 MOST_LISTED = 1000
 
 
-class FulfilmentIdType(click.ParamType):
+class FulfilmentIdType(click.ParamType[int]):
     """A fulfilment id as the store holds it: ASCII digits within bigint (``click.INT`` takes
     numbers of any size, and the store cannot look up one past bigint)."""
 

@@ -128,8 +128,11 @@ def _path(error: ErrorDetails, root: str) -> str:
         return str(named)
     path = ""
     for part in error["loc"]:
-        name = part if isinstance(part, int) else printable(str(part))
-        path += f"[{name}]" if isinstance(part, int) else f".{name}" if path else name
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            name = printable(str(part))
+            path += f".{name}" if path else name
     return path or root
 
 

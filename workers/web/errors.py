@@ -55,7 +55,8 @@ async def _answer_http(request: Request, exc: Exception) -> Response:
         error = FieldError("method", f"{request.method} is not allowed here")
     else:
         error = FieldError("request", str(exc.detail))
-    return errors_response(exc.status_code, error, headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return errors_response(exc.status_code, error, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -121,16 +121,10 @@ def test_a_message_of_many_unknown_fields_is_recorded_with_a_short_list(
     assert row.errors[-1]["reason"].startswith("19950 more not listed")
 
 
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=20)
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.text(st.characters(exclude_categories=()), max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.text(st.characters(exclude_categories=()), max_size=12), inner, max_size=4)
-    ),
+    st.none() | st.booleans() | st.integers() | st.floats() | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
     max_leaves=12,
 )
 
