@@ -49,7 +49,7 @@ def text_problem(value: str, *, free_text: bool = False) -> str | None:
 def ascii_id(value: str) -> int | None:
     """``value`` as an id (1 .. bigint), or None. Only ASCII digits: ``"²".isdigit()`` is true
     but it is no number ``int()`` reads, and no id."""
-    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+    if not (value.isascii() and value.isdigit()) or len(value.lstrip("0")) > 19:
         return None
     number = int(value)
     return number if 1 <= number <= BIGINT_MAX else None

@@ -90,7 +90,7 @@ def test_a_time_at_any_offset_never_overflows(moment: datetime, offset_minutes: 
 # --- ids and quantities -----------------------------------------------------------------------
 
 
-@given(st.one_of(ANY_TEXT, st.from_regex(r"\A[0-9]{1,25}\Z"), st.integers().map(str)))
+@given(st.one_of(ANY_TEXT, st.from_regex(r"\A0*[0-9]{1,25}\Z"), st.integers().map(str)))
 def test_an_id_is_ascii_digits_within_bigint_or_none(text: str) -> None:
     number = ascii_id(text)
     if number is None:
@@ -118,6 +118,20 @@ def test_a_quantity_is_within_the_columns_range_or_refused(quantity: Any) -> Non
     if not isinstance(found, tuple):
         assert 1 <= found.lines[0].quantity <= INT4_MAX
         assert type(quantity) is int
+
+
+def test_free_text_may_hold_a_newline_but_never_nul_or_a_lone_surrogate() -> None:
+    assert text_problem("two\nlines", free_text=True) is None
+    assert (
+        text_problem("two\nlines") == "must not contain control characters (U+000A at character 4)"
+    )
+    assert text_problem("nul\x00", free_text=True) == (
+        "must not contain control characters (U+0000 at character 4)"
+    )
+    assert text_problem("a\udc80", free_text=True) == (
+        "is not valid Unicode text (a lone surrogate at character 2)"
+    )
+    assert text_problem("Zoë ☃ 東京") is None
 
 
 # --- text, and whole requests -------------------------------------------------------------------
