@@ -32,9 +32,14 @@ class FulfilmentIdType(click.ParamType[int]):
 FULFILMENT_ID = FulfilmentIdType()
 
 
-def _text_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """An option the store is asked about as text (an account name): text it can hold."""
-    problem = text_problem(value) if value is not None else None
+def _account_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An account the store is asked about, by name (text it can hold) or by id (ASCII digits
+    within bigint: a name of digits is read as an id)."""
+    if value is None:
+        return None
+    problem = text_problem(value)
+    if problem is None and value.isdigit() and ascii_id(value) is None:
+        problem = f"an account id is {ID_RANGE}, in the digits 0-9"
     if problem is not None:
         raise click.BadParameter(problem, ctx=ctx, param=param)
     return value
@@ -127,7 +132,7 @@ def fulfilments() -> None:
 @click.option(
     "--state", type=click.Choice(["accepted", "sending", "confirmed", "failed"]), default=None
 )
-@click.option("--account", default=None, callback=_text_option)
+@click.option("--account", default=None, callback=_account_option)
 @click.option("--limit", type=click.IntRange(1, MOST_LISTED), default=50, show_default=True)
 def fulfilments_list(failed: bool, state: str | None, account: str | None, limit: int) -> None:
     """The most recent fulfilments."""

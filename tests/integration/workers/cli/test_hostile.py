@@ -78,6 +78,8 @@ def test_fulfil_refuses_an_account_the_store_cannot_look_up(
         ("fulfilments", "list", "--limit", "-1"),
         ("fulfilments", "list", "--limit", BIGINT_PAST),
         ("fulfilments", "list", "--account", "ac\udcffme"),
+        ("fulfilments", "list", "--account", "²"),
+        ("fulfilments", "list", "--account", BIGINT_PAST),
         ("fulfilments", "rejected", "--limit", "-5"),
     ],
 )
