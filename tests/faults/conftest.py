@@ -1,3 +1,11 @@
 """The long chaos and soak runs (``make faults``): real worker processes killed mid-task, Amazon
-throttling and failing, many processes on one rate budget. Each module is marked ``faults``, which
-``make test`` leaves out."""
+throttling and failing, many processes on one rate budget, the deep fuzzing of the API. Each
+module is marked ``faults``, which ``make test`` leaves out. The fixtures of the fulfilment doors
+(``tests.integration.workers``) serve the deep runs too."""
+
+from tests.integration.workers.fulfilments import (  # noqa: F401 (fixtures, found by name)
+    account_id,
+    container,
+    order,
+    sender,
+)

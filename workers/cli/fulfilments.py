@@ -10,12 +10,49 @@ import click
 
 from domain.fulfilments import Accepted, Rejected
 from workers.cli.common import fail, refuse, store, table
+from workers.doors.limits import ID_RANGE, ascii_id, shown, text_problem
+
+# What a listing shows at most (a LIMIT the store takes: never negative, never past bigint).
+MOST_LISTED = 1000
+
+
+class FulfilmentIdType(click.ParamType[int]):
+    """A fulfilment id as the store holds it: ASCII digits within bigint (``click.INT`` takes
+    numbers of any size, and the store cannot look up one past bigint)."""
+
+    name = "FULFILMENT_ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number = ascii_id(str(value).strip())
+        if number is None:
+            self.fail(f"{shown(value)} is not a fulfilment id: {ID_RANGE}", param, ctx)
+        return number
+
+
+FULFILMENT_ID = FulfilmentIdType()
+
+
+def _account_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An account the store is asked about, by name (text it can hold) or by id (ASCII digits
+    within bigint: a name of digits is read as an id)."""
+    if value is None:
+        return None
+    problem = text_problem(value)
+    if problem is None and value.isdigit() and ascii_id(value) is None:
+        problem = f"an account id is {ID_RANGE}, in the digits 0-9"
+    if problem is not None:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
 
 
 def _parse_line(value: str, name: str) -> dict[str, Any]:
     ref, sep, quantity = value.rpartition("=")
-    if not sep or not ref or not quantity.isdigit():
-        raise click.BadParameter(f"{value!r}: expected {name.upper()}=QUANTITY", param_hint=name)
+    # ASCII digits only: "2²" passes str.isdigit() but int() refuses it. The door's model
+    # refuses a quantity past its column's range.
+    if not sep or not ref or not (quantity.isascii() and quantity.isdigit()) or len(quantity) > 18:
+        raise click.BadParameter(
+            f"{shown(value)}: expected {name.upper()}=QUANTITY", param_hint=name
+        )
     return {name: ref, "quantity": int(quantity)}
 
 
@@ -95,8 +132,8 @@ def fulfilments() -> None:
 @click.option(
     "--state", type=click.Choice(["accepted", "sending", "confirmed", "failed"]), default=None
 )
-@click.option("--account", default=None)
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--account", default=None, callback=_account_option)
+@click.option("--limit", type=click.IntRange(1, MOST_LISTED), default=50, show_default=True)
 def fulfilments_list(failed: bool, state: str | None, account: str | None, limit: int) -> None:
     """The most recent fulfilments."""
     from workers.doors.fulfilments import fulfilment_store
@@ -141,7 +178,7 @@ def _reason(row: dict[str, Any]) -> str:
 
 
 @fulfilments.command("show")
-@click.argument("fulfilment_id", type=int)
+@click.argument("fulfilment_id", type=FULFILMENT_ID)
 def fulfilments_show(fulfilment_id: int) -> None:
     """One fulfilment, as the platform's API shows it."""
     from workers.doors.fulfilments import fulfilment_store
@@ -155,7 +192,7 @@ def fulfilments_show(fulfilment_id: int) -> None:
 
 
 @fulfilments.command("retry")
-@click.argument("fulfilment_id", type=int)
+@click.argument("fulfilment_id", type=FULFILMENT_ID)
 @click.option(
     "--cancellation-request-reviewed",
     is_flag=True,
@@ -179,7 +216,7 @@ def fulfilments_retry(fulfilment_id: int, cancellation_request_reviewed: bool) -
 
 
 @fulfilments.command("rejected")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MOST_LISTED), default=50, show_default=True)
 def fulfilments_rejected(limit: int) -> None:
     """Requests from the queue that were refused, with the reasons."""
     from workers.doors.fulfilments import fulfilment_store

@@ -7,16 +7,19 @@ own checks (rules pydantic cannot state) raise ``refused(reason)`` from a valida
 
 from __future__ import annotations
 
+import heapq
 import inspect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, cast, get_args, get_origin
+from typing import Annotated, Any, TypeVar, cast, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from domain.fulfilments import FieldError
+from workers.doors.limits import MAX_ERRORS, MAX_ITEMS, capped, printable
 
+M = TypeVar("M", bound=BaseModel)
 UNKNOWN_FIELD = "unknown field"
 _REFUSED = "refused"  # the error type of the channel's own checks: their reason is their message
 
@@ -51,6 +54,46 @@ def refused(reason: str, *, field: str | None = None) -> PydanticCustomError:
     return PydanticCustomError(_REFUSED, "{reason}", context)
 
 
+def validated(model: type[M], data: Any, *, root: str) -> M | tuple[FieldError, ...]:
+    """``data`` as ``model``, or its refusals: unknown fields first (those of the top level
+    sorted by name), at most ``MAX_ERRORS`` and a last entry counting the others. Unknown
+    fields are taken out before pydantic sees the data, and only the first ``MAX_ERRORS`` of
+    an object are named: pydantic makes an error per unknown field, so a body of a million of
+    them would cost a million errors, and a name it cannot read (a lone surrogate) would
+    refuse the whole body instead of the field."""
+    known, unknown, dropped = _screened(data, model, "")
+    try:
+        found = model.model_validate(known)
+    except ValidationError as exc:
+        return capped((*unknown, *field_errors(exc, model, root=root)), also=dropped)
+    if unknown:
+        return capped(unknown, also=dropped)
+    return found
+
+
+def _screened(data: Any, model: type[BaseModel], where: str) -> tuple[Any, list[FieldError], int]:
+    """``data`` without the fields ``model`` does not know (also in the objects of its lists
+    of models, up to ``MAX_ITEMS`` items: a longer list is refused without reading it), the
+    first ``MAX_ERRORS`` of them by name as refusals, and how many others there were."""
+    if not isinstance(data, Mapping):
+        return data, [], 0
+    fields = model.model_fields
+    names = [key for key in data if key not in fields]
+    first = heapq.nsmallest(MAX_ERRORS, names, key=str)
+    unknown = [FieldError(where + printable(str(key)), UNKNOWN_FIELD) for key in first]
+    dropped = len(names) - len(first)
+    known = {key: value for key, value in data.items() if key in fields}
+    for name, value in known.items():
+        item = _model_in(_list_item(fields[name].annotation))
+        if item is None or not isinstance(value, list) or len(value) > MAX_ITEMS:
+            continue
+        items = [_screened(each, item, f"{where}{name}[{i}].") for i, each in enumerate(value)]
+        known[name] = [each for each, _, _ in items]
+        unknown += [error for _, errors, _ in items for error in errors]
+        dropped += sum(count for _, _, count in items)
+    return known, unknown, dropped
+
+
 def field_errors(
     exc: ValidationError, model: type[BaseModel], *, root: str
 ) -> tuple[FieldError, ...]:
@@ -66,13 +109,30 @@ def field_errors(
     return (*sorted(unknown, key=lambda e: e.field), *others)
 
 
+def param_errors(errors: Iterable[ErrorDetails]) -> tuple[FieldError, ...]:
+    """Refusals of a request's parameters (a path id, a header), each named by the parameter."""
+    return capped(
+        [
+            FieldError(
+                printable(str(error["loc"][-1])) if error["loc"] else "request",
+                _reason(error, Says()),
+            )
+            for error in errors
+        ]
+    )
+
+
 def _path(error: ErrorDetails, root: str) -> str:
     named = (error.get("ctx") or {}).get("field")
     if error["type"] == _REFUSED and named:
         return str(named)
     path = ""
     for part in error["loc"]:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            name = printable(str(part))
+            path += f".{name}" if path else name
     return path or root
 
 
@@ -84,6 +144,8 @@ def _reason(error: ErrorDetails, says: Says) -> str:
         return UNKNOWN_FIELD
     if kind in _REQUIRED or (kind == "string_type" and error["input"] is None):
         return says.required
+    if kind == "less_than_equal":
+        return f"must be at most {(error.get('ctx') or {})['le']}"
     if says.invalid is not None:
         return says.invalid
     if kind in _TOO_LONG:

@@ -1,12 +1,20 @@
 """Every refusal of the web process reads ``{"errors": [{"field": ..., "reason": ...}]}``, also
-one raised in a dependency (``Refused``), where FastAPI's own would read ``{"detail": ...}``."""
+one raised in a dependency (``Refused``), a parameter FastAPI refused (a path id), a path or a
+method the API does not have, where FastAPI's own would read ``{"detail": ...}``. An answer
+lists at most the first 50 errors; a last entry, field ``errors``, says how many more there
+were (``workers.doors.limits.capped``)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from domain.fulfilments import FieldError
+from workers.doors.limits import capped, printable
+from workers.doors.refusals import param_errors
+from workers.web.guard import Guard
 
 
 class Refused(Exception):
@@ -25,7 +33,7 @@ class Refused(Exception):
 def errors_response(
     status: int, *errors: FieldError, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body = {"errors": [{"field": e.field, "reason": e.reason} for e in errors]}
+    body = {"errors": [{"field": e.field, "reason": e.reason} for e in capped(errors)]}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -34,6 +42,27 @@ async def _answer_refused(request: Request, exc: Exception) -> Response:
     return errors_response(exc.status, *exc.errors, headers=exc.headers)
 
 
+async def _answer_invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return errors_response(422, *param_errors(exc.errors()))
+
+
+async def _answer_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        error = FieldError("path", f"no such resource: {printable(request.url.path)}")
+    elif exc.status_code == 405:
+        error = FieldError("method", f"{request.method} is not allowed here")
+    else:
+        error = FieldError("request", str(exc.detail))
+    headers = dict(exc.headers) if exc.headers else None
+    return errors_response(exc.status_code, error, headers=headers)
+
+
 def install(app: FastAPI) -> None:
-    """Answer ``Refused`` in the channel's error shape."""
+    """Answer ``Refused`` and FastAPI's own refusals in the channel's error shape, and put the
+    guard (request id, body cap, the 500 of an unexpected error) around every request."""
     app.add_exception_handler(Refused, _answer_refused)
+    app.add_exception_handler(RequestValidationError, _answer_invalid)
+    app.add_exception_handler(HTTPException, _answer_http)
+    app.add_middleware(Guard)

@@ -16,18 +16,48 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from domain.fulfilments import FieldError, InvalidRequest, Rejected, accept_fulfilment
 from infra.db.fulfilments import KeyStatus, request_hash
 from workers import bootstrap
 from workers.doors import fulfilments as door
+from workers.doors.limits import (
+    BIGINT_MAX,
+    DEPTH_REASON,
+    ID_RANGE,
+    ascii_id,
+    text_problem,
+    too_deep,
+)
+from workers.doors.refusals import refused
 from workers.web.errors import errors_response
+from workers.web.guard import BODY_LIMIT
 from workers.web.schemas import ErrorsOut, FulfilmentOut, fulfilment_out, json_body
 
 IDEMPOTENCY_SCOPE = "fulfilments"
+NOT_JSON = FieldError("body", "not valid JSON")
+
+
+def _fulfilment_id(value: Any) -> Any:
+    """A path id in ASCII digits within the id column's range (``"²"`` is a digit to Python
+    but no number; a number past bigint is no id the store can look up)."""
+    if isinstance(value, str):
+        number = ascii_id(value.strip())
+        if number is None:
+            raise refused(f"must be a fulfilment id: {ID_RANGE}")
+        return number
+    return value
+
+
+FulfilmentId = Annotated[
+    int,
+    BeforeValidator(_fulfilment_id),
+    Path(ge=1, le=BIGINT_MAX, description="The channel's fulfilment id."),
+]
 
 
 def confirmation_sender() -> door.TaskSender:
@@ -41,6 +71,7 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
         "description": "The Idempotency-Key came with another body, or the "
         "platform_fulfilment_id is taken by a different fulfilment.",
     },
+    413: {"model": ErrorsOut, "description": f"The body is larger than {BODY_LIMIT} bytes."},
     422: {"model": ErrorsOut, "description": "The fulfilment cannot be accepted: see the reasons."},
 }
 
@@ -85,10 +116,17 @@ def _create(raw: bytes, idempotency_key: str | None, sender: door.TaskSender) ->
         return errors_response(
             422, FieldError("Idempotency-Key", "required header: 1 to 200 characters")
         )
+    problem = text_problem(key)
+    if problem is not None:
+        return errors_response(422, FieldError("Idempotency-Key", problem))
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_not_json)
+    except RecursionError:  # nested deeper than the parser goes
+        return errors_response(422, FieldError("body", DEPTH_REASON))
     except ValueError:
-        return errors_response(422, FieldError("body", "not valid JSON"))
+        return errors_response(422, NOT_JSON)
+    if too_deep(data):  # before it is hashed, stored or validated
+        return errors_response(422, FieldError("body", DEPTH_REASON))
     clock = bootstrap.container().clock
     # The key, the fulfilment and the answer commit together; a refusal rolls the key back.
     with door.fulfilment_store().keyed_intake(
@@ -120,6 +158,11 @@ def _create(raw: bytes, idempotency_key: str | None, sender: door.TaskSender) ->
     return JSONResponse(body, status_code=code)
 
 
+def _not_json(constant: str) -> Any:
+    """``NaN`` and the infinities: Python's parser takes them, JSON has no such numbers."""
+    raise ValueError(constant)
+
+
 @router.get(
     "/fulfilments/{fulfilment_id}",
     response_model=None,
@@ -127,9 +170,10 @@ def _create(raw: bytes, idempotency_key: str | None, sender: door.TaskSender) ->
     responses={
         200: {"model": FulfilmentOut, "description": "The fulfilment."},
         404: {"model": ErrorsOut, "description": "No such fulfilment."},
+        422: {"model": ErrorsOut, "description": "The path holds no fulfilment id."},
     },
 )
-def get_fulfilment(fulfilment_id: int) -> JSONResponse:
+def get_fulfilment(fulfilment_id: FulfilmentId) -> JSONResponse:
     fulfilment = door.fulfilment_store().get(fulfilment_id)
     if fulfilment is None:
         return errors_response(404, FieldError("fulfilment_id", f"no fulfilment {fulfilment_id}"))

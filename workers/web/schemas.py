@@ -47,7 +47,10 @@ class ErrorOut(BaseModel):
 
 
 class ErrorsOut(BaseModel):
-    errors: list[ErrorOut]
+    errors: list[ErrorOut] = Field(
+        description="Every refusal, at most the first 50; when there were more, a last entry "
+        "with field 'errors' says how many ('N more not listed ...')."
+    )
 
 
 def fulfilment_out(fulfilment: Fulfilment) -> dict[str, Any]:

@@ -19,6 +19,10 @@ from infra.db.fulfilments import SqlFulfilmentStore
 from workers import bootstrap
 from workers.doors.fulfilments.queueing import TaskSender, enqueue_confirmation
 from workers.doors.fulfilments.request import read_message, read_request
+from workers.doors.limits import BIGINT_MAX, ascii_id, storable, text_problem
+
+# The fields the store files a refused message under, with their columns' lengths.
+_FILED_BY = {"account": 100, "amazon_order_id": 40, "platform_fulfilment_id": 100}
 
 
 def fulfilment_store() -> SqlFulfilmentStore:
@@ -60,13 +64,38 @@ def take_in_message(
         command = read_message(message)
     except InvalidRequest as exc:
         result = Rejected(exc.errors)
+        store.record_rejection(_as_recorded(message), result)
     else:
         result = accept_fulfilment(command, store, clock)
-    if isinstance(result, Rejected):
-        store.record_rejection(
-            message if isinstance(message, Mapping) else {"message": message}, result
-        )
+        if isinstance(result, Rejected):
+            store.record_rejection(message, result)
     return queue_confirmation(result, clock, app)
+
+
+def _as_recorded(message: Any) -> Mapping[str, Any]:
+    """A malformed message as the store can keep it whatever it holds (``storable``). The store
+    files a rejection under the message's account, order and fulfilment id; when one of those
+    cannot be filed under (an id past bigint, a NUL, an order id too long for its column), or
+    the message is no object at all, the message is kept whole under ``message``, filed by
+    none."""
+    kept = storable(message)
+    if not isinstance(message, Mapping) or not isinstance(kept, dict):
+        return {"message": kept}
+    if not all(_fileable(name, message.get(name), limit) for name, limit in _FILED_BY.items()):
+        return {"message": kept}
+    return kept
+
+
+def _fileable(name: str, value: Any, limit: int) -> bool:
+    """Whether the store can file a rejection under this value as it is (looked up, stored in
+    its column, part of the event's key)."""
+    if value is None:
+        return True
+    if name == "account" and isinstance(value, int) and not isinstance(value, bool):
+        return 1 <= value <= BIGINT_MAX
+    if not isinstance(value, str) or len(value) > limit or text_problem(value) is not None:
+        return False
+    return not (name == "account" and value.isdigit() and ascii_id(value) is None)
 
 
 def retry_failed(

@@ -5,16 +5,16 @@ domain's command. Its JSON Schema documents the API (OpenAPI) and the message.""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -25,12 +25,26 @@ from domain.fulfilments import (
     MESSAGE_TYPE,
     MESSAGE_VERSION,
     OTHER_CARRIER,
+    FieldError,
     InvalidRequest,
     LineRequest,
     RequestFulfilment,
     amazon_carrier_code,
 )
-from workers.doors.refusals import Says, field_errors, refused
+from workers.doors.limits import (
+    BIGINT_MAX,
+    DEPTH_REASON,
+    ID_RANGE,
+    INT4_MAX,
+    MAX_ITEMS,
+    WINDOW,
+    ascii_id,
+    shown,
+    text_problem,
+    too_deep,
+    utc_in_window,
+)
+from workers.doors.refusals import Says, refused, validated
 
 ITEM = "{order_item_id or sku, quantity}"
 NON_EMPTY = "must be a non-empty string"
@@ -47,35 +61,73 @@ def _blank_is_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+ACCOUNT_ID = f"an account id is {ID_RANGE}, in the digits 0-9"
+
+
 def _account_ref(value: Any) -> Any:
     """An account is named, or given by its id (a JSON integer: never a boolean)."""
     if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value <= BIGINT_MAX:
+            raise refused(ACCOUNT_ID)
         return str(value)
     return _stripped(value)
 
 
+def _account_checked(value: str) -> str:
+    """A name of digits is read as an id (so the store is asked for that id): ASCII digits
+    within the id column's range only."""
+    _storable(value)
+    if value.isdigit() and ascii_id(value) is None:
+        raise refused(ACCOUNT_ID)
+    return value
+
+
+def _storable(value: str) -> str:
+    """Text the store can hold, and without control characters (every field here is read by
+    people: an id, a name, a tracking number)."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise refused(problem)
+    return value
+
+
 def _utc(value: Any) -> Any:
-    """An ISO 8601 time with its zone, as UTC (a time without a zone is ambiguous: refused)."""
+    """An ISO 8601 time with its zone, as UTC (a time without a zone is ambiguous: refused),
+    within the window of times the channel deals in: the parse never overflows."""
     if not isinstance(value, str) or not value.strip():
         raise refused(TIME_REQUIRED)
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise refused(f"{value!r} is not an ISO 8601 time") from None
+        raise refused(f"{shown(value)} is not an ISO 8601 time") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise refused(f"{value!r} has no time zone (add Z or +hh:mm)")
-    return parsed.astimezone(UTC)
+        raise refused(f"{shown(value)} has no time zone (add Z or +hh:mm)")
+    utc = utc_in_window(parsed)
+    if utc is None:
+        raise refused(f"{shown(value)} {WINDOW}")
+    return utc
+
+
+def _few_lines(value: Any) -> Any:
+    if isinstance(value, list) and len(value) > MAX_ITEMS:
+        raise refused(f"at most {MAX_ITEMS} lines in one fulfilment (one package)")
+    return value
 
 
 def _text(limit: int) -> StringConstraints:
     return StringConstraints(min_length=1, max_length=limit)
 
 
+# Text the store can hold, validated after its length (so a long one is not scanned).
+Storable = AfterValidator(_storable)
 # An order item's reference: Amazon's order item id or the seller's SKU.
-ItemRef = Annotated[str, BeforeValidator(_stripped), _text(100), Says(NON_EMPTY, NON_EMPTY)]
+ItemRef = Annotated[
+    str, BeforeValidator(_stripped), _text(100), Storable, Says(NON_EMPTY, NON_EMPTY)
+]
 # Optional text: blank is the same as absent.
 OptionalText = Annotated[
-    Annotated[str, StringConstraints(max_length=100)] | None, BeforeValidator(_blank_is_none)
+    Annotated[str, StringConstraints(max_length=100), Storable] | None,
+    BeforeValidator(_blank_is_none),
 ]
 
 # JSON Schema cannot say "exactly one of two optional fields" with required alone: each branch
@@ -97,7 +149,7 @@ class FulfilmentLine(BaseModel):
 
     order_item_id: ItemRef | None = Field(None, description="Amazon's order item id, or ...")
     sku: ItemRef | None = Field(None, description="... the seller's SKU (one item of the order).")
-    quantity: Annotated[int, Field(ge=1), Says(WHOLE_NUMBER, WHOLE_NUMBER)]
+    quantity: Annotated[int, Field(ge=1, le=INT4_MAX), Says(WHOLE_NUMBER, WHOLE_NUMBER)]
 
     @model_validator(mode="before")
     @classmethod
@@ -119,16 +171,21 @@ class FulfilmentRequest(BaseModel):
 
     account: Annotated[
         str,
-        BeforeValidator(_account_ref, json_schema_input_type=str | int),
+        BeforeValidator(
+            _account_ref,
+            json_schema_input_type=str | Annotated[int, Field(ge=1, le=BIGINT_MAX)],
+        ),
         _text(100),
+        AfterValidator(_account_checked),
         Field(description="The seller account's name, or its id."),
         Says("required: the seller account"),
     ]
-    amazon_order_id: Annotated[str, BeforeValidator(_stripped), _text(40)]
+    amazon_order_id: Annotated[str, BeforeValidator(_stripped), _text(40), Storable]
     platform_fulfilment_id: Annotated[
         str,
         BeforeValidator(_stripped),
         _text(100),
+        Storable,
         Field(description="The store's id of this fulfilment; unique per account."),
     ]
     shipped_at: Annotated[
@@ -136,7 +193,8 @@ class FulfilmentRequest(BaseModel):
         BeforeValidator(_utc),
         Field(
             description="When the store shipped it: ISO 8601 with a zone. Sent to Amazon as the "
-            "ship date (never the time of sending)."
+            "ship date (never the time of sending).",
+            json_schema_extra={"format": "date-time"},
         ),
         Says(TIME_REQUIRED),
     ]
@@ -144,6 +202,7 @@ class FulfilmentRequest(BaseModel):
         str,
         BeforeValidator(_stripped),
         _text(60),
+        Storable,
         Field(
             description="Amazon's carrier code (UPS, USPS, FedEx, DHL, Royal Mail ...), or "
             "'Other' with carrier_name."
@@ -157,10 +216,16 @@ class FulfilmentRequest(BaseModel):
         str,
         BeforeValidator(_stripped),
         _text(100),
+        Storable,
         Says("required: the carrier's tracking number"),
     ]
     lines: Annotated[
-        list[Annotated[FulfilmentLine, Says(invalid=f"must be an object {ITEM}")]] | None,
+        Annotated[
+            list[Annotated[FulfilmentLine, Says(invalid=f"must be an object {ITEM}")]],
+            Field(max_length=MAX_ITEMS),
+        ]
+        | None,
+        BeforeValidator(_few_lines),
         Field(description="What the package holds; empty or absent: all that remains unshipped."),
         Says(invalid=f"must be a list of {ITEM}"),
     ] = None
@@ -206,7 +271,7 @@ class FulfilmentRequest(BaseModel):
 
 def _message_version(value: Any) -> Any:
     if isinstance(value, bool) or value != MESSAGE_VERSION:
-        raise refused(f"{value!r} is not a version this channel reads ({MESSAGE_VERSION})")
+        raise refused(f"{shown(value)} is not a version this channel reads ({MESSAGE_VERSION})")
     return value
 
 
@@ -237,17 +302,20 @@ def message_schema() -> dict[str, Any]:
 
 def read_request(data: Any) -> RequestFulfilment:
     """The command from a request's JSON (the HTTP body, the CLI's options), or
-    ``InvalidRequest`` naming every field with its reason."""
-    try:
-        return FulfilmentRequest.model_validate(data).to_command()
-    except ValidationError as exc:
-        raise InvalidRequest(field_errors(exc, FulfilmentRequest, root="body")) from None
+    ``InvalidRequest`` naming every field with its reason (the first 50: see ``capped``)."""
+    return _read(FulfilmentRequest, data, "body")
 
 
 def read_message(message: Any) -> RequestFulfilment:
     """The command from a queue message (the request with ``version`` and ``type``), or
-    ``InvalidRequest`` naming every field with its reason."""
-    try:
-        return FulfilmentMessage.model_validate(message).to_command()
-    except ValidationError as exc:
-        raise InvalidRequest(field_errors(exc, FulfilmentMessage, root="message")) from None
+    ``InvalidRequest`` naming every field with its reason (the first 50)."""
+    return _read(FulfilmentMessage, message, "message")
+
+
+def _read(model: type[FulfilmentRequest], data: Any, root: str) -> RequestFulfilment:
+    if too_deep(data):
+        raise InvalidRequest([FieldError(root, DEPTH_REASON)])
+    found = validated(model, data, root=root)
+    if isinstance(found, tuple):
+        raise InvalidRequest(found)
+    return found.to_command()

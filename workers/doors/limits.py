@@ -1,0 +1,146 @@
+"""What the store can hold, checked at every door before anything reaches it: text PostgreSQL
+accepts, ids and counts within their columns, times ``datetime`` can convert, JSON of a bounded
+depth, and a bounded list of refusals. A value past these limits is refused with a reason, so a
+hostile client gets a 4xx and never a server error, and nothing it sends makes an answer grow.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.fulfilments import FieldError
+
+BIGINT_MAX = 2**63 - 1  # the ids' column type (PostgreSQL bigint)
+INT4_MAX = 2**31 - 1  # quantities' column type (PostgreSQL integer)
+MAX_DEPTH = 32  # JSON nesting (a request needs 3)
+MAX_ERRORS = 50  # refusals listed in one answer; the rest are counted
+MAX_ITEMS = 100  # items of a list of objects in a request (the lines of one package)
+# A time outside this window is no time the channel deals in (and its UTC value always exists).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+WINDOW = f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)"
+SHOWN = 40  # characters of a client's value quoted back in a reason
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NUL = re.compile(r"\x00")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str, *, free_text: bool = False) -> str | None:
+    """Why ``value`` cannot be stored as text, or None. PostgreSQL refuses NUL and lone UTF-16
+    surrogates (they are not Unicode text at all); a human-readable field (``free_text`` False)
+    refuses every other control character too (a tab, a newline, an escape)."""
+    surrogate = _SURROGATE.search(value)
+    if surrogate:
+        return f"is not valid Unicode text (a lone surrogate at character {surrogate.start() + 1})"
+    found = (_NUL if free_text else _CONTROL).search(value)
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        return f"must not contain control characters ({code} at character {found.start() + 1})"
+    return None
+
+
+def ascii_id(value: str) -> int | None:
+    """``value`` as an id (1 .. bigint), or None. Only ASCII digits: ``"²".isdigit()`` is true
+    but it is no number ``int()`` reads, and no id."""
+    if not (value.isascii() and value.isdigit()) or len(value.lstrip("0")) > 19:
+        return None
+    number = int(value)
+    return number if 1 <= number <= BIGINT_MAX else None
+
+
+ID_RANGE = f"a whole number from 1 to {BIGINT_MAX}"
+
+
+def utc_in_window(parsed: datetime) -> datetime | None:
+    """An aware time as UTC when it lies in the window, else None (also when its UTC value
+    does not exist: ``0001-01-01T00:00:00+14:00`` is before year 1)."""
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:
+        return None
+    return utc if EARLIEST <= utc < LATEST else None
+
+
+def shown(value: Any) -> str:
+    """A client's value quoted in a reason: its repr (control characters and surrogates
+    escaped), cut to a few dozen characters so a reason never grows with the input."""
+    if isinstance(value, str) and len(value) > SHOWN:
+        return repr(value[:SHOWN]) + f"... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= SHOWN + 2 else text[:SHOWN] + "..."
+
+
+def printable(name: str) -> str:
+    """A field's name as sent, fit to be echoed: control characters and surrogates escaped,
+    cut to a few dozen characters."""
+    escaped = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", name[: SHOWN * 2])
+    if len(escaped) > SHOWN or len(name) > SHOWN * 2:
+        return escaped[:SHOWN] + "..."
+    return escaped
+
+
+def too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when ``data`` nests lists and objects deeper than ``limit``. Iterative, and it
+    stops at the first container past the limit."""
+    if not isinstance(data, Mapping | list | tuple):
+        return False
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, Mapping) else node
+        for child in children:
+            if isinstance(child, Mapping | list | tuple):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+DEPTH_REASON = f"nested deeper than {MAX_DEPTH} levels"
+
+
+def capped(errors: Sequence[FieldError], also: int = 0) -> tuple[FieldError, ...]:
+    """The first ``MAX_ERRORS`` refusals, and a last entry (field ``errors``) counting those
+    left out (``also`` more were counted without being listed)."""
+    if len(errors) == MAX_ERRORS + 1 and not also and _counts_more(errors[-1]):
+        return tuple(errors)  # capped already
+    more = max(0, len(errors) - MAX_ERRORS) + also
+    if not more:
+        return tuple(errors)
+    return (*errors[:MAX_ERRORS], FieldError("errors", f"{more} {_MORE}"))
+
+
+_MORE = f"more not listed (an answer lists the first {MAX_ERRORS})"
+
+
+def _counts_more(error: FieldError) -> bool:
+    return error.field == "errors" and error.reason.endswith(_MORE)
+
+
+def storable(value: Any, depth: int = 1) -> Any:
+    """A copy of a client's JSON that PostgreSQL's jsonb takes whatever it held, kept as near
+    as jsonb allows to what came: NUL and lone surrogates written out as ``\\uXXXX`` text,
+    numbers jsonb cannot hold (NaN, infinities, integers past 64 bits) as text, any other
+    object as its repr, and what nests deeper than ``MAX_DEPTH`` as a note."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    if isinstance(value, int):
+        return value if value.bit_length() <= 64 else f"(an integer of {value.bit_length()} bits)"
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Mapping | list | tuple) and depth > MAX_DEPTH:
+        return f"(cut: {DEPTH_REASON})"
+    if isinstance(value, Mapping):
+        return {storable(str(k)): storable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v, depth + 1) for v in value]
+    return storable(shown(value))
