@@ -65,26 +65,15 @@ from domain.fulfilments.ports import (
     ShipmentGateway,
 )
 from domain.fulfilments.read_back import READ_BACK_GIVE_UP, READ_BACK_RETRY, read_back_pending
-from domain.fulfilments.request import (
-    MESSAGE_TYPE,
-    MESSAGE_VERSION,
-    REQUEST_FIELDS,
-    accept_fulfilment_message,
-    parse_request,
-    parse_time,
-)
 from domain.fulfilments.rules import SHIP_TIME_SKEW, check_fulfilment, urgency
 from domain.shared import FieldError
 
 __all__ = [
     "AMAZON_CARRIER_CODES",
     "MAX_ATTEMPTS",
-    "MESSAGE_TYPE",
-    "MESSAGE_VERSION",
     "OTHER_CARRIER",
     "READ_BACK_GIVE_UP",
     "READ_BACK_RETRY",
-    "REQUEST_FIELDS",
     "SHIP_TIME_SKEW",
     "SWEEP_AFTER",
     "SWEEP_AFTER_TRANSIENT",
@@ -127,7 +116,6 @@ __all__ = [
     "ShipmentGateway",
     "ShipmentRejected",
     "accept_fulfilment",
-    "accept_fulfilment_message",
     "amazon_carrier_code",
     "can_claim",
     "check_deadlines",
@@ -137,8 +125,6 @@ __all__ = [
     "deadline_kind",
     "late_orders",
     "package_for",
-    "parse_request",
-    "parse_time",
     "read_back_pending",
     "retry_fulfilment",
     "ship_by_event",

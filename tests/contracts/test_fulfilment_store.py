@@ -17,11 +17,10 @@ from domain.fulfilments import (
     ReadBack,
     Rejected,
     accept_fulfilment,
-    accept_fulfilment_message,
-    parse_request,
     retry_fulfilment,
 )
 from tests.contracts.conftest import NOW, ORDER_ID, Harness
+from workers.doors.fulfilments import read_request, take_in
 
 LEASE = timedelta(minutes=6)
 S = FulfilmentState
@@ -42,7 +41,7 @@ def body(**changes: Any) -> dict[str, Any]:
 
 
 def accept(h: Harness, **changes: Any) -> Accepted | Rejected:
-    return accept_fulfilment(parse_request(body(**changes)), h.store, h.clock)
+    return accept_fulfilment(read_request(body(**changes)), h.store, h.clock)
 
 
 def accepted(h: Harness, **changes: Any) -> int:
@@ -96,7 +95,7 @@ def test_more_than_remains_is_refused_counting_what_is_in_flight(harness: Harnes
 def test_a_refused_queue_request_is_recorded_once_with_one_event(harness: Harness) -> None:
     message = {"version": 1, "type": "fulfilment.requested", **body(carrier_code="")}
     for _ in range(2):
-        result = accept_fulfilment_message(message, harness.store, harness.clock)
+        result = take_in(message, harness.store, harness.clock)
         assert isinstance(result, Rejected)
     assert harness.topics() == ["fulfilments/failed"]
 

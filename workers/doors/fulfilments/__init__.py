@@ -7,6 +7,7 @@ from workers.doors.fulfilments.intake import (
     queue_confirmation,
     retry_failed,
     submit_fulfilment,
+    take_in,
     take_in_message,
 )
 from workers.doors.fulfilments.queueing import (
@@ -20,6 +21,8 @@ from workers.doors.fulfilments.queueing import (
     publish_fulfilment,
 )
 from workers.doors.fulfilments.request import (
+    MESSAGE_TYPE,
+    MESSAGE_VERSION,
     FulfilmentLine,
     FulfilmentMessage,
     FulfilmentRequest,
@@ -31,6 +34,8 @@ from workers.doors.fulfilments.request import (
 __all__ = [
     "CONFIRM_TASK",
     "INTAKE_TASK",
+    "MESSAGE_TYPE",
+    "MESSAGE_VERSION",
     "QUEUE",
     "FulfilmentLine",
     "FulfilmentMessage",
@@ -47,5 +52,6 @@ __all__ = [
     "read_request",
     "retry_failed",
     "submit_fulfilment",
+    "take_in",
     "take_in_message",
 ]

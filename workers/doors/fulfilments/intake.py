@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.fulfilments import (
     Accepted,
+    FulfilmentStore,
     InvalidRequest,
     Rejected,
     accept_fulfilment,
@@ -54,22 +55,26 @@ def submit_fulfilment(
 def take_in_message(
     message: Any, *, app: TaskSender | None = None, clock: Clock | None = None
 ) -> Accepted | Rejected:
-    """The queue's door (``fulfil.intake``). Nobody waits for an answer on a queue, so a
-    refusal (of the message's shape or by the rules) is recorded once, with a
-    ``fulfilments/failed`` event: nothing is dropped."""
+    """The queue's door (``fulfil.intake``): ``take_in`` on this process's store, then the
+    confirmation queued after the commit."""
     clock = clock or bootstrap.container().clock
-    store = fulfilment_store()
-    result: Accepted | Rejected
+    return queue_confirmation(take_in(message, fulfilment_store(), clock), clock, app)
+
+
+def take_in(message: Any, store: FulfilmentStore, clock: Clock) -> Accepted | Rejected:
+    """A queue message read with the message model and taken in by the rules. Nobody waits for
+    an answer on a queue, so a refusal (of the message's shape or by the rules) is recorded
+    once, with a ``fulfilments/failed`` event: nothing is dropped."""
     try:
         command = read_message(message)
     except InvalidRequest as exc:
-        result = Rejected(exc.errors)
-        store.record_rejection(_as_recorded(message), result)
-    else:
-        result = accept_fulfilment(command, store, clock)
-        if isinstance(result, Rejected):
-            store.record_rejection(message, result)
-    return queue_confirmation(result, clock, app)
+        refused = Rejected(exc.errors)
+        store.record_rejection(_as_recorded(message), refused)
+        return refused
+    result = accept_fulfilment(command, store, clock)
+    if isinstance(result, Rejected):
+        store.record_rejection(message, result)
+    return result
 
 
 def _as_recorded(message: Any) -> Mapping[str, Any]:

@@ -34,8 +34,8 @@ from typing import Any, Protocol
 
 from kombu.exceptions import KombuError
 
-from domain.fulfilments import MESSAGE_TYPE, MESSAGE_VERSION, urgency
-from workers.doors.fulfilments.request import read_message
+from domain.fulfilments import urgency
+from workers.doors.fulfilments.request import MESSAGE_TYPE, MESSAGE_VERSION, read_message
 
 log = logging.getLogger(__name__)
 

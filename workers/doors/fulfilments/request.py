@@ -22,8 +22,6 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from domain.fulfilments import (
-    MESSAGE_TYPE,
-    MESSAGE_VERSION,
     OTHER_CARRIER,
     FieldError,
     InvalidRequest,
@@ -45,6 +43,10 @@ from workers.doors.limits import (
     utc_in_window,
 )
 from workers.doors.refusals import Says, refused, validated
+
+# The queue message's envelope: the format this channel reads, and the kind of message.
+MESSAGE_VERSION = 1
+MESSAGE_TYPE = "fulfilment.requested"
 
 ITEM = "{order_item_id or sku, quantity}"
 NON_EMPTY = "must be a non-empty string"

@@ -21,9 +21,7 @@ from domain.fulfilments import (
     ReadBack,
     Rejected,
     accept_fulfilment,
-    accept_fulfilment_message,
     check_deadlines,
-    parse_request,
     retry_fulfilment,
 )
 from domain.orders import AmazonOrder, FulfilledBy, OrderStatus
@@ -34,6 +32,7 @@ from infra.db.tables import FulfilmentLine, OrderItem, OutboxEvent, ShipByAlert
 from infra.db.tables import Order as OrderRow
 from infra.platform import payloads
 from tests.integration.infra.db.seed import MARKETPLACE, amazon_order, seed_account, seed_order
+from workers.doors.fulfilments import read_request, take_in
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +81,7 @@ def order(clean_db: Engine, session_factory: sessionmaker[Session]) -> AmazonOrd
 
 
 def accept(store: SqlFulfilmentStore, data: dict[str, Any]) -> Accepted | Rejected:
-    return accept_fulfilment(parse_request(data), store, SystemClock())
+    return accept_fulfilment(read_request(data), store, SystemClock())
 
 
 def accepted_id(store: SqlFulfilmentStore, data: dict[str, Any]) -> int:
@@ -153,7 +152,7 @@ def test_a_refused_queue_request_is_recorded_once_with_one_event(
 ) -> None:
     message = {"version": 1, "type": "fulfilment.requested", **body(order, carrier_code="Nope")}
     for _ in range(3):
-        assert isinstance(accept_fulfilment_message(message, store, SystemClock()), Rejected)
+        assert isinstance(take_in(message, store, SystemClock()), Rejected)
     (rejection,) = store.rejections()
     assert rejection["times_seen"] == 3
     assert rejection["errors"][0]["field"] == "carrier_code"
@@ -412,7 +411,7 @@ def test_a_request_without_an_answer_leaves_neither_its_key_nor_what_it_stored(
     request = body(order)
     with store.keyed_intake("fulfilments", "k2", "hash-a") as keyed:
         assert keyed.claim.status is KeyStatus.NEW
-        assert isinstance(accept_fulfilment(parse_request(request), keyed, SystemClock()), Accepted)
+        assert isinstance(accept_fulfilment(read_request(request), keyed, SystemClock()), Accepted)
         # refused after all (say the answer could not be built): no answer, no commit
     with clean_db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(FulfilmentRow)).scalar() == 0

@@ -25,8 +25,6 @@ from domain.fulfilments import (
     DeadlineKind,
     ReadBack,
     accept_fulfilment,
-    accept_fulfilment_message,
-    parse_request,
 )
 from domain.ingestion import Cursor
 from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
@@ -36,6 +34,7 @@ from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
 from infra.platform import payloads
 from tests.fakes import FixedClock
+from workers.doors.fulfilments import read_request, take_in
 
 pytestmark = pytest.mark.integration
 
@@ -148,7 +147,7 @@ def produce_every_topic(engine: Engine, sessions: sessionmaker[Session]) -> None
     # fulfilments/confirmed with Amazon's order read back (and its orders/updated)
     third = rich_order(3)
     orders.save_page(account_id, "orders", [third], [], Cursor())
-    result = accept_fulfilment(parse_request(request(third, "F-1")), fulfilments, clock)
+    result = accept_fulfilment(read_request(request(third, "F-1")), fulfilments, clock)
     assert isinstance(result, Accepted), result
     claimed = fulfilments.claim(result.fulfilment.id, "task-1", timedelta(minutes=6))
     assert claimed is not None
@@ -163,7 +162,7 @@ def produce_every_topic(engine: Engine, sessions: sessionmaker[Session]) -> None
 
     # fulfilments/confirmed with the read-back put off (read_deferred)
     result = accept_fulfilment(
-        parse_request(request(third, "F-2", carrier_code="ups", lines=None)), fulfilments, clock
+        read_request(request(third, "F-2", carrier_code="ups", lines=None)), fulfilments, clock
     )
     assert isinstance(result, Accepted), result
     claimed = fulfilments.claim(result.fulfilment.id, "task-2", timedelta(minutes=6))
@@ -174,7 +173,7 @@ def produce_every_topic(engine: Engine, sessions: sessionmaker[Session]) -> None
     # fulfilments/failed from Amazon
     fourth = rich_order(4)
     orders.save_page(account_id, "orders", [fourth], [], Cursor())
-    result = accept_fulfilment(parse_request(request(fourth, "F-3")), fulfilments, clock)
+    result = accept_fulfilment(read_request(request(fourth, "F-3")), fulfilments, clock)
     assert isinstance(result, Accepted), result
     assert fulfilments.claim(result.fulfilment.id, "task-3", timedelta(minutes=6)) is not None
     assert fulfilments.record_failed(
@@ -183,17 +182,13 @@ def produce_every_topic(engine: Engine, sessions: sessionmaker[Session]) -> None
 
     # fulfilments/failed from refused queue messages: invalid, a conflict, an unknown account
     message = {"version": 1, "type": "fulfilment.requested"}
-    accept_fulfilment_message(
+    take_in(
         {**message, **request(fourth, "F-4", carrier_code="", lines=[{"sku": "X"}])},
         fulfilments,
         clock,
     )
-    accept_fulfilment_message(
-        {**message, **request(fourth, "F-3", tracking_number="OTHER")}, fulfilments, clock
-    )
-    accept_fulfilment_message(
-        {**message, **request(fourth, "F-5", account="nobody")}, fulfilments, clock
-    )
+    take_in({**message, **request(fourth, "F-3", tracking_number="OTHER")}, fulfilments, clock)
+    take_in({**message, **request(fourth, "F-5", account="nobody")}, fulfilments, clock)
 
     # orders/ship_by_approaching and orders/ship_by_missed
     soon = rich_order(5, ship_by_latest=NOW + timedelta(hours=3, minutes=30, seconds=20))

@@ -12,9 +12,9 @@ from domain.fulfilments import (
     Rejected,
     accept_fulfilment,
     confirm_fulfilment,
-    parse_request,
 )
 from tests.fakes import ORDER_ID, FakeAmazon, FakeFulfilmentStore, FixedClock
+from workers.doors.fulfilments import read_request
 
 LEASE = timedelta(minutes=6)
 LONGEST_WAIT = timedelta(minutes=5)
@@ -35,7 +35,7 @@ def request(**changes: Any) -> dict[str, Any]:
 
 
 def accept(store: FakeFulfilmentStore, clock: FixedClock, **changes: Any) -> Accepted | Rejected:
-    return accept_fulfilment(parse_request(request(**changes)), store, clock)
+    return accept_fulfilment(read_request(request(**changes)), store, clock)
 
 
 def accepted(store: FakeFulfilmentStore, clock: FixedClock, **changes: Any) -> Fulfilment:
