@@ -23,7 +23,7 @@ def orders() -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 def orders_list(account: str | None, status: str | None, limit: int) -> None:
     """The most recently updated orders."""
-    from infra.db.queries import recent_orders
+    from infra.db.orders import recent_orders
     from workers import bootstrap
 
     with store():
@@ -49,7 +49,7 @@ def orders_list(account: str | None, status: str | None, limit: int) -> None:
 @click.argument("amazon_order_id")
 def orders_show(amazon_order_id: str) -> None:
     """One order with its items."""
-    from infra.db.queries import order_detail
+    from infra.db.orders import order_detail
     from workers import bootstrap
 
     with store():
@@ -62,7 +62,7 @@ def orders_show(amazon_order_id: str) -> None:
 @orders.command("set-aside")
 def orders_set_aside() -> None:
     """Orders the sync could not store, with the reason (fix on Amazon's side or in code)."""
-    from infra.db.queries import set_aside_orders
+    from infra.db.orders import set_aside_orders
     from workers import bootstrap
 
     with store():

@@ -22,7 +22,7 @@ from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from domain.fulfilments import FieldError, InvalidRequest, Rejected, accept_fulfilment
-from infra.db.fulfilments import KeyStatus, request_hash
+from infra.db.idempotency import KeyStatus, request_hash
 from workers import bootstrap
 from workers.doors import fulfilments as door
 from workers.doors.limits import (

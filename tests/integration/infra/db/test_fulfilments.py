@@ -26,7 +26,8 @@ from domain.fulfilments import (
 )
 from domain.orders import AmazonOrder, FulfilledBy, OrderStatus
 from infra.clock import SystemClock
-from infra.db.fulfilments import KeyStatus, SqlFulfilmentStore
+from infra.db.fulfilments import SqlFulfilmentStore
+from infra.db.idempotency import KeyStatus
 from infra.db.tables import Fulfilment as FulfilmentRow
 from infra.db.tables import FulfilmentLine, OrderItem, OutboxEvent, ShipByAlert
 from infra.db.tables import Order as OrderRow
