@@ -6,7 +6,7 @@ from domain.shared.errors import DomainError, FieldError
 from domain.shared.events import Event
 from domain.shared.ids import BIGINT_MAX, row_id
 from domain.shared.money import Money, MoneyError
-from domain.shared.times import TimeRefused, format_utc, parse_utc
+from domain.shared.times import TimeOutsideCalendar, TimeRefused, format_utc, parse_utc
 
 __all__ = [
     "BIGINT_MAX",
@@ -16,6 +16,7 @@ __all__ = [
     "FieldError",
     "Money",
     "MoneyError",
+    "TimeOutsideCalendar",
     "TimeRefused",
     "format_utc",
     "parse_utc",

@@ -12,8 +12,12 @@ from datetime import UTC, datetime
 
 
 class TimeRefused(ValueError):
-    """Text that is not a time this project can hold; the message says why (no field name: the
-    caller knows which field it read)."""
+    """Text that is not a time this project can hold. The message says why, without the text
+    (the caller names the field and quotes the value as far as it wants to)."""
+
+
+class TimeOutsideCalendar(TimeRefused):
+    """A real time whose UTC value falls before year 1 or after 9999."""
 
 
 def parse_utc(text: object, *, assume_utc: bool = False) -> datetime:
@@ -25,15 +29,15 @@ def parse_utc(text: object, *, assume_utc: bool = False) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise TimeRefused(f"{value!r} is not an ISO 8601 time") from None
+        raise TimeRefused("is not an ISO 8601 time") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         if not assume_utc:
-            raise TimeRefused(f"{value!r} has no time zone (add Z or +hh:mm)")
+            raise TimeRefused("has no time zone (add Z or +hh:mm)")
         parsed = parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise TimeRefused(f"{value!r} lies outside the calendar once in UTC") from None
+        raise TimeOutsideCalendar("lies outside the calendar once in UTC") from None
 
 
 def format_utc(value: datetime) -> str:

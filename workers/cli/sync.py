@@ -71,7 +71,7 @@ def _parse_since(value: str) -> datetime:
     try:
         parsed = parse_utc(value, assume_utc=True)
     except TimeRefused as exc:
-        fail(f"--since: {exc}: give a date (YYYY-MM-DD) or an ISO time")
+        fail(f"--since: {value!r} {exc}: give a date (YYYY-MM-DD) or an ISO time")
     if parsed > datetime.now(UTC):
         fail("--since: the date is in the future")
     return parsed

@@ -58,14 +58,10 @@ def ascii_id(value: str) -> int | None:
 ID_RANGE = f"a whole number from 1 to {BIGINT_MAX}"
 
 
-def utc_in_window(parsed: datetime) -> datetime | None:
-    """An aware time as UTC when it lies in the window, else None (also when its UTC value
-    does not exist: ``0001-01-01T00:00:00+14:00`` is before year 1)."""
-    try:
-        utc = parsed.astimezone(UTC)
-    except OverflowError:
-        return None
-    return utc if EARLIEST <= utc < LATEST else None
+def in_window(utc: datetime) -> bool:
+    """Whether a time (``domain.shared.parse_utc`` read it, so its UTC value exists) lies in the
+    window of times the channel deals in."""
+    return EARLIEST <= utc < LATEST
 
 
 def shown(value: Any) -> str:

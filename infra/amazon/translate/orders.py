@@ -26,7 +26,7 @@ def parse_time(value: Any, field: str) -> datetime:
     try:
         return parse_utc(value)
     except TimeRefused as exc:
-        raise TranslationError(f"{field} {exc}") from None
+        raise TranslationError(f"{field} {value!r} {exc}") from None
 
 
 def _optional_time(value: Any, field: str) -> datetime | None:

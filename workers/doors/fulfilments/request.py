@@ -29,6 +29,7 @@ from domain.fulfilments import (
     RequestFulfilment,
     amazon_carrier_code,
 )
+from domain.shared import TimeOutsideCalendar, TimeRefused, parse_utc
 from workers.doors.limits import (
     BIGINT_MAX,
     DEPTH_REASON,
@@ -37,10 +38,10 @@ from workers.doors.limits import (
     MAX_ITEMS,
     WINDOW,
     ascii_id,
+    in_window,
     shown,
     text_problem,
     too_deep,
-    utc_in_window,
 )
 from workers.doors.refusals import Says, refused, validated
 
@@ -99,13 +100,12 @@ def _utc(value: Any) -> Any:
     if not isinstance(value, str) or not value.strip():
         raise refused(TIME_REQUIRED)
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise refused(f"{shown(value)} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise refused(f"{shown(value)} has no time zone (add Z or +hh:mm)")
-    utc = utc_in_window(parsed)
-    if utc is None:
+        utc = parse_utc(value)
+    except TimeOutsideCalendar:  # a time at the calendar's edge is outside the window too
+        raise refused(f"{shown(value)} {WINDOW}") from None
+    except TimeRefused as exc:
+        raise refused(f"{shown(value)} {exc}") from None
+    if not in_window(utc):
         raise refused(f"{shown(value)} {WINDOW}")
     return utc
 
