@@ -28,11 +28,9 @@ import psycopg
 from domain.ingestion import sync_orders
 from infra.amazon.gateways import SpApiOrdersSource
 from infra.amazon.translate import fetched
-from infra.clock import SystemClock
 from infra.db import migrate
 from infra.db.engine import libpq_url
-from infra.db.ingestion import SqlIngestionStore, order_row
-from infra.platform import payloads
+from infra.db.ingestion import order_row
 from infra.settings import Settings
 from workers import bootstrap
 from workers.demo import ensure_demo_account
@@ -104,23 +102,24 @@ def measure_ours(settings: Settings, count: int) -> tuple[float, list[dict[str, 
         account = ensure_demo_account(container.sessions)
         client = container.amazon_client(account)
         raw_orders: list[dict[str, Any]] = []
+        clock = container.clock
         # Warm up: token, connections.
         client.search_orders_raw(
-            last_updated_after=SystemClock().now(), included_data=(), max_results=1
+            last_updated_after=clock.now(), included_data=(), max_results=1
         )
         started = time.perf_counter()
         with SpApiOrdersSource(client) as source:  # as bootstrap.sync_account builds it
             report = sync_orders(
                 account_id=account.id,
                 source=source,
-                store=SqlIngestionStore(container.engine, container.sessions, payloads.encode),
-                clock=SystemClock(),
-                start=SystemClock().now().replace(year=2000),
+                store=container.ingestion_store,
+                clock=clock,
+                start=clock.now().replace(year=2000),
             )
         elapsed = time.perf_counter() - started
         assert report.created + report.set_aside == count, report
         body = client.search_orders_raw(
-            last_updated_after=SystemClock().now().replace(year=2000),
+            last_updated_after=clock.now().replace(year=2000),
             included_data=("PROCEEDS", "CANCELLATION", "FULFILLMENT", "PACKAGES"),
             max_results=100,
         )
@@ -128,7 +127,7 @@ def measure_ours(settings: Settings, count: int) -> tuple[float, list[dict[str, 
         token = (body.get("pagination") or {}).get("nextToken")
         while token:
             body = client.search_orders_raw(
-                last_updated_after=SystemClock().now().replace(year=2000),
+                last_updated_after=clock.now().replace(year=2000),
                 pagination_token=token,
                 included_data=("PROCEEDS", "CANCELLATION", "FULFILLMENT", "PACKAGES"),
                 max_results=100,
