@@ -7,7 +7,7 @@ one of their items, one append of their outbox events, the set-aside rows and th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -30,7 +30,9 @@ from domain.orders import AmazonOrder
 from domain.orders.events import OrderEvent, order_event
 from infra.db import outbox
 from infra.db.engine import advisory_lock
-from infra.db.ingestion.rows import item_rows, order_row
+from infra.db.ingestion.fit import order_misfit, text_length
+from infra.db.ingestion.rows import as_json, item_rows, order_row
+from infra.db.jsonb import storable, storable_text
 from infra.db.outbox import EventEncoder
 from infra.db.sql.compiled import Compiled
 from infra.db.sql.ingestion import ITEM_TYPES, ORDER_TYPES, UPSERT_ITEMS, UPSERT_ORDERS, columns
@@ -98,9 +100,12 @@ class SqlIngestionStore:
             kept = latest.get(order.amazon_order_id)
             if kept is None or order.last_updated_at >= kept.last_updated_at:
                 latest[order.amazon_order_id] = order
+        fitting, misfits = _fit(account_id, latest.values())
+        set_aside = [*set_aside, *misfits]
         with self.sessions.begin() as session:
-            written = self.upsert_orders(session.connection(), account_id, list(latest.values()))
-            self._set_aside(session, account_id, set_aside, resolved=list(latest))
+            written = self.upsert_orders(session.connection(), account_id, fitting)
+            resolved = [o.amazon_order_id for o in fitting]
+            self._set_aside(session, account_id, set_aside, resolved=resolved)
             self._write_cursor(
                 session, account_id, scope, cursor, final=cursor.window_after is None
             )
@@ -108,7 +113,7 @@ class SqlIngestionStore:
         return PageOutcome(
             created=created,
             updated=len(written) - created,
-            unchanged=len(latest) - len(written),
+            unchanged=len(fitting) - len(written),
             set_aside=len(set_aside),
         )
 
@@ -169,16 +174,18 @@ class SqlIngestionStore:
             )
         if not odd:
             return
-        unique = {o.amazon_order_id: o for o in odd}
+        # What Amazon sent may hold what no column holds (a NUL, a lone surrogate, an id
+        # longer than any): the row keeps a copy the store takes.
+        unique = {_set_aside_key(o.amazon_order_id): o for o in odd}
         stmt = insert(SetAsideOrder).values(
             [
                 {
                     "account_id": account_id,
-                    "amazon_order_id": o.amazon_order_id,
-                    "reason": o.problem or "unreadable",
-                    "raw": o.raw,
+                    "amazon_order_id": key,
+                    "reason": storable_text(o.problem or "unreadable"),
+                    "raw": storable(o.raw),
                 }
-                for o in unique.values()
+                for key, o in unique.items()
             ]
         )
         session.execute(
@@ -217,3 +224,30 @@ class SqlIngestionStore:
                 set_={k: literal_column(f"excluded.{k}") for k in values},
             )
         )
+
+
+def _fit(
+    account_id: int, orders: Iterable[AmazonOrder]
+) -> tuple[list[AmazonOrder], list[FetchedOrder]]:
+    """The orders that fit their columns, and the others set aside with the reason; the raw
+    JSON is no longer at hand here, so a set-aside copy keeps the row as it would have been."""
+    fitting: list[AmazonOrder] = []
+    misfits: list[FetchedOrder] = []
+    for order in orders:
+        problem = order_misfit(account_id, order)
+        if problem is None:
+            fitting.append(order)
+        else:
+            misfits.append(
+                FetchedOrder(order.amazon_order_id, as_json(account_id, order), problem=problem)
+            )
+    return fitting, misfits
+
+
+_ID_LENGTH = text_length(SetAsideOrder.__table__, "amazon_order_id")
+
+
+def _set_aside_key(amazon_order_id: str) -> str:
+    """The order id as the set-aside row can hold it: escaped, and cut to the column."""
+    key = storable_text(amazon_order_id)
+    return key if len(key) <= _ID_LENGTH else key[: _ID_LENGTH - 3] + "..."
