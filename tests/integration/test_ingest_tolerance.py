@@ -123,7 +123,7 @@ ODD = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**40), max_value=2**40),
-    st.floats(allow_nan=False),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.text(TEXT, max_size=15),
     st.text(TEXT, min_size=20, max_size=120),
     st.sampled_from(
@@ -193,7 +193,7 @@ ITEMS = st.lists(
                                     "unitPrice": st.fixed_dictionaries(
                                         {
                                             "amount": st.one_of(
-                                                st.floats(allow_nan=False),
+                                                st.floats(allow_nan=False, allow_infinity=False),
                                                 st.integers(),
                                                 st.just("1e999999"),
                                             ),
