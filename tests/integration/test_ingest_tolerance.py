@@ -240,7 +240,7 @@ def test_a_mutated_order_is_stored_or_set_aside_and_the_sync_goes_on(
 # naming the field (a section, window or list of the wrong type: the translation; a value
 # longer, larger or stranger than its column: the store's fit check; NUL in the raw JSON: the
 # set-aside copy jsonb takes).
-ONCE_STOPPED_THE_SYNC = [
+ONCE_STOPPED_THE_SYNC: list[tuple[dict[str, Any], str | None]] = [
     ({"fulfillment": "TELEPORTED"}, "fulfillment is not an object"),
     ({"salesChannel": 5}, "salesChannel is not an object"),
     ({"fulfillment": {"deliverByWindow": "x"}}, "fulfillment.deliverByWindow is not an object"),
