@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import BigInteger, FromClause, Integer, Numeric, String
 
 from domain.orders import AmazonOrder
-from infra.db.ingestion.rows import item_rows, order_row
+from infra.db.ingestion.rows import OrderRows, order_rows
 from infra.db.jsonb import UNSTORABLE, shown
 from infra.db.sql.ingestion import ITEM_TYPES, ORDER_TYPES
 from infra.db.tables import Order, OrderItem
@@ -101,21 +101,29 @@ def row_misfit(row: dict[str, Any], limits: ColumnLimits) -> str | None:
     return None
 
 
-def order_misfit(account_id: int, order: AmazonOrder) -> str | None:
-    """Why ``order`` (its row or one of its items) does not fit the store, or None."""
-    try:
-        row = order_row(account_id, order, "")
-    except ArithmeticError:  # the lines' sum of amounts past what a Decimal holds
-        return "order_total, the sum of the items, is past what the store holds"
-    problem = row_misfit(row, _order_limits())
+def rows_misfit(rows: OrderRows) -> str | None:
+    """Why an order's row or one of its items' rows does not fit the store, or None."""
+    problem = row_misfit(rows.row, _order_limits())
     if problem is not None:
         return problem
     items = _item_limits()
-    for index, item in enumerate(item_rows(0, order)):
+    for index, item in enumerate(rows.items):
         problem = row_misfit(item, items)
         if problem is not None:
             return f"items[{index}].{problem}"
     return None
+
+
+def order_misfit(account_id: int, order: AmazonOrder) -> str | None:
+    """Why ``order`` does not fit the store, or None."""
+    try:
+        rows = order_rows(account_id, order)
+    except ArithmeticError:
+        return SUM_PAST_DECIMAL
+    return rows_misfit(rows)
+
+
+SUM_PAST_DECIMAL = "order_total, the sum of the items, is past what the store holds"
 
 
 def _decimal(value: Decimal) -> str:

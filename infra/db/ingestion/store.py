@@ -30,8 +30,8 @@ from domain.orders import AmazonOrder
 from domain.orders.events import OrderEvent, order_event
 from infra.db import outbox
 from infra.db.engine import advisory_lock
-from infra.db.ingestion.fit import order_misfit, text_length
-from infra.db.ingestion.rows import as_json, item_rows, order_row
+from infra.db.ingestion.fit import SUM_PAST_DECIMAL, rows_misfit, text_length
+from infra.db.ingestion.rows import OrderRows, as_json, order_rows
 from infra.db.jsonb import storable, storable_text
 from infra.db.outbox import EventEncoder
 from infra.db.sql.compiled import Compiled
@@ -103,8 +103,8 @@ class SqlIngestionStore:
         fitting, misfits = _fit(account_id, latest.values())
         set_aside = [*set_aside, *misfits]
         with self.sessions.begin() as session:
-            written = self.upsert_orders(session.connection(), account_id, fitting)
-            resolved = [o.amazon_order_id for o in fitting]
+            written = self._upsert(session.connection(), account_id, fitting)
+            resolved = [r.order.amazon_order_id for r in fitting]
             self._set_aside(session, account_id, set_aside, resolved=resolved)
             self._write_cursor(
                 session, account_id, scope, cursor, final=cursor.window_after is None
@@ -122,16 +122,20 @@ class SqlIngestionStore:
     ) -> dict[str, tuple[str | None, int]]:
         """Write what is newer and different, in ``conn``'s transaction; returns
         {order id: (previous status, row id)}."""
+        return self._upsert(conn, account_id, [order_rows(account_id, o) for o in orders])
+
+    def _upsert(
+        self, conn: Connection, account_id: int, orders: list[OrderRows]
+    ) -> dict[str, tuple[str | None, int]]:
         if not orders:
             return {}
-        ids = [o.amazon_order_id for o in orders]
+        ids = [o.order.amazon_order_id for o in orders]
         previous: dict[str, str] = {
             amazon_order_id: status
             for amazon_order_id, status in _LOCK_PREVIOUS.all(
                 conn, {"p_account_id": account_id, "p_ids": ids}
             )
         }
-        rows = [order_row(account_id, o, o.content_hash()) for o in orders]
         written: dict[str, tuple[str | None, int]] = {}
         versions: dict[str, int] = {}
         driver = conn.connection.driver_connection
@@ -139,21 +143,21 @@ class SqlIngestionStore:
         # psycopg's own cursor on this transaction: the arrays go in binary, with no
         # per-element text escaping, which is most of the cost of a page.
         with driver.cursor() as cursor:
-            cursor.execute(UPSERT_ORDERS, columns(rows, ORDER_TYPES))
+            cursor.execute(UPSERT_ORDERS, columns([o.row for o in orders], ORDER_TYPES))
             for row_id, amazon_order_id, version in cursor.fetchall():
                 written[amazon_order_id] = (previous.get(amazon_order_id), row_id)
                 versions[amazon_order_id] = version
             if not written:
                 return written
-            by_id = {o.amazon_order_id: o for o in orders}
-            items = [
-                row
-                for amazon_order_id, (_, row_id) in written.items()
-                for row in item_rows(row_id, by_id[amazon_order_id])
-            ]
+            by_id = {o.order.amazon_order_id: o for o in orders}
+            items = []
+            for amazon_order_id, (_, row_id) in written.items():
+                for item in by_id[amazon_order_id].items:
+                    item["order_id"] = row_id
+                    items.append(item)
             cursor.execute(UPSERT_ITEMS, columns(items, ITEM_TYPES))
         events: list[OrderEvent] = [
-            order_event(account_id, prev, by_id[oid], versions[oid])
+            order_event(account_id, prev, by_id[oid].order, versions[oid])
             for oid, (prev, _) in written.items()
         ]
         outbox.append(conn, events, self.encode)
@@ -228,15 +232,21 @@ class SqlIngestionStore:
 
 def _fit(
     account_id: int, orders: Iterable[AmazonOrder]
-) -> tuple[list[AmazonOrder], list[FetchedOrder]]:
-    """The orders that fit their columns, and the others set aside with the reason; the raw
-    JSON is no longer at hand here, so a set-aside copy keeps the row as it would have been."""
-    fitting: list[AmazonOrder] = []
+) -> tuple[list[OrderRows], list[FetchedOrder]]:
+    """The orders that fit their columns, with their rows, and the others set aside with the
+    reason; the raw JSON is no longer at hand here, so a set-aside copy keeps the rows as they
+    would have been written."""
+    fitting: list[OrderRows] = []
     misfits: list[FetchedOrder] = []
     for order in orders:
-        problem = order_misfit(account_id, order)
+        try:
+            rows = order_rows(account_id, order)
+        except ArithmeticError:  # a sum of the lines' amounts past what a Decimal holds
+            problem: str | None = SUM_PAST_DECIMAL
+        else:
+            problem = rows_misfit(rows)
         if problem is None:
-            fitting.append(order)
+            fitting.append(rows)
         else:
             misfits.append(
                 FetchedOrder(order.amazon_order_id, as_json(account_id, order), problem=problem)
