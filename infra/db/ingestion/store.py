@@ -3,6 +3,8 @@
 A page is written in one transaction with a handful of statements whatever its size: lock the
 page's existing rows, one multi-row upsert of the orders (written only when newer and different),
 one of their items, one append of their outbox events, the set-aside rows and the cursor.
+Before it, each order is checked against its columns (``fit``): one the store cannot hold is
+set aside with the reason rather than failing the page.
 """
 
 from __future__ import annotations
