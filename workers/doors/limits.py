@@ -6,7 +6,6 @@ hostile client gets a 4xx and never a server error, and nothing it sends makes a
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -14,22 +13,44 @@ from typing import Any
 
 from domain.fulfilments import FieldError
 
+# What jsonb holds is the store's knowledge; the doors quote, cut and copy values with it.
+from infra.db.jsonb import DEPTH_REASON, MAX_DEPTH, SHOWN, shown, storable
+
+__all__ = [
+    "BIGINT_MAX",
+    "DEPTH_REASON",
+    "EARLIEST",
+    "ID_RANGE",
+    "INT4_MAX",
+    "LATEST",
+    "MAX_DEPTH",
+    "MAX_ERRORS",
+    "MAX_ITEMS",
+    "SHOWN",
+    "WINDOW",
+    "ascii_id",
+    "capped",
+    "printable",
+    "shown",
+    "storable",
+    "text_problem",
+    "too_deep",
+    "utc_in_window",
+]
+
 BIGINT_MAX = 2**63 - 1  # the ids' column type (PostgreSQL bigint)
 INT4_MAX = 2**31 - 1  # quantities' column type (PostgreSQL integer)
-MAX_DEPTH = 32  # JSON nesting (a request needs 3)
 MAX_ERRORS = 50  # refusals listed in one answer; the rest are counted
 MAX_ITEMS = 100  # items of a list of objects in a request (the lines of one package)
 # A time outside this window is no time the channel deals in (and its UTC value always exists).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 WINDOW = f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)"
-SHOWN = 40  # characters of a client's value quoted back in a reason
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NUL = re.compile(r"\x00")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def text_problem(value: str, *, free_text: bool = False) -> str | None:
@@ -64,15 +85,6 @@ def in_window(utc: datetime) -> bool:
     return EARLIEST <= utc < LATEST
 
 
-def shown(value: Any) -> str:
-    """A client's value quoted in a reason: its repr (control characters and surrogates
-    escaped), cut to a few dozen characters so a reason never grows with the input."""
-    if isinstance(value, str) and len(value) > SHOWN:
-        return repr(value[:SHOWN]) + f"... ({len(value)} characters)"
-    text = repr(value)
-    return text if len(text) <= SHOWN + 2 else text[:SHOWN] + "..."
-
-
 def printable(name: str) -> str:
     """A field's name as sent, fit to be echoed: control characters and surrogates escaped,
     cut to a few dozen characters."""
@@ -99,9 +111,6 @@ def too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-DEPTH_REASON = f"nested deeper than {MAX_DEPTH} levels"
-
-
 def capped(errors: Sequence[FieldError], also: int = 0) -> tuple[FieldError, ...]:
     """The first ``MAX_ERRORS`` refusals, and a last entry (field ``errors``) counting those
     left out (``also`` more were counted without being listed)."""
@@ -118,25 +127,3 @@ _MORE = f"more not listed (an answer lists the first {MAX_ERRORS})"
 
 def _counts_more(error: FieldError) -> bool:
     return error.field == "errors" and error.reason.endswith(_MORE)
-
-
-def storable(value: Any, depth: int = 1) -> Any:
-    """A copy of a client's JSON that PostgreSQL's jsonb takes whatever it held, kept as near
-    as jsonb allows to what came: NUL and lone surrogates written out as ``\\uXXXX`` text,
-    numbers jsonb cannot hold (NaN, infinities, integers past 64 bits) as text, any other
-    object as its repr, and what nests deeper than ``MAX_DEPTH`` as a note."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
-    if isinstance(value, int):
-        return value if value.bit_length() <= 64 else f"(an integer of {value.bit_length()} bits)"
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, Mapping | list | tuple) and depth > MAX_DEPTH:
-        return f"(cut: {DEPTH_REASON})"
-    if isinstance(value, Mapping):
-        return {storable(str(k)): storable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [storable(v, depth + 1) for v in value]
-    return storable(shown(value))

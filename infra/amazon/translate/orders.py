@@ -59,29 +59,83 @@ def _int(value: Any, field: str, default: int | None = None) -> int:
     return value
 
 
+def _section(value: Any, field: str) -> dict[str, Any]:
+    """An object of the order (``fulfillment``, ``product``, ...): absent or empty is an empty
+    section; anything else that is no object names the field."""
+    if isinstance(value, dict):
+        return value
+    if not value:
+        return {}
+    raise TranslationError(f"{field} is not an object (got {_kind(value)})")
+
+
+def _list(value: Any, field: str) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if not value:
+        return []
+    raise TranslationError(f"{field} is not a list (got {_kind(value)})")
+
+
+def _text(value: Any, field: str) -> str | None:
+    """An optional text of the order: absent, or a string."""
+    if value is None or isinstance(value, str):
+        return value
+    raise TranslationError(f"{field} is not text (got {_kind(value)})")
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind as Amazon's documentation names it, for a reason."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
 def _line(item: dict[str, Any], index: int) -> OrderLine:
     where = f"orderItems[{index}]"
     item_id = item.get("orderItemId")
     if not isinstance(item_id, str) or not item_id:
         raise TranslationError(f"{where}.orderItemId is missing")
-    product = item.get("product") or {}
-    price = (product.get("price") or {}).get("unitPrice")
-    fulfillment = item.get("fulfillment") or {}
-    request = (item.get("cancellation") or {}).get("cancellationRequest")
+    product = _section(item.get("product"), f"{where}.product")
+    price = _section(product.get("price"), f"{where}.product.price").get("unitPrice")
+    fulfillment = _section(item.get("fulfillment"), f"{where}.fulfillment")
+    request = _section(item.get("cancellation"), f"{where}.cancellation").get("cancellationRequest")
     quantity = _int(item.get("quantityOrdered"), f"{where}.quantityOrdered")
+    cancel_reason = None
+    if request:
+        cancel_reason = _text(
+            _section(request, f"{where}.cancellation.cancellationRequest").get("cancelReason"),
+            f"{where}.cancellation.cancellationRequest.cancelReason",
+        )
     return OrderLine(
         order_item_id=item_id,
         quantity_ordered=quantity,
         quantity_shipped=_int(
             fulfillment.get("quantityFulfilled"), f"{where}.quantityFulfilled", default=0
         ),
-        sku=product.get("sellerSku"),
-        asin=product.get("asin"),
-        title=product.get("title"),
+        sku=_text(product.get("sellerSku"), f"{where}.product.sellerSku"),
+        asin=_text(product.get("asin"), f"{where}.product.asin"),
+        title=_text(product.get("title"), f"{where}.product.title"),
         unit_price=_money(price, f"{where}.product.price.unitPrice"),
         cancel_requested=bool(request),
-        cancel_reason=(request or {}).get("cancelReason") if request else None,
+        cancel_reason=cancel_reason,
     )
+
+
+def _replaced_order_id(associated: list[Any]) -> str | None:
+    """The original order's id when this order replaces one, else None."""
+    for index, association in enumerate(associated):
+        if isinstance(association, dict) and (
+            association.get("associationType") == "REPLACEMENT_ORIGINAL_ID"
+        ):
+            return _text(association.get("orderId"), f"associatedOrders[{index}].orderId")
+    return None
 
 
 def to_domain(raw: dict[str, Any]) -> AmazonOrder:
@@ -89,24 +143,16 @@ def to_domain(raw: dict[str, Any]) -> AmazonOrder:
     order_id = raw.get("orderId")
     if not isinstance(order_id, str) or not order_id:
         raise TranslationError("orderId is missing")
-    channel = raw.get("salesChannel") or {}
-    fulfillment = raw.get("fulfillment") or {}
-    ship_by = fulfillment.get("shipByWindow") or {}
-    deliver_by = fulfillment.get("deliverByWindow") or {}
-    programs = tuple(str(p) for p in raw.get("programs") or ())
-    associated = raw.get("associatedOrders") or []
-    replaced = next(
-        (
-            a.get("orderId")
-            for a in associated
-            if isinstance(a, dict) and a.get("associationType") == "REPLACEMENT_ORIGINAL_ID"
-        ),
-        None,
-    )
+    channel = _section(raw.get("salesChannel"), "salesChannel")
+    fulfillment = _section(raw.get("fulfillment"), "fulfillment")
+    ship_by = _section(fulfillment.get("shipByWindow"), "fulfillment.shipByWindow")
+    deliver_by = _section(fulfillment.get("deliverByWindow"), "fulfillment.deliverByWindow")
+    programs = tuple(str(p) for p in _list(raw.get("programs"), "programs"))
+    replaced = _replaced_order_id(_list(raw.get("associatedOrders"), "associatedOrders"))
     items = raw.get("orderItems")
     if not isinstance(items, list):
         raise TranslationError("orderItems is missing")
-    proceeds = raw.get("proceeds") or {}
+    proceeds = _section(raw.get("proceeds"), "proceeds")
     marketplace_id = channel.get("marketplaceId")
     if not isinstance(marketplace_id, str) or not marketplace_id:
         raise TranslationError("salesChannel.marketplaceId is missing")
@@ -123,7 +169,9 @@ def to_domain(raw: dict[str, Any]) -> AmazonOrder:
         ship_by_latest=_optional_time(ship_by.get("latestDateTime"), "shipByWindow"),
         deliver_by_earliest=_optional_time(deliver_by.get("earliestDateTime"), "deliverByWindow"),
         deliver_by_latest=_optional_time(deliver_by.get("latestDateTime"), "deliverByWindow"),
-        service_level=fulfillment.get("fulfillmentServiceLevel"),
+        service_level=_text(
+            fulfillment.get("fulfillmentServiceLevel"), "fulfillment.fulfillmentServiceLevel"
+        ),
         is_business="AMAZON_BUSINESS" in programs,
         is_prime="PRIME" in programs,
         is_replacement=replaced is not None,

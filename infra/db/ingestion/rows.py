@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from domain.orders import AmazonOrder, order_total
@@ -53,3 +56,38 @@ def item_rows(order_id: int, order: AmazonOrder) -> list[dict[str, Any]]:
         }
         for line in order.lines
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRows:
+    """An order with its row and its items' rows, built once per page: checked against the
+    columns, then written (an item's ``order_id`` is filled in when its order's row exists)."""
+
+    order: AmazonOrder
+    row: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+def order_rows(account_id: int, order: AmazonOrder) -> OrderRows:
+    """Raises ``ArithmeticError`` when the sum of the lines is past what a Decimal holds."""
+    return OrderRows(order, order_row(account_id, order, order.content_hash()), item_rows(0, order))
+
+
+def as_json(account_id: int, order: AmazonOrder) -> dict[str, Any]:
+    """The order as its rows would have been written, as JSON (amounts and times as text):
+    what a set-aside order keeps when only the store finds it does not fit."""
+
+    def plain(value: Any) -> Any:
+        return str(value) if isinstance(value, Decimal | datetime) else value
+
+    try:
+        row = order_row(account_id, order, order.content_hash())
+    except ArithmeticError:
+        row = {"amazon_order_id": order.amazon_order_id}
+    return {
+        "order": {k: plain(v) for k, v in row.items()},
+        "items": [
+            {k: plain(v) for k, v in item.items() if k != "order_id"}
+            for item in item_rows(0, order)
+        ],
+    }

@@ -3,11 +3,13 @@
 A page is written in one transaction with a handful of statements whatever its size: lock the
 page's existing rows, one multi-row upsert of the orders (written only when newer and different),
 one of their items, one append of their outbox events, the set-aside rows and the cursor.
+Before it, each order is checked against its columns (``fit``): one the store cannot hold is
+set aside with the reason rather than failing the page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -30,7 +32,9 @@ from domain.orders import AmazonOrder
 from domain.orders.events import OrderEvent, order_event
 from infra.db import outbox
 from infra.db.engine import advisory_lock
-from infra.db.ingestion.rows import item_rows, order_row
+from infra.db.ingestion.fit import SUM_PAST_DECIMAL, rows_misfit, text_length
+from infra.db.ingestion.rows import OrderRows, as_json, order_rows
+from infra.db.jsonb import storable, storable_text
 from infra.db.outbox import EventEncoder
 from infra.db.sql.compiled import Compiled
 from infra.db.sql.ingestion import ITEM_TYPES, ORDER_TYPES, UPSERT_ITEMS, UPSERT_ORDERS, columns
@@ -98,9 +102,12 @@ class SqlIngestionStore:
             kept = latest.get(order.amazon_order_id)
             if kept is None or order.last_updated_at >= kept.last_updated_at:
                 latest[order.amazon_order_id] = order
+        fitting, misfits = _fit(account_id, latest.values())
+        set_aside = [*set_aside, *misfits]
         with self.sessions.begin() as session:
-            written = self.upsert_orders(session.connection(), account_id, list(latest.values()))
-            self._set_aside(session, account_id, set_aside, resolved=list(latest))
+            written = self._upsert(session.connection(), account_id, fitting)
+            resolved = [r.order.amazon_order_id for r in fitting]
+            self._set_aside(session, account_id, set_aside, resolved=resolved)
             self._write_cursor(
                 session, account_id, scope, cursor, final=cursor.window_after is None
             )
@@ -108,7 +115,7 @@ class SqlIngestionStore:
         return PageOutcome(
             created=created,
             updated=len(written) - created,
-            unchanged=len(latest) - len(written),
+            unchanged=len(fitting) - len(written),
             set_aside=len(set_aside),
         )
 
@@ -117,16 +124,20 @@ class SqlIngestionStore:
     ) -> dict[str, tuple[str | None, int]]:
         """Write what is newer and different, in ``conn``'s transaction; returns
         {order id: (previous status, row id)}."""
+        return self._upsert(conn, account_id, [order_rows(account_id, o) for o in orders])
+
+    def _upsert(
+        self, conn: Connection, account_id: int, orders: list[OrderRows]
+    ) -> dict[str, tuple[str | None, int]]:
         if not orders:
             return {}
-        ids = [o.amazon_order_id for o in orders]
+        ids = [o.order.amazon_order_id for o in orders]
         previous: dict[str, str] = {
             amazon_order_id: status
             for amazon_order_id, status in _LOCK_PREVIOUS.all(
                 conn, {"p_account_id": account_id, "p_ids": ids}
             )
         }
-        rows = [order_row(account_id, o, o.content_hash()) for o in orders]
         written: dict[str, tuple[str | None, int]] = {}
         versions: dict[str, int] = {}
         driver = conn.connection.driver_connection
@@ -134,21 +145,21 @@ class SqlIngestionStore:
         # psycopg's own cursor on this transaction: the arrays go in binary, with no
         # per-element text escaping, which is most of the cost of a page.
         with driver.cursor() as cursor:
-            cursor.execute(UPSERT_ORDERS, columns(rows, ORDER_TYPES))
+            cursor.execute(UPSERT_ORDERS, columns([o.row for o in orders], ORDER_TYPES))
             for row_id, amazon_order_id, version in cursor.fetchall():
                 written[amazon_order_id] = (previous.get(amazon_order_id), row_id)
                 versions[amazon_order_id] = version
             if not written:
                 return written
-            by_id = {o.amazon_order_id: o for o in orders}
-            items = [
-                row
-                for amazon_order_id, (_, row_id) in written.items()
-                for row in item_rows(row_id, by_id[amazon_order_id])
-            ]
+            by_id = {o.order.amazon_order_id: o for o in orders}
+            items = []
+            for amazon_order_id, (_, row_id) in written.items():
+                for item in by_id[amazon_order_id].items:
+                    item["order_id"] = row_id
+                    items.append(item)
             cursor.execute(UPSERT_ITEMS, columns(items, ITEM_TYPES))
         events: list[OrderEvent] = [
-            order_event(account_id, prev, by_id[oid], versions[oid])
+            order_event(account_id, prev, by_id[oid].order, versions[oid])
             for oid, (prev, _) in written.items()
         ]
         outbox.append(conn, events, self.encode)
@@ -169,16 +180,18 @@ class SqlIngestionStore:
             )
         if not odd:
             return
-        unique = {o.amazon_order_id: o for o in odd}
+        # What Amazon sent may hold what no column holds (a NUL, a lone surrogate, an id
+        # longer than any): the row keeps a copy the store takes.
+        unique = {_set_aside_key(o.amazon_order_id): o for o in odd}
         stmt = insert(SetAsideOrder).values(
             [
                 {
                     "account_id": account_id,
-                    "amazon_order_id": o.amazon_order_id,
-                    "reason": o.problem or "unreadable",
-                    "raw": o.raw,
+                    "amazon_order_id": key,
+                    "reason": storable_text(o.problem or "unreadable"),
+                    "raw": storable(o.raw),
                 }
-                for o in unique.values()
+                for key, o in unique.items()
             ]
         )
         session.execute(
@@ -217,3 +230,36 @@ class SqlIngestionStore:
                 set_={k: literal_column(f"excluded.{k}") for k in values},
             )
         )
+
+
+def _fit(
+    account_id: int, orders: Iterable[AmazonOrder]
+) -> tuple[list[OrderRows], list[FetchedOrder]]:
+    """The orders that fit their columns, with their rows, and the others set aside with the
+    reason; the raw JSON is no longer at hand here, so a set-aside copy keeps the rows as they
+    would have been written."""
+    fitting: list[OrderRows] = []
+    misfits: list[FetchedOrder] = []
+    for order in orders:
+        try:
+            rows = order_rows(account_id, order)
+        except ArithmeticError:  # a sum of the lines' amounts past what a Decimal holds
+            problem: str | None = SUM_PAST_DECIMAL
+        else:
+            problem = rows_misfit(rows)
+        if problem is None:
+            fitting.append(rows)
+        else:
+            misfits.append(
+                FetchedOrder(order.amazon_order_id, as_json(account_id, order), problem=problem)
+            )
+    return fitting, misfits
+
+
+_ID_LENGTH = text_length(SetAsideOrder.__table__, "amazon_order_id")
+
+
+def _set_aside_key(amazon_order_id: str) -> str:
+    """The order id as the set-aside row can hold it: escaped, and cut to the column."""
+    key = storable_text(amazon_order_id)
+    return key if len(key) <= _ID_LENGTH else key[: _ID_LENGTH - 3] + "..."

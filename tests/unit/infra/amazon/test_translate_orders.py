@@ -75,3 +75,96 @@ def test_a_pending_order_has_no_prices_and_no_total() -> None:
         item["product"].pop("price", None)
     order = to_domain(raw)
     assert order.total is None and order.currency is None
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (
+            lambda o: o.update(fulfillment="TELEPORTED"),
+            "fulfillment is not an object (got a string)",
+        ),
+        (lambda o: o.update(salesChannel=5), "salesChannel is not an object (got a number)"),
+        (lambda o: o.update(proceeds=[1]), "proceeds is not an object (got a list)"),
+        (
+            lambda o: o["fulfillment"].update(shipByWindow=True),
+            "fulfillment.shipByWindow is not an object (got a boolean)",
+        ),
+        (
+            lambda o: o["fulfillment"].update(deliverByWindow="x"),
+            "fulfillment.deliverByWindow is not an object (got a string)",
+        ),
+        (
+            lambda o: o["fulfillment"].update(fulfillmentServiceLevel=[1, 2]),
+            "fulfillment.fulfillmentServiceLevel is not text (got a list)",
+        ),
+        (lambda o: o.update(programs=5), "programs is not a list (got a number)"),
+        (lambda o: o.update(programs="PRIME"), "programs is not a list (got a string)"),
+        (lambda o: o.update(associatedOrders=True), "associatedOrders is not a list"),
+        (
+            lambda o: o.update(
+                associatedOrders=[{"associationType": "REPLACEMENT_ORIGINAL_ID", "orderId": 7}]
+            ),
+            "associatedOrders[0].orderId is not text (got a number)",
+        ),
+        (
+            lambda o: o["orderItems"][0].update(product="x"),
+            "orderItems[0].product is not an object (got a string)",
+        ),
+        (
+            lambda o: o["orderItems"][0]["product"].update(price=3),
+            "orderItems[0].product.price is not an object",
+        ),
+        (
+            lambda o: o["orderItems"][0]["product"].update(sellerSku=12),
+            "orderItems[0].product.sellerSku is not text (got a number)",
+        ),
+        (
+            lambda o: o["orderItems"][0]["product"].update(asin={"a": 1}),
+            "orderItems[0].product.asin is not text (got an object)",
+        ),
+        (
+            lambda o: o["orderItems"][0]["product"].update(title=False),
+            "orderItems[0].product.title is not text (got a boolean)",
+        ),
+        (
+            lambda o: o["orderItems"][0].update(fulfillment=[1]),
+            "orderItems[0].fulfillment is not an object",
+        ),
+        (
+            lambda o: o["orderItems"][0].update(cancellation={"cancellationRequest": True}),
+            "orderItems[0].cancellation.cancellationRequest is not an object",
+        ),
+        (
+            lambda o: o["orderItems"][0].update(
+                cancellation={"cancellationRequest": {"cancelReason": 5}}
+            ),
+            "orderItems[0].cancellation.cancellationRequest.cancelReason is not text",
+        ),
+        (lambda o: o.update(createdTime="0001-01-01T00:00:00+14:00"), "outside the calendar"),
+        (lambda o: o.update(lastUpdatedTime="9999-12-31T23:59:59-14:00"), "outside the calendar"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_translation_error_naming_the_field(
+    mutate: Any, reason: str
+) -> None:
+    raw = amazon_example()
+    mutate(raw)
+    with pytest.raises(TranslationError) as refused:
+        to_domain(raw)
+    assert reason in str(refused.value)
+    assert fetched(raw).problem == str(refused.value)
+
+
+@pytest.mark.parametrize("empty", [None, {}, [], "", 0, False])
+def test_an_absent_or_empty_optional_section_is_as_good_as_none(empty: Any) -> None:
+    raw = amazon_example()
+    raw["fulfillment"]["shipByWindow"] = empty
+    raw["programs"] = empty
+    raw["associatedOrders"] = empty
+    raw["orderItems"][0]["product"]["price"] = empty
+    raw["orderItems"][0]["cancellation"] = empty
+    order = to_domain(raw)
+    assert order.ship_by_latest is None and order.programs == ()
+    assert not order.is_replacement and order.lines[0].unit_price is None
+    assert not order.lines[0].cancel_requested
