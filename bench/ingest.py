@@ -104,9 +104,7 @@ def measure_ours(settings: Settings, count: int) -> tuple[float, list[dict[str, 
         raw_orders: list[dict[str, Any]] = []
         clock = container.clock
         # Warm up: token, connections.
-        client.search_orders_raw(
-            last_updated_after=clock.now(), included_data=(), max_results=1
-        )
+        client.search_orders_raw(last_updated_after=clock.now(), included_data=(), max_results=1)
         started = time.perf_counter()
         with SpApiOrdersSource(client) as source:  # as bootstrap.sync_account builds it
             report = sync_orders(

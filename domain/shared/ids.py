@@ -18,6 +18,8 @@ def row_id(ref: object) -> int | None:
     if isinstance(ref, int):
         value = ref
     elif isinstance(ref, str) and ref.isascii() and ref.isdigit():
+        if len(ref.lstrip("0")) > len(str(BIGINT_MAX)):
+            return None  # past bigint, and never handed to int() (long digit strings are slow)
         value = int(ref)
     else:
         return None

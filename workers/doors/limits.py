@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.fulfilments import FieldError
+from domain.shared import BIGINT_MAX, row_id
 
 # What jsonb holds is the store's knowledge; the doors quote, cut and copy values with it.
 from infra.db.jsonb import DEPTH_REASON, MAX_DEPTH, SHOWN, shown, storable
@@ -30,15 +31,14 @@ __all__ = [
     "WINDOW",
     "ascii_id",
     "capped",
+    "in_window",
     "printable",
     "shown",
     "storable",
     "text_problem",
     "too_deep",
-    "utc_in_window",
 ]
 
-BIGINT_MAX = 2**63 - 1  # the ids' column type (PostgreSQL bigint)
 INT4_MAX = 2**31 - 1  # quantities' column type (PostgreSQL integer)
 MAX_ERRORS = 50  # refusals listed in one answer; the rest are counted
 MAX_ITEMS = 100  # items of a list of objects in a request (the lines of one package)
@@ -69,11 +69,8 @@ def text_problem(value: str, *, free_text: bool = False) -> str | None:
 
 def ascii_id(value: str) -> int | None:
     """``value`` as an id (1 .. bigint), or None. Only ASCII digits: ``"²".isdigit()`` is true
-    but it is no number ``int()`` reads, and no id."""
-    if not (value.isascii() and value.isdigit()) or len(value.lstrip("0")) > 19:
-        return None
-    number = int(value)
-    return number if 1 <= number <= BIGINT_MAX else None
+    but it is no number ``int()`` reads, and no id (``domain.shared.row_id``)."""
+    return row_id(value)
 
 
 ID_RANGE = f"a whole number from 1 to {BIGINT_MAX}"

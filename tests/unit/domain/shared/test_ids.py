@@ -41,3 +41,8 @@ def test_ascii_digits_within_bigint_name_a_row(ref: object, expected: int) -> No
 )
 def test_anything_else_is_not_a_row_id(ref: object) -> None:
     assert row_id(ref) is None
+
+
+def test_a_digit_string_of_any_length_is_refused_without_reading_it_as_a_number() -> None:
+    assert row_id("9" * 100_000) is None  # int() would refuse it past 4,300 digits
+    assert row_id("0" * 50 + "7") == 7
