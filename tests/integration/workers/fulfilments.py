@@ -105,7 +105,8 @@ def drain(app: Any) -> list[tuple[dict[str, Any], Any]]:
         try:
             while True:
                 try:
-                    message = queue.get(timeout=0.5)
+                    # Published messages are on the broker already: a short wait tells an empty queue.
+                    message = queue.get(timeout=0.1)
                 except queue.Empty:
                     break
                 found.append((dict(message.headers), message.payload))

@@ -29,7 +29,8 @@ SANDBOX_SERVES_CONFIRM = pytest.mark.skipif(
 
 @pytest.fixture
 def on_sandbox(settings: Settings, clean_db: Engine) -> Iterator[Any]:
-    """The container pointed at a running sandbox, with its demo seller as account 'acme'."""
+    """A worker's container (it never waits long for Amazon) pointed at a running sandbox, with
+    its demo seller as account 'acme'."""
     import httpx
 
     from infra.amazon.sandbox.server import running_sandbox
@@ -45,7 +46,8 @@ def on_sandbox(settings: Settings, clean_db: Engine) -> Iterator[Any]:
                     "lwa_client_id": "amzn1.application-oa2-client.sandbox",
                     "lwa_client_secret": SecretStr("sandbox-secret"),
                 }
-            )
+            ),
+            patient=False,
         )
         from infra.db.accounts import add_account
 
@@ -101,8 +103,8 @@ def test_a_fulfilment_is_confirmed_on_the_sandbox_once_with_the_stores_ship_date
     result = producer.submit_fulfilment(request, app=RecordingSender())
     fulfilment_id = result.fulfilment.id  # type: ignore[union-attr]
 
-    # Every answer (the client tries six times) is lost after the sandbox applied the call:
-    # the task retries later.
+    # The answer is lost after the sandbox applied the call: a worker's client raises at once
+    # (it never sleeps between attempts) and the task is retried later.
     control.post(
         "/_sandbox/faults",
         json={"operation": "ordersV0.confirmShipment", "kind": "lose_response", "count": 6},
