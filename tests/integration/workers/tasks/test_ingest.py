@@ -170,7 +170,7 @@ def _queued_syncs(app: Any) -> list[int]:
         try:
             while True:
                 try:
-                    # Published messages are on the broker already: a short wait tells an empty queue.
+                    # What was published is on the broker already: a short wait sees it empty.
                     message = queue.get(timeout=0.1)
                 except queue.Empty:
                     break
