@@ -30,10 +30,11 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Two test processes (pytest-xdist), each with its own embedded servers; a file stays in one
-# process so its module fixtures (a sandbox, a worker) start once.
+# Three test processes (pytest-xdist), each with its own embedded servers: on two cores a third
+# one pays, since much of an integration test is waiting on a worker, a server or a poll. A file
+# stays in one process, so its module fixtures (a sandbox, a worker) start once.
 pytest: install
-	$(BIN)/pytest -n 2 --dist loadfile -m "not faults"
+	$(BIN)/pytest -n 3 --dist loadfile -m "not faults"
 
 ## The long chaos and soak runs: workers SIGKILLed mid-task, Amazon throttling and failing,
 ## many processes on one rate budget. Run by CI after `make test`.
