@@ -1,5 +1,6 @@
 """The relay: deliveries of the outbox to the platform's subscribers, one at a time, each
-claimed under a lease committed before the POST, then recorded (RELIABILITY §3.2-3.3).
+claimed under a lease committed before the POST (a worker killed mid-send leaves a lease that
+runs out, not a delivery lost), then recorded.
 
 The store's side is a port (``DeliveryLedger``) that ``infra.db.deliveries.SqlDeliveries``
 implements; this module decides what an attempt came to (``webhooks.classify``) and never
