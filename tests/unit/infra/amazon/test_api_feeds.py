@@ -3,40 +3,14 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from infra.amazon.client import SpApiClient
 from tests.unit.infra.amazon.fake_spapi import (
     FakeAmazon,
     RecordingLimiter,
-    scripted_client,
 )
-
-
-@pytest.fixture
-def amazon() -> FakeAmazon:
-    return FakeAmazon()
-
-
-@pytest.fixture
-def limiter() -> RecordingLimiter:
-    return RecordingLimiter()
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(
-    amazon: FakeAmazon, limiter: RecordingLimiter, sleeps: list[float]
-) -> Iterator[SpApiClient]:
-    with scripted_client(amazon, limiter, sleeps) as spapi:
-        yield spapi
 
 
 def test_the_feed_flow(client: SpApiClient, amazon: FakeAmazon, limiter: RecordingLimiter) -> None:

@@ -3,7 +3,6 @@ the edge."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,31 +21,7 @@ from tests.unit.infra.amazon.fake_spapi import (
     RecordingLimiter,
     order_json,
     query,
-    scripted_client,
 )
-
-
-@pytest.fixture
-def amazon() -> FakeAmazon:
-    return FakeAmazon()
-
-
-@pytest.fixture
-def limiter() -> RecordingLimiter:
-    return RecordingLimiter()
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(
-    amazon: FakeAmazon, limiter: RecordingLimiter, sleeps: list[float]
-) -> Iterator[SpApiClient]:
-    with scripted_client(amazon, limiter, sleeps) as spapi:
-        yield spapi
 
 
 def test_a_search_carries_the_token_headers_and_amazons_parameters(

@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
-import pytest
 
 from infra.amazon.client import SpApiClient
 from tests.unit.infra.amazon.fake_spapi import (
     T0,
     FakeAmazon,
-    RecordingLimiter,
     query,
-    scripted_client,
 )
-
-
-@pytest.fixture
-def amazon() -> FakeAmazon:
-    return FakeAmazon()
-
-
-@pytest.fixture
-def limiter() -> RecordingLimiter:
-    return RecordingLimiter()
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(
-    amazon: FakeAmazon, limiter: RecordingLimiter, sleeps: list[float]
-) -> Iterator[SpApiClient]:
-    with scripted_client(amazon, limiter, sleeps) as spapi:
-        yield spapi
 
 
 def test_v0_orders_and_items(client: SpApiClient, amazon: FakeAmazon) -> None:

@@ -34,29 +34,6 @@ from tests.unit.infra.amazon.fake_spapi import (
 )
 
 
-@pytest.fixture
-def amazon() -> FakeAmazon:
-    return FakeAmazon()
-
-
-@pytest.fixture
-def limiter() -> RecordingLimiter:
-    return RecordingLimiter()
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def client(
-    amazon: FakeAmazon, limiter: RecordingLimiter, sleeps: list[float]
-) -> Iterator[SpApiClient]:
-    with scripted_client(amazon, limiter, sleeps) as spapi:
-        yield spapi
-
-
 def test_429s_are_retried_with_capped_full_jitter_backoff(
     client: SpApiClient, amazon: FakeAmazon, limiter: RecordingLimiter, sleeps: list[float]
 ) -> None:
