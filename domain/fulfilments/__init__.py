@@ -51,7 +51,6 @@ from domain.fulfilments.model import (
     PackageLine,
     PendingReadBack,
     ReadBack,
-    Rejected,
     can_claim,
     check_transition,
     package_for,
@@ -66,7 +65,7 @@ from domain.fulfilments.ports import (
 )
 from domain.fulfilments.read_back import READ_BACK_GIVE_UP, READ_BACK_RETRY, read_back_pending
 from domain.fulfilments.rules import SHIP_TIME_SKEW, check_fulfilment, urgency
-from domain.shared import FieldError
+from domain.shared import FieldError, Rejected
 
 __all__ = [
     "AMAZON_CARRIER_CODES",

@@ -12,9 +12,9 @@ from domain.fulfilments.model import (
     Fulfilment,
     OpenOrder,
     ReadBack,
-    Rejected,
 )
 from domain.orders.events import order_key
+from domain.shared import Rejected
 from domain.shared.events import Event
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.fulfilments.commands import LineRequest, RequestFulfilment
-from domain.fulfilments.model import Accepted, Fulfilment, FulfilmentState, NewFulfilment, Rejected
+from domain.fulfilments.model import Accepted, Fulfilment, FulfilmentState, NewFulfilment
 from domain.fulfilments.ports import IntakeStore
 from domain.fulfilments.rules import check_fulfilment
-from domain.shared import Clock, FieldError
+from domain.shared import Clock, FieldError, Rejected
 
 # A fulfilment stored but whose queued message got lost is sent by the sweeper after this.
 SWEEP_AFTER = timedelta(minutes=2)

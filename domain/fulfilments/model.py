@@ -22,7 +22,6 @@ from domain.fulfilments.carriers import OTHER_CARRIER
 from domain.fulfilments.commands import RequestFulfilment
 from domain.fulfilments.errors import IllegalTransition
 from domain.orders import AmazonOrder
-from domain.shared import FieldError
 
 # --- the order as the store knows it --------------------------------------------------------
 
@@ -169,16 +168,6 @@ class Accepted:
     # True: this call put it in 'accepted' (the caller queues its confirmation). False: the
     # same fulfilment was accepted before (a replay).
     created: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    errors: tuple[FieldError, ...]
-    conflict: bool = False  # the platform_fulfilment_id is taken by a different fulfilment
-
-    @property
-    def message(self) -> str:
-        return "; ".join(f"{e.field}: {e.reason}" for e in self.errors)
 
 
 # --- what Amazon receives, and its view read back -------------------------------------------

@@ -18,8 +18,8 @@ from domain.fulfilments.model import (
     Package,
     PendingReadBack,
     ReadBack,
-    Rejected,
 )
+from domain.shared import Rejected
 
 
 class IntakeUnit(Protocol):

@@ -13,6 +13,7 @@ from domain.orders.model import (
     PRICED_STATUSES,
     AmazonOrder,
     FulfilledBy,
+    LineCharges,
     OrderLine,
     OrderStatus,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "PRICED_STATUSES",
     "AmazonOrder",
     "FulfilledBy",
+    "LineCharges",
     "OrderCancelled",
     "OrderCreated",
     "OrderEvent",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from domain.shared import Money
@@ -33,6 +34,26 @@ PRICED_STATUSES = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class LineCharges:
+    """What the buyer paid for one line, per part, in the order's currency (totals for the
+    line, not per unit). What a refund may give back is checked against these."""
+
+    currency: str
+    principal: Decimal  # the item price times the quantity
+    shipping: Decimal = Decimal(0)
+    tax: Decimal = Decimal(0)  # the tax on the item price
+    shipping_tax: Decimal = Decimal(0)
+    gift_wrap: Decimal = Decimal(0)
+    gift_wrap_tax: Decimal = Decimal(0)
+
+    @property
+    def total(self) -> Money:
+        parts = (self.principal, self.shipping, self.tax, self.shipping_tax)
+        wrapped = (self.gift_wrap, self.gift_wrap_tax)
+        return Money(sum((*parts, *wrapped), Decimal(0)), self.currency)
+
+
+@dataclass(frozen=True, slots=True)
 class OrderLine:
     order_item_id: str
     quantity_ordered: int
@@ -43,6 +64,7 @@ class OrderLine:
     unit_price: Money | None = None
     cancel_requested: bool = False
     cancel_reason: str | None = None
+    charges: LineCharges | None = None  # None while the order is pending (nothing charged)
 
     @property
     def quantity_unshipped(self) -> int:

@@ -8,11 +8,16 @@ its own branch next to the code that raises it. Some also stay ``ValueError`` so
      ├── MoneyError (ValueError)    shared.money: an amount or currency that cannot be money
      ├── OrderProblem (ValueError)  orders.rules: an order the store must set aside, with why
      ├── PaginationExpired          ingestion.ports: Amazon no longer takes the stored token
-     └── FulfilmentError            fulfilments.errors
-          ├── InvalidRequest        the request itself is malformed (field errors)
-          ├── IllegalTransition     a state change the machine does not allow
-          ├── ShipmentRejected      Amazon refused the package: permanent (code, message)
-          └── AmazonUnavailable     try again later (throttled, 5xx, network); ``retry_after``
+     ├── FulfilmentError            fulfilments.errors
+     │    ├── InvalidRequest        the request itself is malformed (field errors)
+     │    ├── IllegalTransition     a state change the machine does not allow
+     │    ├── ShipmentRejected      Amazon refused the package: permanent (code, message)
+     │    └── AmazonUnavailable     try again later (throttled, 5xx, network); ``retry_after``
+     └── FeedError                  feeds.errors
+          ├── IllegalFeedTransition a submission's state change its machine does not allow
+          ├── FeedRefused           Amazon refused the call for good (4xx): nothing created
+          ├── AmazonBusy            not now (429, or refused before taken); ``retry_after``
+          └── OutcomeUnknown        createFeed's answer was lost: the feed may exist
 """
 
 from __future__ import annotations

@@ -1,0 +1,98 @@
+"""What the feed use cases need from outside: Amazon's Feeds API (with the XML written and read
+at the edge) and the store that keeps each submission, its document and its report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from domain.feeds.model import (
+    FeedMessage,
+    FeedStatus,
+    FeedType,
+    ListedFeed,
+    ProcessingReport,
+    Submission,
+)
+
+
+class FeedGateway(Protocol):
+    def render(
+        self, account_id: int, feed_type: FeedType, messages: Sequence[FeedMessage]
+    ) -> bytes:
+        """The feed document (an ``AmazonEnvelope``), built with an XML library."""
+        ...
+
+    def upload(self, account_id: int, document: bytes) -> str:
+        """createFeedDocument, then the upload: the ``feedDocumentId``. Safe to repeat (a new
+        document each time; nothing is processed until a feed names it)."""
+        ...
+
+    def create(
+        self, account_id: int, feed_type: FeedType, marketplace_id: str, feed_document_id: str
+    ) -> str:
+        """createFeed: Amazon's ``feedId``. Raises ``AmazonBusy`` (not created: 429, or refused
+        before it was taken), ``FeedRefused`` (4xx) or ``OutcomeUnknown`` (maybe created)."""
+        ...
+
+    def status(self, account_id: int, amazon_feed_id: str) -> FeedStatus:
+        """getFeed. Raises ``AmazonBusy``."""
+        ...
+
+    def report(self, account_id: int, result_document_id: str) -> tuple[bytes, ProcessingReport]:
+        """The processing report, as downloaded (unzipped) and parsed per message."""
+        ...
+
+    def listed(
+        self,
+        account_id: int,
+        feed_type: FeedType,
+        marketplace_id: str,
+        since: datetime,
+        until: datetime,
+    ) -> tuple[ListedFeed, ...]:
+        """getFeeds of that type and marketplace created in [since, until] (every page)."""
+        ...
+
+
+class SubmissionStore(Protocol):
+    def submission(self, submission_id: int) -> Submission | None: ...
+
+    def claim_submission(
+        self, submission_id: int, owner: str, lease: timedelta
+    ) -> Submission | None:
+        """Take the submission under ``owner``'s lease (attempts + 1), committed before
+        returning; None when another live worker holds it or it is finished."""
+        ...
+
+    def record_uploaded(self, submission_id: int, owner: str, feed_document_id: str) -> bool: ...
+
+    def record_creating(self, submission_id: int, owner: str, started_at: datetime) -> bool:
+        """uploaded -> creating, committed before createFeed leaves."""
+        ...
+
+    def record_created(
+        self, submission_id: int, owner: str, amazon_feed_id: str, ended_at: datetime | None
+    ) -> bool: ...
+
+    def record_create_window_end(self, submission_id: int, owner: str, ended_at: datetime) -> bool:
+        """The answer was lost at ``ended_at``: the window in which Amazon's feed, if any, was
+        created is now closed."""
+        ...
+
+    def record_not_created(self, submission_id: int, owner: str, evidence: str) -> bool:
+        """creating -> not_created with the evidence; its messages become sendable again."""
+        ...
+
+    def record_status(self, submission_id: int, owner: str, status: FeedStatus) -> bool: ...
+
+    def known_feed_ids(self, account_id: int, amazon_feed_ids: Sequence[str]) -> frozenset[str]:
+        """Which of these feeds are already some submission's."""
+        ...
+
+    def release_submission(
+        self, submission_id: int, owner: str, retry_in: timedelta, error: str
+    ) -> bool:
+        """Give the lease up; due again after ``retry_in``."""
+        ...
