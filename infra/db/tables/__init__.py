@@ -9,21 +9,28 @@ Every module is imported here, so ``Base.metadata`` holds every table.
 
 from infra.db.tables.accounts import SellerAccount
 from infra.db.tables.base import Base
+from infra.db.tables.feeds import FeedSubmission
 from infra.db.tables.fulfilments import Fulfilment, FulfilmentLine, RejectedFulfilment, ShipByAlert
 from infra.db.tables.ingestion import SetAsideOrder, SyncCursor
 from infra.db.tables.keys import IdempotencyKey
 from infra.db.tables.orders import Order, OrderItem
 from infra.db.tables.outbox import OutboxEvent, WebhookAttempt, WebhookDelivery
+from infra.db.tables.refunds import FinanceCursor, Refund, RefundLine, RejectedRefund
 
 __all__ = [
     "Base",
+    "FeedSubmission",
+    "FinanceCursor",
     "Fulfilment",
     "FulfilmentLine",
     "IdempotencyKey",
     "Order",
     "OrderItem",
     "OutboxEvent",
+    "Refund",
+    "RefundLine",
     "RejectedFulfilment",
+    "RejectedRefund",
     "SellerAccount",
     "SetAsideOrder",
     "ShipByAlert",

@@ -33,6 +33,11 @@ class SellerAccount(Base):
     lwa_client_id: Mapped[str | None] = mapped_column(String(200))
     lwa_refresh_token: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # Disconnected: nothing goes to Amazon for the account (no sync, nothing sent); what the
+    # platform asks meanwhile is held until it is reconnected.
+    connected: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    disconnected_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    reconnected_at: Mapped[datetime | None] = mapped_column(UtcTime)
     created_at: Mapped[datetime] = mapped_column(UtcTime, server_default=func.now())
 
     def __repr__(self) -> str:

@@ -75,5 +75,13 @@ class OrderItem(Base):
     quantity_shipped: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str | None] = mapped_column(String(3))
     unit_price: Mapped[Decimal | None] = mapped_column(Money)
+    # What the buyer paid for the line, per part (totals for the line; None while pending):
+    # what a refund may give back is checked against these.
+    charged_principal: Mapped[Decimal | None] = mapped_column(Money)
+    charged_shipping: Mapped[Decimal | None] = mapped_column(Money)
+    charged_tax: Mapped[Decimal | None] = mapped_column(Money)
+    charged_shipping_tax: Mapped[Decimal | None] = mapped_column(Money)
+    charged_gift_wrap: Mapped[Decimal | None] = mapped_column(Money)
+    charged_gift_wrap_tax: Mapped[Decimal | None] = mapped_column(Money)
     cancel_requested: Mapped[bool] = mapped_column(Boolean)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
