@@ -192,7 +192,9 @@ def reset_and_close() -> None:
 
 
 def active_account_ids() -> list[int]:
-    return [a.id for a in list_accounts(container().sessions, active_only=True)]
+    """The accounts beat syncs: active and connected (a disconnected one sends nothing)."""
+    accounts = list_accounts(container().sessions, active_only=True, connected_only=True)
+    return [a.id for a in accounts]
 
 
 def sync_account(
@@ -206,6 +208,8 @@ def sync_account(
     scope)."""
     c = container()
     account = get_account(c.sessions, account_ref)
+    if not account.connected:  # queued before it was disconnected: nothing goes to Amazon
+        return SyncReport(skipped=True, problems=["the account is disconnected"])
     with c.orders_source(account) as source:
         return sync_orders(
             account_id=account.id,

@@ -1,15 +1,22 @@
-"""Seller accounts: add, list, look up. Refresh tokens are stored, never logged or printed."""
+"""Seller accounts: add, list, look up, disconnect and reconnect. Refresh tokens are stored,
+never logged or printed.
+
+A disconnected account (``connected`` false) has nothing sent to Amazon: no sync, no shipment
+confirmation, no feed. What the platform asks meanwhile is accepted and held; reconnecting lets
+the sync catch up from its watermark and shows a plan of what would be sent."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.fulfilments import FulfilmentState
 from domain.shared import row_id
-from infra.db.tables import SellerAccount
+from infra.db.tables import Fulfilment, SellerAccount
 from infra.settings import Region
 
 
@@ -27,6 +34,8 @@ class AccountView:
     lwa_client_id: str | None
     lwa_refresh_token: str
     active: bool
+    connected: bool = True
+    disconnected_at: datetime | None = None
 
     def __repr__(self) -> str:  # the refresh token stays out of logs and tracebacks
         return f"AccountView(id={self.id}, name={self.name!r}, region={self.region!r})"
@@ -42,6 +51,8 @@ def _view(row: SellerAccount) -> AccountView:
         lwa_client_id=row.lwa_client_id,
         lwa_refresh_token=row.lwa_refresh_token,
         active=row.active,
+        connected=row.connected,
+        disconnected_at=row.disconnected_at,
     )
 
 
@@ -89,12 +100,14 @@ def add_account(
 
 
 def list_accounts(
-    sessions: sessionmaker[Session], *, active_only: bool = False
+    sessions: sessionmaker[Session], *, active_only: bool = False, connected_only: bool = False
 ) -> list[AccountView]:
     with sessions() as session:
         query = select(SellerAccount).order_by(SellerAccount.id)
         if active_only:
             query = query.where(SellerAccount.active.is_(True))
+        if connected_only:
+            query = query.where(SellerAccount.connected.is_(True))
         return [_view(row) for row in session.scalars(query)]
 
 
@@ -109,3 +122,28 @@ def get_account(sessions: sessionmaker[Session], ref: str | int) -> AccountView:
         if row is None:
             raise AccountError(f"account: no account {ref!r}")
         return _view(row)
+
+
+def set_connected(sessions: sessionmaker[Session], ref: str | int, connected: bool) -> AccountView:
+    """Disconnect (``connected`` False) or reconnect the account, by id or by name. Doing it
+    twice changes nothing the second time (the first time is kept)."""
+    account = get_account(sessions, ref)
+    stamp = SellerAccount.disconnected_at if not connected else SellerAccount.reconnected_at
+    with sessions.begin() as session:
+        changed = session.execute(
+            update(SellerAccount)
+            .where(SellerAccount.id == account.id, SellerAccount.connected.is_(not connected))
+            .values({SellerAccount.connected: connected, stamp: func.now()})
+            .returning(SellerAccount.id)
+        ).first()
+        if connected and changed is not None:
+            # What waited while disconnected is due now: the sweeper sends it on its next round.
+            session.execute(
+                update(Fulfilment)
+                .where(
+                    Fulfilment.account_id == account.id,
+                    Fulfilment.state == FulfilmentState.ACCEPTED.value,
+                )
+                .values(next_attempt_at=func.now())
+            )
+    return get_account(sessions, account.id)

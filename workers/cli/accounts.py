@@ -1,4 +1,5 @@
-"""``accounts add|list``: the seller accounts (a refresh token is never echoed or shown)."""
+"""``accounts add|list|disconnect|reconnect``: the seller accounts (a refresh token is never
+echoed or shown). A disconnected account has nothing sent to Amazon until it is reconnected."""
 
 from __future__ import annotations
 
@@ -62,7 +63,34 @@ def accounts_list() -> None:
 
     with store():
         rows = [
-            [str(a.id), a.name, a.selling_partner_id, a.region, ",".join(a.marketplace_ids)]
+            [
+                str(a.id),
+                a.name,
+                a.selling_partner_id,
+                a.region,
+                ",".join(a.marketplace_ids),
+                "yes" if a.connected else "no",
+            ]
             for a in list_accounts(bootstrap.container().sessions)
         ]
-    table(["id", "name", "seller", "region", "marketplaces"], rows)
+    table(["id", "name", "seller", "region", "marketplaces", "connected"], rows)
+
+
+@accounts.command("disconnect")
+@click.argument("account")
+def accounts_disconnect(account: str) -> None:
+    """Stop everything towards Amazon for ACCOUNT (by id or name): no sync, nothing sent.
+
+    Fulfilments, refunds and cancellations that arrive meanwhile are accepted and held."""
+    from infra.db.accounts import AccountError, set_connected
+    from workers import bootstrap
+
+    with store():
+        try:
+            view = set_connected(bootstrap.container().sessions, account, False)
+        except AccountError as exc:
+            fail(str(exc))
+        click.echo(
+            f"disconnected account {view.id} ({view.name}): nothing goes to Amazon until "
+            f"`amazon-channel accounts reconnect {view.name}`"
+        )

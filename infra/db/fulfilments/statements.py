@@ -195,12 +195,18 @@ _LEASE_FREE = or_(
     F.c.lease_until.is_(None),
     F.c.lease_until <= func.now(),
 )
+# Nothing is sent for a disconnected account: its fulfilments wait, accepted, until it is
+# reconnected (then the sweeper sends them).
+_CONNECTED = F.c.account_id.in_(
+    select(SellerAccount.id).where(SellerAccount.connected.is_(True)).scalar_subquery()
+)
 # accepted, or sending under this owner's lease or under one that ran out -> sending.
 CLAIM = Compiled(
     with_lines(
         update(F)
         .where(
             F.c.id == bindparam("p_id"),
+            _CONNECTED,
             or_(
                 *(
                     and_(F.c.state == state.value, _LEASE_FREE)
@@ -268,8 +274,8 @@ CONFIRM = Compiled(
     .returning(func.now())
 )
 CONFIRMED = FulfilmentState.CONFIRMED.value
-# The pending read-back due longest ago, not of a seller whose budget is spent, pushed on by
-# the lease so that a concurrent run skips it.
+# The pending read-back due longest ago, not of a seller whose budget is spent nor of a
+# disconnected account, pushed on by the lease so that a concurrent run skips it.
 CLAIM_READ_BACK = Compiled(
     update(F)
     .where(
@@ -279,6 +285,7 @@ CLAIM_READ_BACK = Compiled(
             F.c.read_back_due_at <= func.now(),
             F.c.state == CONFIRMED,
             F.c.account_id != func.all_(bindparam("p_skip", type_=ARRAY(BigInteger()))),
+            _CONNECTED,
         )
         .order_by(F.c.read_back_due_at)
         .limit(1)

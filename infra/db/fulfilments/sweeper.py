@@ -39,7 +39,9 @@ class SweeperMixin(StoreBase):
             due = (
                 select(FulfilmentRow.id)
                 .join(Order, Order.id == FulfilmentRow.order_id)
+                .join(SellerAccount, SellerAccount.id == FulfilmentRow.account_id)
                 .where(
+                    SellerAccount.connected.is_(True),  # a disconnected account sends nothing
                     or_(
                         FulfilmentRow.next_attempt_at.is_(None),
                         FulfilmentRow.next_attempt_at <= func.now(),
