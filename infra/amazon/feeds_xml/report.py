@@ -58,6 +58,7 @@ def _whole(element: Element, name: str, where: str) -> int:
 
 
 def _result(element: Element, where: str) -> MessageResult:
+    message_id = _whole(element, "MessageID", where)
     code = _text(element, "ResultCode")
     if code is None:
         raise NotAProcessingReport(f"{where}/ResultCode is missing")
@@ -65,7 +66,7 @@ def _result(element: Element, where: str) -> MessageResult:
     if message_code is None:
         raise NotAProcessingReport(f"{where}/ResultMessageCode is missing")
     return MessageResult(
-        message_id=_whole(element, "MessageID", where),
+        message_id=message_id,
         result_code=code,
         message_code=message_code,
         description=_text(element, "ResultDescription") or "",
