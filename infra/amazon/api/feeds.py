@@ -1,5 +1,6 @@
 """Feeds 2021-06-30: reserve a document, upload it to its presigned URL, submit the feed, follow
-it to its result document. ``createFeed`` is not idempotent: it is never resent blindly."""
+it to its result document, list the feeds submitted (``getFeeds``: how a lost ``createFeed`` is
+found out). ``createFeed`` is not idempotent: it is never resent blindly."""
 
 from __future__ import annotations
 
