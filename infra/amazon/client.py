@@ -2,7 +2,8 @@
 
 ``SpApiClient`` is the face callers use (workers, the CLI, the gateways, the benchmarks). Its
 methods hand on to the families in ``infra.amazon.api`` (also reachable as ``client.orders``,
-``client.orders_v0``, ``client.feeds``, ``client.reports``, ``client.documents``); the rules
+``client.orders_v0``, ``client.feeds``, ``client.finances``, ``client.reports``,
+``client.documents``); the rules
 every call follows (rate budget, token, errors, retries, logging) live in ``infra.amazon.http``.
 """
 
@@ -22,6 +23,7 @@ from infra.amazon.api import (
     UPLOAD_OPERATION,
     DocumentsApi,
     FeedsApi,
+    FinancesApi,
     OrdersApi,
     OrdersV0Api,
     ReportsApi,
@@ -37,6 +39,8 @@ from infra.amazon.ratelimit import (
 from infra.amazon.schemas import (
     GetOrderItemsV0Payload,
     GetOrdersV0Payload,
+    ListFinancialEventGroupsPayload,
+    ListFinancialEventsPayload,
     Order,
     SearchOrdersResponse,
 )
@@ -92,6 +96,7 @@ class SpApiClient:
         self.orders = OrdersApi(self.transport)
         self.orders_v0 = OrdersV0Api(self.transport)
         self.feeds = FeedsApi(self.transport)
+        self.finances = FinancesApi(self.transport)
         self.reports = ReportsApi(self.transport)
         self.documents = DocumentsApi(self.transport)
 
@@ -291,7 +296,7 @@ class SpApiClient:
         """``OrdersV0Api.confirm_shipment``: one package; a resend edits the same package."""
         self.orders_v0.confirm_shipment(order_id, marketplace_id, package_detail)
 
-    # -- Feeds, Reports and their documents ------------------------------------------------------
+    # -- Feeds --------------------------------------------------------------------------------
 
     def create_feed_document(self, content_type: str) -> tuple[str, str]:
         """``FeedsApi.create_feed_document``: ``(feed_document_id, presigned upload url)``."""
@@ -317,9 +322,81 @@ class SpApiClient:
         """``FeedsApi.get_feed``: the feed's status."""
         return self.feeds.get_feed(feed_id)
 
+    def get_feeds(
+        self,
+        *,
+        feed_types: Sequence[str] | None = None,
+        marketplace_ids: Sequence[str] | None = None,
+        processing_statuses: Sequence[str] | None = None,
+        created_since: datetime | None = None,
+        created_until: datetime | None = None,
+        page_size: int = 100,
+        next_token: str | None = None,
+    ) -> dict[str, Any]:
+        """``FeedsApi.get_feeds``: one page (with ``next_token``, nothing else is sent)."""
+        return self.feeds.get_feeds(
+            feed_types=feed_types,
+            marketplace_ids=marketplace_ids,
+            processing_statuses=processing_statuses,
+            created_since=created_since,
+            created_until=created_until,
+            page_size=page_size,
+            next_token=next_token,
+        )
+
     def get_feed_document(self, document_id: str) -> tuple[str, str | None]:
         """``FeedsApi.get_feed_document``: ``(url, compressionAlgorithm)``."""
         return self.feeds.get_feed_document(document_id)
+
+    # -- Finances v0 ----------------------------------------------------------------------------
+
+    def iter_financial_events_by_order_id(
+        self, order_id: str, *, max_results: int = 100
+    ) -> Iterator[ListFinancialEventsPayload]:
+        """``FinancesApi.iter_financial_events_by_order_id``: every page of the order's events."""
+        return self.finances.iter_financial_events_by_order_id(order_id, max_results=max_results)
+
+    def iter_financial_events(
+        self,
+        *,
+        posted_after: datetime,
+        posted_before: datetime | None = None,
+        max_results: int = 100,
+    ) -> Iterator[ListFinancialEventsPayload]:
+        """``FinancesApi.iter_financial_events``: every page of the events posted in a window."""
+        return self.finances.iter_financial_events(
+            posted_after=posted_after, posted_before=posted_before, max_results=max_results
+        )
+
+    def iter_financial_event_groups(
+        self,
+        *,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+        max_results: int = 100,
+    ) -> Iterator[ListFinancialEventGroupsPayload]:
+        """``FinancesApi.iter_financial_event_groups``: every page of the event groups."""
+        return self.finances.iter_financial_event_groups(
+            started_after=started_after, started_before=started_before, max_results=max_results
+        )
+
+    def iter_financial_events_by_group_id(
+        self,
+        event_group_id: str,
+        *,
+        posted_after: datetime | None = None,
+        posted_before: datetime | None = None,
+        max_results: int = 100,
+    ) -> Iterator[ListFinancialEventsPayload]:
+        """``FinancesApi.iter_financial_events_by_group_id``: every page of a group's events."""
+        return self.finances.iter_financial_events_by_group_id(
+            event_group_id,
+            posted_after=posted_after,
+            posted_before=posted_before,
+            max_results=max_results,
+        )
+
+    # -- Reports and documents -----------------------------------------------------------------
 
     def get_reports(
         self,

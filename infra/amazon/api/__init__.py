@@ -7,6 +7,7 @@ Method names follow Amazon's operation ids (``getOrder`` -> ``get_order``).
 
 from infra.amazon.api.documents import DOWNLOAD_OPERATION, DocumentsApi
 from infra.amazon.api.feeds import UPLOAD_OPERATION, FeedsApi
+from infra.amazon.api.finances import FinancesApi
 from infra.amazon.api.orders import OrdersApi
 from infra.amazon.api.orders_v0 import OrdersV0Api
 from infra.amazon.api.reports import ReportsApi
@@ -16,6 +17,7 @@ __all__ = [
     "UPLOAD_OPERATION",
     "DocumentsApi",
     "FeedsApi",
+    "FinancesApi",
     "OrdersApi",
     "OrdersV0Api",
     "ReportsApi",

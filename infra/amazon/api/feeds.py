@@ -1,12 +1,14 @@
 """Feeds 2021-06-30: reserve a document, upload it to its presigned URL, submit the feed, follow
-it to its result document. ``createFeed`` is not idempotent: it is never resent blindly."""
+it to its result document, list the feeds submitted (``getFeeds``: how a lost ``createFeed`` is
+found out). ``createFeed`` is not idempotent: it is never resent blindly."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from infra.amazon.api._common import document_location, required_str
+from infra.amazon.api._common import csv, document_location, optional_time, required_str
 from infra.amazon.http import SpApiRequest, SpApiTransport
 
 # A pseudo-operation for the presigned S3 upload (no SP-API auth, no rate budget).
@@ -71,6 +73,39 @@ class FeedsApi:
     def get_feed(self, feed_id: str) -> dict[str, Any]:
         """The feed's status: ``processingStatus``, ``resultFeedDocumentId`` when done, ..."""
         return self.transport.call_json("feeds.getFeed", path_params={"feedId": feed_id})
+
+    def get_feeds(
+        self,
+        *,
+        feed_types: Sequence[str] | None = None,
+        marketplace_ids: Sequence[str] | None = None,
+        processing_statuses: Sequence[str] | None = None,
+        created_since: datetime | None = None,
+        created_until: datetime | None = None,
+        page_size: int = 100,
+        next_token: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of ``getFeeds`` (``feeds``, ``nextToken``). With ``next_token`` Amazon wants
+        nothing else sent; without it ``feed_types`` is required."""
+        params: dict[str, str | None]
+        if next_token is not None:
+            params = {"nextToken": next_token}
+        else:
+            if not feed_types:
+                raise ValueError("feed_types is required unless next_token is given")
+            if len(feed_types) > 10 or (marketplace_ids is not None and len(marketplace_ids) > 10):
+                raise ValueError("feed_types and marketplace_ids take at most 10 values each")
+            if not 1 <= page_size <= 100:
+                raise ValueError("page_size must be between 1 and 100")
+            params = {
+                "feedTypes": csv(feed_types),
+                "marketplaceIds": csv(marketplace_ids),
+                "processingStatuses": csv(processing_statuses),
+                "createdSince": optional_time(created_since),
+                "createdUntil": optional_time(created_until),
+                "pageSize": str(page_size),
+            }
+        return self.transport.call_json("feeds.getFeeds", params=params)
 
     def get_feed_document(self, document_id: str) -> tuple[str, str | None]:
         """Where to download a (result) feed document: ``(url, compressionAlgorithm)``."""

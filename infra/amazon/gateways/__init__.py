@@ -1,5 +1,7 @@
 """The domain's ports implemented over the SP-API client."""
 
+from infra.amazon.gateways.feeds import FeedsClient, SpApiFeeds
+from infra.amazon.gateways.finances import FinancesClient, SpApiFinances
 from infra.amazon.gateways.orders import (
     INCLUDED_DATA,
     SpApiOrdersSource,
@@ -12,6 +14,10 @@ from infra.amazon.gateways.shipments import (
 
 __all__ = [
     "INCLUDED_DATA",
+    "FeedsClient",
+    "FinancesClient",
+    "SpApiFeeds",
+    "SpApiFinances",
     "SpApiOrdersSource",
     "SpApiShipments",
     "package_detail",

@@ -1,6 +1,7 @@
 """Pydantic models of what we read from SP-API, validated at the edge (``infra.amazon.api``).
 
-One module per API family (``orders``, ``orders_v0``); this package hands on all of them.
+One module per API family (``orders``, ``orders_v0``, ``finances``); this package hands on all
+of them.
 Tolerant the way a client of someone else's API must be:
 
 - Unknown fields are ignored; Amazon adds fields without a new version.
@@ -23,6 +24,18 @@ ends up in a log line does not carry them.
 """
 
 from infra.amazon.schemas._base import UnparsedOrder
+from infra.amazon.schemas.finances import (
+    ChargeComponent,
+    Currency,
+    FeeComponent,
+    FinancialEventGroup,
+    FinancialEvents,
+    ListFinancialEventGroupsPayload,
+    ListFinancialEventsPayload,
+    ShipmentEvent,
+    ShipmentItem,
+    UnparsedEvent,
+)
 from infra.amazon.schemas.orders import (
     Alias,
     AssociatedOrder,
@@ -74,8 +87,13 @@ __all__ = [
     "BuyerRequestedCancelV0",
     "CancellationExecution",
     "CancellationRequest",
+    "ChargeComponent",
+    "Currency",
     "CustomerAddress",
     "DateTimeRange",
+    "FeeComponent",
+    "FinancialEventGroup",
+    "FinancialEvents",
     "GetOrderItemsV0Payload",
     "GetOrderResponse",
     "GetOrdersV0Payload",
@@ -89,6 +107,8 @@ __all__ = [
     "ItemProduct",
     "ItemPromotion",
     "ItemPromotionBreakdown",
+    "ListFinancialEventGroupsPayload",
+    "ListFinancialEventsPayload",
     "Money",
     "MoneyV0",
     "Order",
@@ -105,5 +125,8 @@ __all__ = [
     "Recipient",
     "SalesChannel",
     "SearchOrdersResponse",
+    "ShipmentEvent",
+    "ShipmentItem",
+    "UnparsedEvent",
     "UnparsedOrder",
 ]
