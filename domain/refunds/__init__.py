@@ -7,6 +7,7 @@ before anything is sent, batched into feeds per seller, marketplace and feed typ
 (``domain.feeds``), and settled per message from Amazon's processing report.
 """
 
+from domain.refunds.amounts import amounts_for_quantity, minor_digits, round_money
 from domain.refunds.commands import CancelLineRequest, CancelOrder, IssueRefund, RefundLineRequest
 from domain.refunds.components import (
     ADJUSTMENT_REASONS,
@@ -27,6 +28,12 @@ from domain.refunds.events import (
     RefundFailed,
     RefundRecordedFromAmazon,
 )
+from domain.refunds.intake import (
+    accept_cancellation,
+    accept_refund,
+    refusal_event,
+    retry_refund,
+)
 from domain.refunds.model import (
     TRANSITIONS,
     Accepted,
@@ -39,6 +46,13 @@ from domain.refunds.model import (
     RefundState,
 )
 from domain.refunds.ports import FinancesGateway, RefundIntakeStore, RefundIntakeUnit, RefundViews
+from domain.refunds.rules import (
+    RefundedBefore,
+    check_cancellation,
+    check_refund,
+    order_currency,
+    refunded_before,
+)
 
 __all__ = [
     "ADJUSTMENT_REASONS",
@@ -71,6 +85,18 @@ __all__ = [
     "RefundSource",
     "RefundState",
     "RefundViews",
+    "RefundedBefore",
+    "accept_cancellation",
+    "accept_refund",
     "adjustment_reason",
+    "amounts_for_quantity",
     "cancel_reason",
+    "check_cancellation",
+    "check_refund",
+    "minor_digits",
+    "order_currency",
+    "refunded_before",
+    "refusal_event",
+    "retry_refund",
+    "round_money",
 ]
