@@ -7,7 +7,13 @@ before anything is sent, batched into feeds per seller, marketplace and feed typ
 (``domain.feeds``), and settled per message from Amazon's processing report.
 """
 
-from domain.refunds.amounts import amounts_for_quantity, minor_digits, round_money
+from domain.refunds.amounts import (
+    RefundedBefore,
+    amounts_for_quantity,
+    minor_digits,
+    refunded_before,
+    round_money,
+)
 from domain.refunds.commands import CancelLineRequest, CancelOrder, IssueRefund, RefundLineRequest
 from domain.refunds.components import (
     ADJUSTMENT_REASONS,
@@ -46,13 +52,7 @@ from domain.refunds.model import (
     RefundState,
 )
 from domain.refunds.ports import FinancesGateway, RefundIntakeStore, RefundIntakeUnit, RefundViews
-from domain.refunds.rules import (
-    RefundedBefore,
-    check_cancellation,
-    check_refund,
-    order_currency,
-    refunded_before,
-)
+from domain.refunds.rules import check_cancellation, check_refund, order_currency
 
 __all__ = [
     "ADJUSTMENT_REASONS",

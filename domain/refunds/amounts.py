@@ -1,5 +1,5 @@
 """What a refund of some units of a line gives back, per component, computed from what the line
-charged.
+charged; and what an order's earlier refunds gave back (``refunded_before``).
 
 The rule: each charged part (``LineCharges``: principal, shipping, tax, shipping tax, gift
 wrap, gift wrap tax) times ``quantity / quantity_ordered``, rounded half-up (0.005 -> 0.01) to
@@ -11,11 +11,13 @@ of a 3-unit line that charged 10.00 give 3.33, 3.33 and 3.34.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from domain.orders import LineCharges
 from domain.refunds.components import CHARGED, Component
+from domain.refunds.model import Refund, RefundKind, RefundState
 from domain.shared import Money
 
 # Currencies without a minor unit among Amazon's marketplaces'.
@@ -84,3 +86,38 @@ def amounts_for_quantity(
         if amount != 0:
             found.append((component, Money(amount, charges.currency)))
     return tuple(found)
+
+
+@dataclass
+class RefundedBefore:
+    """What an order's earlier refunds and cancellations (not failed) gave back, per item."""
+
+    amounts: dict[str, dict[Component, Decimal]] = field(default_factory=dict)
+    net: dict[str, Decimal] = field(default_factory=dict)  # credits less what was kept back
+    units: dict[str, int] = field(default_factory=dict)  # refunded or cancelled, when known
+    cancelled: dict[str, int] = field(default_factory=dict)
+    whole_order: Refund | None = None  # a cancellation of the whole order
+
+    def of(self, order_item_id: str) -> dict[Component, Decimal]:
+        return self.amounts.get(order_item_id, {})
+
+
+def refunded_before(refunded: Sequence[Refund]) -> RefundedBefore:
+    before = RefundedBefore()
+    for refund in refunded:
+        if refund.state is RefundState.FAILED:
+            continue
+        cancellation = refund.kind is RefundKind.CANCELLATION
+        if cancellation and refund.whole_order and before.whole_order is None:
+            before.whole_order = refund
+        for line in refund.lines:
+            item = line.order_item_id
+            amounts = before.amounts.setdefault(item, {})
+            for component, money in line.amounts:
+                amounts[component] = amounts.get(component, _ZERO) + money.amount
+            before.net[item] = before.net.get(item, _ZERO) + line.total.amount
+            if line.quantity is not None:
+                before.units[item] = before.units.get(item, 0) + line.quantity
+                if cancellation:
+                    before.cancelled[item] = before.cancelled.get(item, 0) + line.quantity
+    return before

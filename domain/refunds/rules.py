@@ -13,15 +13,16 @@ Every refusal names its field (``lines[0].amounts.tax``); all of them are collec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from domain.orders import AmazonOrder, OrderLine, OrderStatus
 from domain.refunds.amounts import (
+    RefundedBefore,
     amounts_for_quantity,
     charged_by_component,
     has_sub_minor,
     minor_digits,
+    refunded_before,
     round_money,
 )
 from domain.refunds.commands import CancelOrder, IssueRefund
@@ -37,7 +38,7 @@ from domain.refunds.components import (
     adjustment_reason,
     cancel_reason,
 )
-from domain.refunds.model import Refund, RefundKind, RefundLine, RefundState
+from domain.refunds.model import Refund, RefundLine
 from domain.shared import FieldError, Money
 
 __all__ = [
@@ -56,41 +57,6 @@ _UNCHARGED_CREDITS = (Component.GOODWILL, Component.RETURN_SHIPPING)
 NEEDS_A_REFUND = (
     "every Amazon order is tied to a payment: a cancellation needs a refund of more than 0"
 )
-
-
-@dataclass
-class RefundedBefore:
-    """What an order's earlier refunds and cancellations (not failed) gave back, per item."""
-
-    amounts: dict[str, dict[Component, Decimal]] = field(default_factory=dict)
-    net: dict[str, Decimal] = field(default_factory=dict)  # credits less what was kept back
-    units: dict[str, int] = field(default_factory=dict)  # refunded or cancelled, when known
-    cancelled: dict[str, int] = field(default_factory=dict)
-    whole_order: Refund | None = None  # a cancellation of the whole order
-
-    def of(self, order_item_id: str) -> dict[Component, Decimal]:
-        return self.amounts.get(order_item_id, {})
-
-
-def refunded_before(refunded: Sequence[Refund]) -> RefundedBefore:
-    before = RefundedBefore()
-    for refund in refunded:
-        if refund.state is RefundState.FAILED:
-            continue
-        cancellation = refund.kind is RefundKind.CANCELLATION
-        if cancellation and refund.whole_order and before.whole_order is None:
-            before.whole_order = refund
-        for line in refund.lines:
-            item = line.order_item_id
-            amounts = before.amounts.setdefault(item, {})
-            for component, money in line.amounts:
-                amounts[component] = amounts.get(component, _ZERO) + money.amount
-            before.net[item] = before.net.get(item, _ZERO) + line.total.amount
-            if line.quantity is not None:
-                before.units[item] = before.units.get(item, 0) + line.quantity
-                if cancellation:
-                    before.cancelled[item] = before.cancelled.get(item, 0) + line.quantity
-    return before
 
 
 def order_currency(order: AmazonOrder) -> str | None:
