@@ -92,3 +92,30 @@ class FinancesGateway(Protocol):
     ) -> tuple[AmazonRefund, ...]:
         """listFinancialEvents' RefundEventList for the window, every page."""
         ...
+
+
+class ReconnectStore(Protocol):
+    """What reconnecting an account reads and changes (``domain.refunds.reconnect``)."""
+
+    def held(self, account_id: int) -> list[tuple[Refund, AmazonOrder | None]]:
+        """The account's refunds and cancellations held or awaiting approval, oldest first,
+        each with its order as synced now (None: not in the store)."""
+        ...
+
+    def fulfilments_waiting(self, account_id: int) -> int:
+        """Accepted fulfilments not sent yet: they go once the account is connected."""
+        ...
+
+    def sync_watermark(self, account_id: int) -> datetime | None: ...
+
+    def hold_for_approval(self, account_id: int) -> int:
+        """held -> awaiting_approval, for the whole account; how many moved."""
+        ...
+
+    def approve(self, account_id: int, refund_ids: Sequence[int]) -> list[int]:
+        """awaiting_approval -> accepted (due now); the ids that moved."""
+        ...
+
+    def reject(self, account_id: int, refund_ids: Sequence[int], reason: str) -> list[int]:
+        """awaiting_approval -> failed with ``reason`` and its failed event; the ids moved."""
+        ...

@@ -17,7 +17,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.orders import AmazonOrder, OrderStatus
-from domain.refunds.model import Refund, RefundKind
+from domain.refunds.model import Refund, RefundKind, RefundState
+from domain.refunds.ports import ReconnectStore
 
 
 class Verdict(StrEnum):
@@ -102,3 +103,63 @@ def plan(
         fulfilments_waiting=fulfilments_waiting,
         sync_from=sync_from,
     )
+
+
+def reconnect_plan(account_id: int, connected: bool, store: ReconnectStore) -> ReconnectPlan:
+    """What reconnecting would send, and what waits for a person; changes nothing."""
+    return plan(
+        account_id,
+        connected,
+        store.held(account_id),
+        store.fulfilments_waiting(account_id),
+        store.sync_watermark(account_id),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    approved: tuple[int, ...]
+    rejected: tuple[int, ...]
+    refused: tuple[tuple[int, str], ...]  # (refund id, why it was not approved)
+
+
+def approve(
+    account_id: int,
+    store: ReconnectStore,
+    *,
+    refund_ids: Sequence[int] = (),
+    all_safe: bool = False,
+    reject_ids: Sequence[int] = (),
+) -> Approval:
+    """An operator's decision after reconnecting: ``all_safe`` approves every item the plan
+    calls safe; ``refund_ids`` approves those one by one, on purpose (a shipped order's refund
+    too), but never one that can no longer be done; ``reject_ids`` fails those with a reason.
+    Safe to run twice: what already moved is left as it is."""
+    current = {
+        item.refund.id: item
+        for item in plan(account_id, True, store.held(account_id), 0, None).items
+    }
+    chosen: list[int] = []
+    refused: list[tuple[int, str]] = []
+    if all_safe:
+        chosen.extend(i for i, item in current.items() if item.verdict is Verdict.SAFE)
+    for refund_id in refund_ids:
+        item = current.get(refund_id)
+        if item is None:
+            refused.append((refund_id, "not held or awaiting approval for this account"))
+        elif item.verdict is Verdict.CANNOT:
+            refused.append((refund_id, f"it can no longer be done: {item.reason}"))
+        elif item.refund.state is not RefundState.AWAITING_APPROVAL:
+            refused.append((refund_id, "still held: reconnect the account first"))
+        elif refund_id not in chosen:
+            chosen.append(refund_id)
+    for refund_id in reject_ids:
+        if refund_id not in current:
+            refused.append((refund_id, "not held or awaiting approval for this account"))
+    approved = store.approve(account_id, chosen) if chosen else []
+    rejected = (
+        store.reject(account_id, list(reject_ids), "rejected by an operator after reconnecting")
+        if reject_ids
+        else []
+    )
+    return Approval(tuple(approved), tuple(rejected), tuple(refused))
