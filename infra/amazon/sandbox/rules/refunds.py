@@ -38,6 +38,7 @@ from infra.amazon.sandbox.state import (
     SandboxState,
     charged,
     line_total,
+    money,
     settle_fulfillment,
     whole_seconds,
 )
@@ -141,7 +142,7 @@ class RefundCheck:
         for kind, amount in components:
             if kind not in CHARGED_COMPONENTS or amount <= 0:
                 continue
-            done = before.get(kind, Decimal(0)) + pending.get(kind, Decimal(0))
+            done = money(before.get(kind, Decimal(0)) + pending.get(kind, Decimal(0)), currency)
             left = paid[kind] - done
             if paid[kind] <= 0:
                 raise RefundRefused(
