@@ -5,7 +5,8 @@ Events are posted at the sandbox's now and never change:
 - a **shipment event** when units of an order ship (a package confirmed by ``confirmShipment``
   or the fulfilment feed, or an order the control API moved to or created as shipped): one
   event per change, one item per line with units newly shipped, carrying what the buyer was
-  charged for those units and Amazon's fees (``state.charges``);
+  charged for those units and Amazon's fees (``state.charges``). Each unit is charged once
+  (``SandboxItem.quantity_charged``): a package edited, resent or taken back posts nothing;
 - a **refund event** when an adjustment is accepted (a payment adjustment feed message, or a
   refund made in Seller Central): one event per message or refund, one item per adjusted line
   with Amazon's ``OrderAdjustmentItemId``.

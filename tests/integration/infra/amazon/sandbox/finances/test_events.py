@@ -60,6 +60,7 @@ def test_each_shipment_posts_an_event_and_together_they_charge_what_the_lines_co
     assert order_events(sandbox, order_id)["ShipmentEventList"] == []
 
     _confirm(sandbox, order_id, first, 2)
+    _confirm(sandbox, order_id, first, 2)  # the same package again: an edit, no new charge
     after_one = order_events(sandbox, order_id)["ShipmentEventList"]
     sandbox.run(
         "POST_ORDER_FULFILLMENT_DATA", envelope("OrderFulfillment", fulfilment(1, order_id))

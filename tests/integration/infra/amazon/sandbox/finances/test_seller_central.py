@@ -84,7 +84,15 @@ def test_a_seller_central_refund_is_listed_with_its_source_and_posts_a_refund_ev
     assert sandbox.view(order_id)["items"][0]["adjustments"][0]["source"] == "seller_central"
     views = sandbox.client.get("/_sandbox/finances/events", params={"order_id": order_id}).json()
     assert [e["kind"] for e in views["events"]] == ["shipment", "refund", "refund"]
-    assert len({e["group_id"] for e in views["events"]}) == 1
+    (group,) = sandbox.client.get("/_sandbox/finances/groups").json()["groups"]
+    assert {e["group_id"] for e in views["events"]} == {group["FinancialEventGroupId"]}
+    assert group["event_count"] == 3 and group["ProcessingStatus"] == "Open"
+    assert Decimal(str(group["OriginalTotal"]["CurrencyAmount"])) == sum(
+        Decimal(e["net"]) for e in views["events"]
+    )
+    assert sandbox.client.get("/_sandbox/state").json()["financial_events"] == 3
+    sandbox.client.post("/_sandbox/reset")
+    assert sandbox.client.get("/_sandbox/finances/events").json() == {"events": []}
 
 
 def test_a_seller_central_refund_has_the_feeds_limits_and_applies_wholly_or_not_at_all(
