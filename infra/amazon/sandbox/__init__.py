@@ -4,10 +4,12 @@ Production code never imports it; it knows Amazon's shapes (``infra.amazon.model
 nothing of ours. Its parts, each depending only on those above it::
 
     errors      the refusals, one small tree
-    state/      what the sandbox remembers: records, store, auth, buckets, faults, calls
+    state/      what the sandbox remembers: records, store, auth, buckets, faults, calls,
+                what items were charged, financial events and groups
     rules/      Amazon's rules: the window, pagination, query parameters, includedData,
-                what one package confirmation must satisfy
+                what one package confirmation and one refund must satisfy
     generate    made-up but realistic orders        render    records as Amazon's JSON
+    render_finances   financial events and groups as Finances v0's JSON
     feeds/      the three order feeds (one module each), the processing report, document URLs
     operations/ one module per API family; ``SERVED_OPERATIONS`` is the registry
     control/    the control API under ``/_sandbox/``, one router per area

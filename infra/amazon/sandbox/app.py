@@ -6,7 +6,8 @@ Every SP-API call goes through the same steps, in Amazon's order:
 2. A queued fault for this operation and seller (``/_sandbox/faults``) is taken: 429/500/503
    answer at once without applying the request; ``latency`` sleeps, then serves; ``drop`` ends
    the connection without applying; ``lose_response`` applies, then ends the connection
-   halfway through the response.
+   halfway through the response; ``504_after_apply`` applies, then answers 504 (a gateway
+   that gave up waiting: the request took effect, the client cannot know it).
 3. The seller's token bucket for the operation (Amazon's usage plan x ``rate_factor``) must
    hold a token; otherwise 429 ``QuotaExceeded``.
 4. The operation's handler (``operations.SERVED_OPERATIONS``) answers.
@@ -81,6 +82,7 @@ FAULT_BODIES: dict[str, tuple[int, dict[str, Any]]] = {
     ),
     "503": (503, error_body("ServiceUnavailable", "Service temporarily unavailable. Try again.")),
 }
+GATEWAY_TIMEOUT = error_body("GatewayTimeout", "Endpoint request timed out")
 
 
 class LostResponse(Response):
@@ -246,6 +248,12 @@ def _spapi_endpoint(state: SandboxState, key: str, handler: Handler, base_url: s
             status, answered = handler(call)
         except ApiError as exc:
             status, answered = exc.status, error_body(exc.code, exc.message)
+        if fault_kind == "504_after_apply":
+            # Applied, but the gateway answers for it: the log keeps the status applied.
+            state.record_call(request_id, key, seller_id, status, fault_kind)
+            return JSONResponse(
+                GATEWAY_TIMEOUT, status_code=504, headers={"x-amzn-RequestId": request_id}
+            )
         if fault_kind == "lose_response":
             state.record_call(request_id, key, seller_id, status, fault_kind)
             if answered is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from infra.amazon.sandbox.state import (
     DEMO_SELLER,
@@ -23,6 +23,7 @@ from infra.amazon.sandbox.state import (
     SandboxOrder,
     SandboxState,
     apply_status,
+    money,
     whole_seconds,
 )
 
@@ -62,7 +63,6 @@ _ADDRESSES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
 
 # Tax added on top of the price where the marketplace quotes prices without it.
 _SALES_TAX = {"US": Decimal("0.08"), "CA": Decimal("0.13")}
-_MINOR_UNITS = {"JPY": 0}
 # Rough price level of one "catalog dollar" in each currency, for plausible amounts.
 _PRICE_LEVEL = {"JPY": Decimal(150), "MXN": Decimal(18), "CAD": Decimal("1.35")}
 
@@ -116,12 +116,6 @@ def order_item_id(rng: random.Random) -> str:
 
 def asin(rng: random.Random) -> str:
     return "B0" + "".join(rng.choices(_ALNUM, k=8))
-
-
-def money(amount: Decimal, currency: str) -> Decimal:
-    """Round to the currency's minor unit, half up, as prices are shown."""
-    exponent = Decimal(1).scaleb(-_MINOR_UNITS.get(currency, 2))
-    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
 def _price(rng: random.Random, base: Decimal, currency: str) -> Decimal:

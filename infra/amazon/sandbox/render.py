@@ -8,6 +8,8 @@ Amazon behaviours kept on purpose:
 - v2026-01-01 returns only the sections asked for with ``includedData`` (``rules.included``).
 - While an order is pending there are no prices, proceeds or address (v0: no ``OrderTotal``, no
   item prices, no ``ShippingAddress``).
+- An item's ``TAX`` proceeds carry ``detailedBreakdowns`` ``ITEM`` and ``SHIPPING`` (the tax on
+  the item and on its shipping, ``shipping_tax``), as v0's ``ItemTax`` and ``ShippingTax`` do.
 - ``packages`` exist only for seller-fulfilled orders; a confirmed package shows the ship date
   the seller sent as ``shipTime``.
 - Units the seller cancelled are neither fulfilled nor unfulfilled, and the item shows a
@@ -22,8 +24,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from infra.amazon.sandbox.generate import money
-
 # INCLUDED_DATA is the rules' list, named here too: what callers draw with.
 from infra.amazon.sandbox.rules.included import INCLUDED_DATA as INCLUDED_DATA
 from infra.amazon.sandbox.rules.included import select
@@ -35,7 +35,12 @@ from infra.amazon.sandbox.state import (
     SandboxPackage,
     deep_merge,
     iso,
+    money,
 )
+
+# What the line's tax falls on: the adjustment feed's limits and the financial events read it
+# from the same place (``state.charges``).
+from infra.amazon.sandbox.state import shipping_tax as shipping_tax
 
 V0_STATUS = {
     "PENDING_AVAILABILITY": "PendingAvailability",
@@ -93,7 +98,7 @@ def _item_2026(order: SandboxOrder, item: SandboxItem) -> dict[str, Any]:
         if order.business:
             price["priceDesignation"] = "BUSINESS_PRICE"
         product["price"] = price
-        breakdowns = [
+        breakdowns: list[dict[str, Any]] = [
             {"type": "ITEM", "subtotal": _money(item.unit_price * item.quantity, currency)}
         ]
         if item.shipping_price:
@@ -101,7 +106,17 @@ def _item_2026(order: SandboxOrder, item: SandboxItem) -> dict[str, Any]:
                 {"type": "SHIPPING", "subtotal": _money(item.shipping_price, currency)}
             )
         if item.tax:
-            breakdowns.append({"type": "TAX", "subtotal": _money(item.tax, currency)})
+            ship_tax = shipping_tax(item, currency)
+            breakdowns.append(
+                {
+                    "type": "TAX",
+                    "subtotal": _money(item.tax, currency),
+                    "detailedBreakdowns": [
+                        {"subtype": "ITEM", "value": _money(item.tax - ship_tax, currency)},
+                        {"subtype": "SHIPPING", "value": _money(ship_tax, currency)},
+                    ],
+                }
+            )
         drawn["proceeds"] = {
             "proceedsTotal": _money(_line_total(item), currency),
             "breakdowns": breakdowns,
@@ -320,14 +335,6 @@ def order_items_v0(order: SandboxOrder) -> list[dict[str, Any]]:
                 line["PriceDesignation"] = "BusinessPrice"
         drawn.append(line)
     return drawn
-
-
-def shipping_tax(item: SandboxItem, currency: str) -> Decimal:
-    """The share of the line's tax that falls on shipping (taxed at the item's rate)."""
-    base = item.unit_price * item.quantity + item.shipping_price
-    if not base:
-        return money(Decimal(0), currency)
-    return money(item.tax * item.shipping_price / base, currency)
 
 
 def feed_json(feed: SandboxFeed) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The sandbox's control API under ``/_sandbox/``: what tests and demos use to stage Amazon.
 
-One router per area (``sellers``, ``orders``, ``clock``, ``faults``, ``feeds``, ``inspection``).
+One router per area (``sellers``, ``orders``, ``clock``, ``faults``, ``feeds``, ``finances``,
+``inspection``).
 
 No authentication; JSON in and out; refusals are ``{"error": "..."}`` with 400/404/409.
 
@@ -30,9 +31,9 @@ Orders
   v0 answers ignore these patches.
   Each of these three bumps the order's lastUpdatedTime to the sandbox's now.
 - ``GET /_sandbox/orders/{orderId}``: the stored order (seller, status, packages with the ship
-  date as confirmed and whether it was late, items with shipped and seller-cancelled units and
-  the adjustments recorded by payment adjustment feeds, patches, and the v2026-01-01 and v0
-  views).
+  date as confirmed and whether it was late, items with shipped, charged and seller-cancelled
+  units and the adjustments recorded (by feeds or in Seller Central), whether its tax is
+  refundable, patches, and the v2026-01-01 and v0 views).
 
 Clock
 - ``GET /_sandbox/clock``; ``POST /_sandbox/clock/advance`` ``{seconds}`` moves the sandbox's
@@ -40,8 +41,11 @@ Clock
 
 Faults
 - ``POST /_sandbox/faults`` ``{operation: "orders2026.searchOrders" | ... | "*", kind: 429 | 500
-  | 503 | latency | drop | lose_response, count?: 1, latency_ms?, seller_id?}`` queues a fault
-  for the next ``count`` matching calls; ``DELETE /_sandbox/faults`` clears them.
+  | 503 | latency | drop | lose_response | 504_after_apply, count?: 1, latency_ms?,
+  seller_id?}`` queues a fault for the next ``count`` matching calls; ``DELETE
+  /_sandbox/faults`` clears them. ``lose_response`` and ``504_after_apply`` apply the request
+  and lose its answer (a cut connection, a 504): ``{"operation": "feeds.createFeed", "kind":
+  "504_after_apply"}`` queues the feed and tells the client 504.
 
 Feeds (Feeds API 2021-06-30; rules in ``feeds``, the API in ``operations.feeds``)
 - ``PUT /_sandbox/uploads/{feedDocumentId}?expires=`` is the "presigned" upload URL that
@@ -53,8 +57,25 @@ Feeds (Feeds API 2021-06-30; rules in ``feeds``, the API in ``operations.feeds``
   ``GET /_sandbox/feeds/{feedId}``: the feed, its input document, what each message did, the
   results and the report. ``POST /_sandbox/feeds/{feedId}/process`` finishes a queued or
   running feed at once.
-- ``POST /_sandbox/feed-settings`` ``{gzip_results}``: store processing reports gzipped (then
-  ``getFeedDocument`` says ``compressionAlgorithm: GZIP``).
+- ``POST /_sandbox/feed-settings`` ``{gzip_results?, processing_seconds?}`` (only what is sent
+  changes; ``GET`` reads them): store processing reports gzipped (then ``getFeedDocument``
+  says ``compressionAlgorithm: GZIP``); ``processing_seconds`` T (null: unset) makes each new
+  feed go IN_PROGRESS T/2 and finish T sandbox seconds after its creation, whatever getFeed
+  polls do.
+
+Finances (Finances v0; the events in ``state.finances``, the API in ``operations.finances``)
+- ``POST /_sandbox/orders/{orderId}/seller-central-refunds`` ``{reason?, items: [{order_item_id,
+  components: [{type, amount}]}]}``: a refund made in Seller Central (the adjustment feed's
+  limits); records the adjustments (source ``seller_central``) and posts a refund event.
+- ``GET /_sandbox/orders/{orderId}/adjustments``: every adjustment of the order with its source
+  (feed id and message id, or ``seller_central``), MerchantAdjustmentItemID, components, units
+  cancelled and posted time.
+- ``POST /_sandbox/orders/{orderId}/tax-refundable`` ``{refundable}``: with false, refunding Tax
+  or ShippingTax fails with "The requested refund amount for the tax or shipping tax is not
+  eligible".
+- ``GET /_sandbox/finances/events?seller_id=&order_id=`` and ``GET
+  /_sandbox/finances/groups?seller_id=``: the events and groups, as the Finances API shows
+  them.
 
 Inspection
 - ``GET /_sandbox/state``: counts (orders by seller and status, packages, tokens, faults).
@@ -67,13 +88,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from infra.amazon.sandbox.control import clock, faults, feeds, inspection, orders, sellers
+from infra.amazon.sandbox.control import (
+    clock,
+    faults,
+    feeds,
+    finances,
+    inspection,
+    orders,
+    sellers,
+)
 from infra.amazon.sandbox.state import SandboxState
 
 
 def control_router(state: SandboxState) -> APIRouter:
     """The ``/_sandbox`` routes over ``state`` (see the module docstring)."""
     router = APIRouter(prefix="/_sandbox")
-    for area in (sellers, orders, clock, faults, feeds, inspection):
+    for area in (sellers, orders, clock, faults, feeds, finances, inspection):
         router.include_router(area.router(state))
     return router

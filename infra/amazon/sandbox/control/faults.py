@@ -1,5 +1,11 @@
 """Control API, faults: queue errors, latency and lost connections for the next SP-API calls,
-or clear them."""
+or clear them.
+
+``POST /_sandbox/faults`` ``{"operation": "<model key>" | "*", "kind": ..., "count": 1,
+"latency_ms": 0, "seller_id": null}``. A createFeed that is applied but whose answer is lost:
+``{"operation": "feeds.createFeed", "kind": "504_after_apply"}`` (the feed is queued, the client
+gets a 504) or ``"kind": "lose_response"`` (the feed is queued, the connection dies mid-answer).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from infra.amazon.sandbox.state import FAULT_KINDS, Fault, SandboxState
 
 class FaultIn(BaseModel):
     operation: str
-    kind: Literal["429", "500", "503", "latency", "drop", "lose_response"]
+    kind: Literal["429", "500", "503", "latency", "drop", "lose_response", "504_after_apply"]
     count: int = Field(default=1, ge=1)
     latency_ms: int = Field(default=0, ge=0, le=120_000)
     seller_id: str | None = None

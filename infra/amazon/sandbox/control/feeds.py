@@ -1,5 +1,6 @@
 """Control API, feeds: the presigned upload and download URLs, every feed with what each of
-its messages did, finishing a feed at once, and whether reports are stored gzipped."""
+its messages did, finishing a feed at once, and the feed settings: whether reports are stored
+gzipped and how long a new feed takes to process (``feeds.processing``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import gzip
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from infra.amazon.sandbox import feeds
@@ -16,7 +17,10 @@ from infra.amazon.sandbox.state import SandboxFeed, SandboxState
 
 
 class FeedSettingsIn(BaseModel):
-    gzip_results: bool
+    """Only the fields sent change; ``processing_seconds`` null goes back to the steps."""
+
+    gzip_results: bool | None = None
+    processing_seconds: float | None = Field(default=None, ge=0, le=86_400)
 
 
 def describe_feed(state: SandboxState, feed: SandboxFeed) -> dict[str, Any]:
@@ -115,10 +119,24 @@ def router(state: SandboxState) -> APIRouter:
             feeds.finish(state, feed)
             return describe_feed(state, feed)
 
+    def settings() -> dict[str, Any]:
+        return {
+            "gzip_results": state.gzip_feed_results,
+            "processing_seconds": state.feed_processing_seconds,
+        }
+
+    @routes.get("/feed-settings")
+    def read_feed_settings() -> dict[str, Any]:
+        with state.lock:
+            return settings()
+
     @routes.post("/feed-settings")
     def feed_settings(body: FeedSettingsIn) -> dict[str, Any]:
         with state.lock:
-            state.gzip_feed_results = body.gzip_results
-        return {"gzip_results": body.gzip_results}
+            if body.gzip_results is not None:
+                state.gzip_feed_results = body.gzip_results
+            if "processing_seconds" in body.model_fields_set:
+                state.feed_processing_seconds = body.processing_seconds
+            return settings()
 
     return routes

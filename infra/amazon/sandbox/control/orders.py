@@ -1,5 +1,6 @@
 """Control API, orders: create one or many, move their status, have a buyer ask to cancel,
-patch their raw JSON, and look at what is stored (packages, cancellations, adjustments)."""
+patch their raw JSON, and look at what is stored (packages, cancellations, adjustments, units
+charged by a shipment event)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from infra.amazon.sandbox.control.finances import adjustment_json
 from infra.amazon.sandbox.generate import ItemSpec, OrderSpec, create_bulk, create_order
 from infra.amazon.sandbox.render import order_2026_full, order_items_v0, order_v0
 from infra.amazon.sandbox.state import DEMO_SELLER, SandboxOrder, SandboxState, iso
@@ -110,23 +112,12 @@ def _stored(order: SandboxOrder) -> dict[str, Any]:
                 "quantity_shipped": i.quantity_shipped,
                 "quantity_cancelled": i.quantity_cancelled,
                 "seller_cancel_reason": i.seller_cancel_reason,
-                "adjustments": [
-                    {
-                        "feed_id": a.feed_id,
-                        "message_id": a.message_id,
-                        "reason": a.reason,
-                        "currency": a.currency,
-                        "components": [{"type": t, "amount": str(v)} for t, v in a.components],
-                        "total": str(a.total),
-                        "quantity_cancelled": a.quantity_cancelled,
-                        "merchant_adjustment_item_id": a.merchant_adjustment_item_id,
-                        "posted_time": iso(a.posted_at),
-                    }
-                    for a in i.adjustments
-                ],
+                "adjustments": [adjustment_json(i, a) for a in i.adjustments],
+                "quantity_charged": i.quantity_charged,
             }
             for i in order.items
         ],
+        "tax_refundable": order.tax_refundable,
         "overrides": order.overrides,
         "order": order_2026_full(order),
         "v0": {"order": order_v0(order), "order_items": order_items_v0(order)},

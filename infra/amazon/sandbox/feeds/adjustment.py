@@ -2,12 +2,14 @@
 
 Each ``AdjustedItem`` (``AmazonOrderItemCode``, ``AdjustmentReason``,
 ``ItemPriceAdjustments/Component{Type, Amount currency}``, optional ``QuantityCancelled`` and
-``MerchantAdjustmentItemID``) is recorded on the item (``SandboxItem.adjustments``). Refused: a
-pending order; an unknown item; a missing or unknown reason or type; another currency; a
-negative amount other than ``RestockingFee``; a refund of Principal, Shipping, Tax or
-ShippingTax beyond what was charged for it less what was refunded before (so a second full
-refund fails); more credited in all than the line's total; more units cancelled than remain
-unshipped. A message is applied wholly or not at all.
+``MerchantAdjustmentItemID``) is recorded on the item (``SandboxItem.adjustments``) and the
+message posts one refund event (``state.finances``). What the XML must hold is checked here
+(ResultMessageCode 5001: a missing or unknown reason or type, a type twice, an amount that is
+not a decimal); another currency, more units cancelled than remain unshipped and every limit of
+``rules.refunds`` (a pending order; a negative credit; tax that is not refundable; a component
+never charged, refunded in full before, or refunded beyond what is left; more than the line's
+total) are 18002 (18001 for the pending order), each with its own ResultDescription. A message
+is applied wholly or not at all.
 """
 
 from __future__ import annotations
@@ -29,15 +31,20 @@ from infra.amazon.sandbox.feeds.envelope import (
     order_of,
     positive_int,
 )
-from infra.amazon.sandbox.render import shipping_tax
+from infra.amazon.sandbox.rules.refunds import (
+    AdjustedItem,
+    RefundCheck,
+    RefundRefused,
+    check_order_refundable,
+    record,
+)
 from infra.amazon.sandbox.state import (
-    SandboxAdjustment,
+    CHARGED_COMPONENTS,
+    COMPONENT_TYPES,
     SandboxFeed,
-    SandboxItem,
     SandboxOrder,
     SandboxState,
-    settle_fulfillment,
-    whole_seconds,
+    charged,
 )
 
 ADJUSTMENT_REASONS = (
@@ -61,30 +68,13 @@ ADJUSTMENT_REASONS = (
     "RefusedDelivery",
     "BuyerCanceled",
 )
-# Components refunded against a charge of their own; the rest only against the line's total.
-CHARGED_COMPONENTS = ("Principal", "Shipping", "Tax", "ShippingTax", "GiftWrap", "GiftWrapTax")
-COMPONENT_TYPES = (*CHARGED_COMPONENTS, "RestockingFee", "ReturnShipping", "Goodwill", "Other")
-
-
-def charged(item: SandboxItem, currency: str) -> dict[str, Decimal]:
-    """What the buyer paid for the line, by adjustment component type."""
-    ship_tax = shipping_tax(item, currency)
-    return {
-        "Principal": item.unit_price * item.quantity,
-        "Shipping": item.shipping_price,
-        "Tax": item.tax - ship_tax,
-        "ShippingTax": ship_tax,
-        "GiftWrap": Decimal(0),
-        "GiftWrapTax": Decimal(0),
-    }
-
-
-def _refunded(item: SandboxItem) -> dict[str, Decimal]:
-    done: dict[str, Decimal] = {}
-    for adjustment in item.adjustments:
-        for kind, amount in adjustment.components:
-            done[kind] = done.get(kind, Decimal(0)) + amount
-    return done
+__all__ = [
+    "ADJUSTMENT_REASONS",
+    "CHARGED_COMPONENTS",
+    "COMPONENT_TYPES",
+    "adjust",
+    "charged",
+]
 
 
 def adjust(
@@ -107,10 +97,10 @@ def _adjust_order(
     message_id: int,
     path: str,
 ) -> dict[str, Any]:
-    if order.pending:
-        raise MessageError(
-            CODE_ORDER_STATE, f"Order {order.order_id} is pending: nothing was charged to adjust"
-        )
+    try:
+        check_order_refundable(order)
+    except RefundRefused as exc:
+        raise MessageError(CODE_ORDER_STATE, exc.message) from None
     action = child_text(body, "ActionType")
     if action is not None and action not in ("Refund", "Cancel"):
         raise MessageError(
@@ -120,10 +110,9 @@ def _adjust_order(
     if not elements:
         raise MessageError(CODE_SCHEMA, f"{path}/AdjustedItem is required")
     # Check every AdjustedItem first: a message is applied wholly or not at all.
-    planned: list[tuple[SandboxItem, SandboxAdjustment]] = []
-    in_message: dict[str, dict[str, Decimal]] = {}
+    planned: list[AdjustedItem] = []
+    checks = RefundCheck(order)
     cancelling: dict[str, int] = {}
-    now = whole_seconds(state.now())
     for index, element in enumerate(elements):
         where = f"{path}/AdjustedItem[{index}]"
         item = item_of(order, item_id_of(element, where), where)
@@ -145,46 +134,45 @@ def _adjust_order(
             quantity = positive_int(raw_quantity, f"{where}/QuantityCancelled")
             open_units = item.quantity_open - cancelling.get(item.order_item_id, 0)
             if quantity > open_units:
+                shipped = (
+                    f"; its {item.quantity_shipped} shipped unit(s) cannot be cancelled"
+                    if item.quantity_shipped
+                    else ""
+                )
                 raise MessageError(
                     CODE_INVALID,
                     f"{where}/QuantityCancelled {quantity} is more than the {open_units} unshipped "
-                    f"unit(s) of order item {item.order_item_id}",
+                    f"unit(s) of order item {item.order_item_id}{shipped}",
                 )
             cancelling[item.order_item_id] = cancelling.get(item.order_item_id, 0) + quantity
-        _check_amounts(item, order.currency, components, in_message, where)
+        try:
+            checks.check(item, components, where)
+        except RefundRefused as exc:
+            raise MessageError(CODE_INVALID, exc.message) from None
         planned.append(
-            (
-                item,
-                SandboxAdjustment(
-                    feed_id=feed.feed_id,
-                    message_id=message_id,
-                    reason=reason,
-                    currency=order.currency,
-                    components=components,
-                    quantity_cancelled=quantity,
-                    merchant_adjustment_item_id=child_text(element, "MerchantAdjustmentItemID"),
-                    posted_at=now,
-                ),
+            AdjustedItem(
+                item=item,
+                reason=reason,
+                components=components,
+                quantity_cancelled=quantity,
+                merchant_adjustment_item_id=child_text(element, "MerchantAdjustmentItemID"),
             )
         )
-    for item, adjustment in planned:
-        item.adjustments.append(adjustment)
-        if adjustment.quantity_cancelled:
-            item.quantity_cancelled += adjustment.quantity_cancelled
-            item.seller_cancel_reason = adjustment.reason
-    if cancelling:
-        settle_fulfillment(order)
-        state.touch(order)
+    recorded, event = record(
+        state, order, planned, source="feed", feed_id=feed.feed_id, message_id=message_id
+    )
     return {
         "adjusted": [
             {
                 "order_item_id": item.order_item_id,
+                "order_adjustment_item_id": adjustment.order_adjustment_item_id,
                 "reason": adjustment.reason,
                 "total": str(adjustment.total),
                 "quantity_cancelled": adjustment.quantity_cancelled,
             }
-            for item, adjustment in planned
+            for item, adjustment in recorded
         ],
+        "refund_event": event.sequence,
         "order_status": order.status,
     }
 
@@ -222,52 +210,3 @@ def _components(prices: Element, currency: str, path: str) -> tuple[tuple[str, D
     if not found:
         raise MessageError(CODE_SCHEMA, f"{path}/Component is required")
     return tuple(found)
-
-
-def _check_amounts(
-    item: SandboxItem,
-    currency: str,
-    components: tuple[tuple[str, Decimal], ...],
-    in_message: dict[str, dict[str, Decimal]],
-    where: str,
-) -> None:
-    """Refunds within what was charged (per charged component, and in all for the line)."""
-    paid = charged(item, currency)
-    before = _refunded(item)
-    pending = in_message.setdefault(item.order_item_id, {})
-    for kind, amount in components:
-        if kind == "RestockingFee":
-            if amount > 0:
-                raise MessageError(
-                    CODE_INVALID, f"{where}: a RestockingFee is kept back, so it must be negative"
-                )
-        elif amount < 0:
-            raise MessageError(
-                CODE_INVALID,
-                f"{where}: {kind} {amount} is negative; refunds are credits to the buyer",
-            )
-        if kind in paid and amount > 0:
-            done = before.get(kind, Decimal(0)) + pending.get(kind, Decimal(0))
-            left = paid[kind] - done
-            if amount > left:
-                raise MessageError(
-                    CODE_INVALID,
-                    f"{where}: refund of {kind} {amount} {currency} exceeds the "
-                    f"{max(left, Decimal(0))} {currency} left to refund (charged {paid[kind]}, "
-                    f"refunded {done})",
-                )
-    net = sum((amount for _, amount in components), Decimal(0))
-    if net < 0:
-        raise MessageError(
-            CODE_INVALID, f"{where}: the net adjustment {net} is not a credit to the buyer"
-        )
-    line_total = item.unit_price * item.quantity + item.shipping_price + item.tax
-    credited = sum(before.values(), Decimal(0)) + sum(pending.values(), Decimal(0)) + net
-    if credited > line_total:
-        raise MessageError(
-            CODE_INVALID,
-            f"{where}: {credited} {currency} credited in all would exceed the line's total of "
-            f"{line_total} {currency}",
-        )
-    for kind, amount in components:
-        pending[kind] = pending.get(kind, Decimal(0)) + amount

@@ -4,9 +4,12 @@ Status progression, deterministic: a feed moves IN_QUEUE -> IN_PROGRESS -> DONE 
 whichever comes first of (a) getFeed calls: the first shows IN_QUEUE, the second IN_PROGRESS,
 the third the outcome; (b) sandbox time: IN_PROGRESS from 30 s after creation, finished from
 60 s (``POST /_sandbox/clock/advance``). Reads (getFeeds, cancelFeed, the control views) apply
-rule (b) only; ``POST /_sandbox/feeds/{feedId}/process`` finishes a feed at once. The document
-is applied to orders at the moment the feed finishes, never before. Only an IN_QUEUE feed can
-be cancelled, and a cancelled feed applies nothing.
+rule (b) only. With a processing time set (``POST /_sandbox/feed-settings``
+``{"processing_seconds": T}``, taken by each feed when it is created) only sandbox time counts:
+IN_PROGRESS from T/2 after creation, finished from T, however often getFeed polls.
+``POST /_sandbox/feeds/{feedId}/process`` finishes a feed at once either way. The document is
+applied to orders at the moment the feed finishes, never before. Only an IN_QUEUE feed can be
+cancelled, and a cancelled feed applies nothing.
 
 FATAL: a feed type other than the three of ``FEED_MESSAGE_TYPES``, or an input document never
 uploaded. The feed still gets a result document: a report with one error for the whole
@@ -62,9 +65,14 @@ def advance(state: SandboxState, feed: SandboxFeed, *, polled: bool = False) -> 
         return
     if polled:
         feed.polls += 1
-    age = state.now() - feed.created_at
-    by_clock = 2 if age >= 2 * FEED_STEP else 1 if age >= FEED_STEP else 0
-    step = min(2, max(feed.polls - 1, by_clock))
+    if feed.processing_seconds is not None:
+        age = state.now() - (feed.submitted_at or feed.created_at)
+        total = timedelta(seconds=feed.processing_seconds)
+        step = 2 if age >= total else 1 if age >= total / 2 else 0
+    else:
+        age = state.now() - feed.created_at
+        by_clock = 2 if age >= 2 * FEED_STEP else 1 if age >= FEED_STEP else 0
+        step = min(2, max(feed.polls - 1, by_clock))
     if step >= 1 and feed.status == "IN_QUEUE":
         feed.status = "IN_PROGRESS"
         feed.started_at = whole_seconds(state.now())

@@ -18,6 +18,12 @@ from infra.amazon.sandbox.operations.feeds import (
     get_feed_document,
     get_feeds,
 )
+from infra.amazon.sandbox.operations.finances import (
+    list_financial_event_groups,
+    list_financial_events,
+    list_financial_events_by_group_id,
+    list_financial_events_by_order_id,
+)
 from infra.amazon.sandbox.operations.lwa import LWA_TOKEN_PATH, lwa_token
 from infra.amazon.sandbox.operations.orders import get_order, search_orders
 from infra.amazon.sandbox.operations.orders_v0 import (
@@ -43,6 +49,10 @@ SERVED_OPERATIONS: dict[str, Handler] = {
     "feeds.getFeeds": get_feeds,
     "feeds.cancelFeed": cancel_feed,
     "feeds.getFeedDocument": get_feed_document,
+    "financesV0.listFinancialEventGroups": list_financial_event_groups,
+    "financesV0.listFinancialEvents": list_financial_events,
+    "financesV0.listFinancialEventsByOrderId": list_financial_events_by_order_id,
+    "financesV0.listFinancialEventsByGroupId": list_financial_events_by_group_id,
 }
 
 __all__ = [
@@ -71,6 +81,10 @@ __all__ = [
     "get_order_v0",
     "get_orders_v0",
     "invalid",
+    "list_financial_event_groups",
+    "list_financial_events",
+    "list_financial_events_by_group_id",
+    "list_financial_events_by_order_id",
     "listed",
     "lwa_token",
     "not_found",

@@ -102,6 +102,8 @@ def _create_feed(state: SandboxState, seller_id: str, body: Any) -> dict[str, An
         created_at=whole_seconds(now),
         content=document.content,
         content_type=document.content_type,
+        processing_seconds=state.feed_processing_seconds,
+        submitted_at=now,
     )
     state.add_feed(feed)
     return {"feedId": feed.feed_id}
@@ -144,7 +146,13 @@ _GET_FEEDS_PARAMETERS = (
 def _get_feeds(
     state: SandboxState, seller_id: str, operation: str, query: QueryParams
 ) -> dict[str, Any]:
-    """``getFeeds``: newest first; ``nextToken`` must come alone (as the model says)."""
+    """``getFeeds``: newest first; ``nextToken`` must come alone (as the model says).
+
+    ``feedTypes`` (1-10, required without ``nextToken``), ``marketplaceIds`` (1-10, a feed
+    matches when it was submitted for any of them), ``processingStatuses`` (the model's enum),
+    ``createdSince`` (default 90 days ago) and ``createdUntil`` (default now), ``pageSize``
+    (1-100, default 10); feeds are retained 90 days.
+    """
     token = query.get("nextToken")
     if token:
         others = [name for name in _GET_FEEDS_PARAMETERS if name in query]
@@ -185,9 +193,10 @@ def _get_feeds(
         position = None
 
     since, until = parse_iso(wanted["since"]), parse_iso(wanted["until"])
+    retained = state.now() - FEED_RETENTION  # older feeds are gone, whatever createdSince says
     found: list[SandboxFeed] = []
     for feed in state.feeds.values():
-        if feed.seller_id != seller_id:
+        if feed.seller_id != seller_id or feed.created_at < retained:
             continue
         advance(state, feed)
         if (

@@ -4,8 +4,9 @@ order fulfillment feed, so the two ways of confirming can never disagree.
 One confirmation is one package. The same ``packageReferenceId`` again edits that package
 (carrier, tracking, ship date and items are replaced, quantities recomputed); any other id adds
 a package. Shipped quantities and the order status are then derived from the packages
-(``state.settle_fulfillment``) and lastUpdatedTime moves. The ship date is stored as the seller
-sent it: it is what Amazon holds against the latest ship date.
+(``state.settle_fulfillment``), units newly shipped post a shipment financial event
+(``state.finances``) and lastUpdatedTime moves. The ship date is stored as the seller sent it:
+it is what Amazon holds against the latest ship date.
 
 Refusals (``ShipmentRefused``, a 400 unless said otherwise) name the request field at fault:
 
@@ -217,5 +218,6 @@ def confirm_package(
     else:
         order.packages.append(package)
     settle_fulfillment(order)
+    state.post_shipments(order)  # the buyer is charged for what shipped: a shipment event
     state.touch(order)
     return package

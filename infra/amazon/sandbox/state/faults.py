@@ -1,6 +1,11 @@
 """Faults a test queues for the next SP-API calls: errors, latency and lost connections.
 
-What each kind does to a call is the app's business (``app``); here they wait their turn.
+Kinds: ``429``, ``500``, ``503`` answer without applying the request; ``latency`` delays it;
+``drop`` loses the connection without applying; two apply the request and then lose its
+answer, so a client cannot tell whether it took effect: ``lose_response`` (the connection dies
+halfway through the answer) and ``504_after_apply`` (a 504 Gateway Timeout instead of the
+answer). What each kind does to a call is the app's business (``app``); here they wait their
+turn.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from dataclasses import dataclass
 
 from infra.amazon.sandbox.errors import SandboxError
 
-FAULT_KINDS = ("429", "500", "503", "latency", "drop", "lose_response")
+FAULT_KINDS = ("429", "500", "503", "latency", "drop", "lose_response", "504_after_apply")
 
 
 @dataclass(slots=True)

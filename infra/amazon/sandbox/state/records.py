@@ -99,6 +99,8 @@ class SandboxItem:
     quantity_cancelled: int = 0
     seller_cancel_reason: str | None = None
     adjustments: list[SandboxAdjustment] = field(default_factory=list)
+    # Units a shipment financial event was posted for (``state.finances``).
+    quantity_charged: int = 0
 
     @property
     def quantity_open(self) -> int:
@@ -106,26 +108,41 @@ class SandboxItem:
         return self.quantity - self.quantity_cancelled - self.quantity_shipped
 
 
+ADJUSTMENT_SOURCES = ("feed", "seller_central")
+
+
 @dataclass(frozen=True, slots=True)
 class SandboxAdjustment:
-    """One ``AdjustedItem`` of a payment adjustment feed that Amazon accepted.
+    """One refund Amazon accepted for an item: an ``AdjustedItem`` of a payment adjustment
+    feed (``source`` "feed", with its feed and message), or a refund made in Seller Central
+    (``source`` "seller_central", the control API's stand-in for the seller's own hand).
 
     ``components`` are (Type, amount) pairs as sent: positive is credited to the buyer, a
     negative ``RestockingFee`` is kept back. Amounts are line totals, not unit prices.
+    ``order_adjustment_item_id`` is Amazon's id for it, as the refund event shows it.
     """
 
-    feed_id: str
-    message_id: int
+    source: str
+    feed_id: str | None
+    message_id: int | None
     reason: str
     currency: str
     components: tuple[tuple[str, Decimal], ...]
     quantity_cancelled: int
     merchant_adjustment_item_id: str | None
     posted_at: datetime
+    order_adjustment_item_id: str = ""
 
     @property
     def total(self) -> Decimal:
         return sum((amount for _, amount in self.components), Decimal(0))
+
+    @property
+    def by_whom(self) -> str:
+        """Who made it, in words: "by feed 123 (message 4)" or "in Seller Central"."""
+        if self.source == "seller_central":
+            return "in Seller Central"
+        return f"by feed {self.feed_id} (message {self.message_id})"
 
 
 @dataclass(slots=True)
@@ -174,6 +191,8 @@ class SandboxOrder:
     packages: list[SandboxPackage] = field(default_factory=list)
     # Raw v2026-01-01 fields merged over the drawn JSON (``None`` deletes a field).
     overrides: dict[str, Any] = field(default_factory=dict)
+    # False: a refund of Tax or ShippingTax is refused (the control API's switch).
+    tax_refundable: bool = True
 
     @property
     def pending(self) -> bool:
@@ -231,6 +250,11 @@ class SandboxFeed:
     results: list[FeedResult] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)  # what each message did
     fatal_reason: str | None = None
+    # Sandbox seconds from creation to the outcome, as set when the feed was created
+    # (``feeds.processing``); None: the default steps. ``submitted_at`` is the creation's
+    # exact moment (``created_at`` is whole seconds, as Amazon shows it).
+    processing_seconds: float | None = None
+    submitted_at: datetime | None = None
 
     @property
     def finished(self) -> bool:

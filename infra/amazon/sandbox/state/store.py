@@ -7,7 +7,7 @@ clock that can be moved forward. The HTTP layer reads and changes it only throug
 ``SandboxState`` and only while holding ``SandboxState.lock`` (an ``RLock``: uvicorn serves
 requests on one event loop, but the demo generator and tests touch the state from other
 threads). Each area keeps its own part (``auth``, ``buckets``, ``faults``, ``calls``,
-``tokens``); this class holds them together under the lock and the clock.
+``tokens``, ``finances``); this class holds them together under the lock and the clock.
 """
 
 from __future__ import annotations
@@ -26,12 +26,15 @@ from infra.amazon.sandbox.state.buckets import RateMeter, TokenBucket
 from infra.amazon.sandbox.state.calls import CallLog, CallRecord
 from infra.amazon.sandbox.state.clock import SandboxClock, iso, whole_seconds
 from infra.amazon.sandbox.state.faults import Fault, FaultQueue
+from infra.amazon.sandbox.state.finances import EventGroup, FinancialEvent, Ledger
 from infra.amazon.sandbox.state.orders import apply_status, deep_merge
 from infra.amazon.sandbox.state.records import (
     DEMO_SELLER,
     FULFILLMENT_STATUSES,
+    SandboxAdjustment,
     SandboxFeed,
     SandboxFeedDocument,
+    SandboxItem,
     SandboxOrder,
     SellerAccount,
 )
@@ -63,6 +66,9 @@ class SandboxState:
         self.feed_documents: dict[str, SandboxFeedDocument] = {}
         self.feeds: dict[str, SandboxFeed] = {}
         self.gzip_feed_results = False  # processing reports stored (and served) gzipped
+        # Sandbox seconds a new feed takes to finish (``feeds.processing``); None: the steps.
+        self.feed_processing_seconds: float | None = None
+        self.finances = Ledger()
         self.add_seller(DEMO_SELLER)
 
     @property
@@ -186,6 +192,7 @@ class SandboxState:
             if order.order_id in self.orders:
                 raise SandboxError(f"order {order.order_id} exists", status=409)
             self.orders[order.order_id] = order
+            self.post_shipments(order)  # an order made as shipped has been charged
 
     def order(self, order_id: str) -> SandboxOrder:
         found = self.orders.get(order_id)
@@ -203,6 +210,7 @@ class SandboxState:
         with self.lock:
             order = self.order(order_id)
             apply_status(order, status, self.now(), self.rng)
+            self.post_shipments(order)
             self.touch(order)
             return order
 
@@ -233,6 +241,34 @@ class SandboxState:
     def orders_of(self, seller_id: str) -> list[SandboxOrder]:
         with self.lock:
             return [o for o in self.orders.values() if o.seller_id == seller_id]
+
+    # -- financial events ----------------------------------------------------------------------
+
+    def post_shipments(self, order: SandboxOrder) -> FinancialEvent | None:
+        """A shipment event for the order's units shipped since the last one (if any)."""
+        with self.lock:
+            return self.finances.post_shipments(order, self.now())
+
+    def new_adjustment_item_id(self) -> str:
+        """Amazon's ``OrderAdjustmentItemId`` for an adjustment about to be recorded."""
+        with self.lock:
+            return self.finances.new_adjustment_item_id()
+
+    def post_refund(
+        self, order: SandboxOrder, adjusted: list[tuple[SandboxItem, SandboxAdjustment]]
+    ) -> FinancialEvent:
+        """The refund event of adjustments just recorded on the order's items."""
+        with self.lock:
+            return self.finances.post_refund(order, adjusted, self.now())
+
+    def financial_events(self, seller_id: str) -> list[FinancialEvent]:
+        with self.lock:
+            return self.finances.of_seller(seller_id)
+
+    def event_groups(self, seller_id: str) -> list[EventGroup]:
+        """The seller's financial event groups as they stand now, oldest first."""
+        with self.lock:
+            return self.finances.groups(seller_id, self.now())
 
     # -- feeds and feed documents -------------------------------------------------------------
 
@@ -300,6 +336,7 @@ class SandboxState:
                 "calls": len(self._calls),
                 "feeds_by_status": feeds_by_status,
                 "feed_documents": len(self.feed_documents),
+                "financial_events": len(self.finances.events),
             }
 
     def reset(self) -> None:
@@ -313,6 +350,8 @@ class SandboxState:
             self.feed_documents.clear()
             self.feeds.clear()
             self.gzip_feed_results = False
+            self.feed_processing_seconds = None
+            self.finances.clear()
             self._clock.reset()
             self.add_seller(DEMO_SELLER)
 

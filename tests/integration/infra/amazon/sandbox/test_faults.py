@@ -1,5 +1,5 @@
-"""Queued faults: server errors that apply nothing, latency, connections that die, faults for one
-seller.
+"""Queued faults: server errors that apply nothing, latency, connections that die, answers lost
+after the request took effect, faults for one seller.
 """
 
 from __future__ import annotations
@@ -85,3 +85,44 @@ def test_faults_can_target_one_seller(sandbox: Sandbox) -> None:
         client.post("/_sandbox/faults", json={"operation": "nope", "kind": "500"}).status_code
         == 400
     )
+
+
+def test_a_504_after_apply_answers_504_for_a_request_that_took_effect(sandbox: Sandbox) -> None:
+    _, client = sandbox
+    headers = demo_headers(client)
+    order_id = create(client, created_time="2026-01-10T12:00:00Z")["order_id"]
+    view = client.get(f"/_sandbox/orders/{order_id}").json()
+    client.post(
+        "/_sandbox/faults",
+        json={"operation": "ordersV0.confirmShipment", "kind": "504_after_apply"},
+    )
+
+    answer = client.post(
+        f"/orders/v0/orders/{order_id}/shipmentConfirmation",
+        json={
+            "marketplaceId": "ATVPDKIKX0DER",
+            "packageDetail": {
+                "packageReferenceId": "1",
+                "carrierCode": "UPS",
+                "trackingNumber": "1Z999AA10123456784",
+                "shipDate": "2026-01-11T09:30:00Z",
+                "orderItems": [
+                    {"orderItemId": i["order_item_id"], "quantity": i["quantity"]}
+                    for i in view["items"]
+                ],
+            },
+        },
+        headers=headers,
+    )
+    (call,) = client.get(
+        "/_sandbox/calls", params={"operation": "ordersV0.confirmShipment"}
+    ).json()["calls"]
+
+    assert answer.status_code == 504
+    assert answer.json() == {
+        "errors": [
+            {"code": "GatewayTimeout", "message": "Endpoint request timed out", "details": ""}
+        ]
+    }
+    assert client.get(f"/_sandbox/orders/{order_id}").json()["status"] == "SHIPPED"
+    assert (call["status"], call["fault"]) == (204, "504_after_apply")

@@ -23,6 +23,7 @@ LAYERS = (
     "rules",
     "generate",
     "render",
+    "render_finances",
     "feeds",
     "operations",
     "control",

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from infra.amazon.sandbox.render import INCLUDED_DATA
+from tests.integration.infra.amazon.sandbox.conformance.finance_requests import (
+    ago,
+    finances,
+    group_events,
+    order_events,
+    second_page,
+)
 from tests.integration.infra.amazon.sandbox.conformance.world import (
     ALL_DATA,
     EPOCH,
@@ -48,6 +55,9 @@ KINDS = (
     "seller_cancelled",
 )
 UNKNOWN_ORDER = "999-9999999-9999999"
+EVENTS = "financialEvents"
+GROUPS = "financialEventGroups"
+DAY = ago(days=1)
 CASES: dict[str, list[Case]] = {
     "orders2026.searchOrders": [
         Case("no includedData", 200, search(lastUpdatedAfter=EPOCH)),
@@ -269,6 +279,154 @@ CASES: dict[str, list[Case]] = {
             "503 fault",
             503,
             with_fault("feeds.getFeedDocument", "503", feed_document_of("badDocumentId1")),
+        ),
+    ],
+    "financesV0.listFinancialEvents": [
+        Case("shipments and refunds", 200, finances(EVENTS, PostedAfter=DAY)),
+        Case(
+            "a closed window",
+            200,
+            finances(EVENTS, PostedAfter=DAY, PostedBefore=ago(minutes=3), MaxResultsPerPage=5),
+        ),
+        Case(
+            "second page",
+            200,
+            second_page(finances(EVENTS, PostedAfter=DAY, MaxResultsPerPage=1), EVENTS),
+        ),
+        Case(
+            "second page, the same arguments again",
+            200,
+            second_page(
+                finances(EVENTS, PostedAfter=ago(days=2), MaxResultsPerPage=2),
+                EVENTS,
+                PostedAfter=ago(days=2),
+                MaxResultsPerPage=2,
+            ),
+        ),
+        Case("more than 180 days apart: empty", 200, finances(EVENTS, PostedAfter=ago(days=181))),
+        Case("no PostedAfter", 400, finances(EVENTS, MaxResultsPerPage=10)),
+        Case("PostedBefore alone", 400, finances(EVENTS, PostedBefore=DAY)),
+        Case(
+            "PostedBefore not later",
+            400,
+            finances(EVENTS, PostedAfter=DAY, PostedBefore=ago(days=2)),
+        ),
+        Case("PostedAfter within two minutes", 400, finances(EVENTS, PostedAfter=ago(seconds=30))),
+        Case(
+            "PostedBefore within two minutes",
+            400,
+            finances(EVENTS, PostedAfter=DAY, PostedBefore=ago(seconds=30)),
+        ),
+        Case("page size 0", 400, finances(EVENTS, PostedAfter=DAY, MaxResultsPerPage=0)),
+        Case("page size 101", 400, finances(EVENTS, PostedAfter=DAY, MaxResultsPerPage=101)),
+        Case("not a date", 400, finances(EVENTS, PostedAfter="last week")),
+        Case("bad token", 400, finances(EVENTS, NextToken="nonsense")),
+        Case("bad token header", 403, unauthenticated(finances(EVENTS, PostedAfter=DAY))),
+        Case(
+            "429 fault",
+            429,
+            with_fault("financesV0.listFinancialEvents", "429", finances(EVENTS, PostedAfter=DAY)),
+        ),
+        Case(
+            "503 fault",
+            503,
+            with_fault("financesV0.listFinancialEvents", "503", finances(EVENTS, PostedAfter=DAY)),
+        ),
+    ],
+    "financesV0.listFinancialEventsByOrderId": [
+        Case("shipped and refunded", 200, finances(order_events("shipped_multi"))),
+        Case("confirmed in part", 200, finances(order_events("confirmed"))),
+        Case("fulfilled by Amazon", 200, finances(order_events("afn_prime"))),
+        Case("refunded in another currency", 200, finances(order_events("refunded_uk"))),
+        Case("nothing shipped", 200, finances(order_events("mfn_unshipped"))),
+        Case("unknown order: empty", 200, finances(order_events(None, UNKNOWN_ORDER))),
+        Case(
+            "second page",
+            200,
+            second_page(
+                finances(order_events("shipped_multi"), MaxResultsPerPage=1),
+                order_events("shipped_multi"),
+            ),
+        ),
+        Case("malformed id", 400, finances(order_events(None, "TEST_CASE_400"))),
+        Case("page size", 400, finances(order_events("shipped_multi"), MaxResultsPerPage=101)),
+        Case("bad token header", 403, unauthenticated(finances(order_events("shipped_multi")))),
+        Case(
+            "500 fault",
+            500,
+            with_fault(
+                "financesV0.listFinancialEventsByOrderId",
+                "500",
+                finances(order_events("shipped_multi")),
+            ),
+        ),
+    ],
+    "financesV0.listFinancialEventsByGroupId": [
+        Case("the open group", 200, finances(group_events())),
+        Case("the open group, a window", 200, finances(group_events(), PostedAfter=DAY)),
+        Case("the open group of GBP", 200, finances(group_events("GBP"))),
+        Case(
+            "second page",
+            200,
+            second_page(finances(group_events(), MaxResultsPerPage=2), group_events()),
+        ),
+        Case("unknown group", 400, finances(f"{GROUPS}/BADID/{EVENTS}")),
+        Case("PostedBefore alone", 400, finances(group_events(), PostedBefore=DAY)),
+        Case("bad token header", 403, unauthenticated(finances(group_events()))),
+        Case(
+            "503 fault",
+            503,
+            with_fault("financesV0.listFinancialEventsByGroupId", "503", finances(group_events())),
+        ),
+    ],
+    "financesV0.listFinancialEventGroups": [
+        Case("open groups", 200, finances(GROUPS, FinancialEventGroupStartedAfter=ago(days=30))),
+        Case(
+            "second page",
+            200,
+            second_page(
+                finances(GROUPS, FinancialEventGroupStartedAfter=ago(days=30), MaxResultsPerPage=1),
+                GROUPS,
+            ),
+        ),
+        Case(
+            "more than 180 days apart: empty",
+            200,
+            finances(GROUPS, FinancialEventGroupStartedAfter=ago(days=200)),
+        ),
+        Case("no StartedAfter", 400, finances(GROUPS, MaxResultsPerPage=10)),
+        Case(
+            "StartedBefore not later",
+            400,
+            finances(
+                GROUPS,
+                FinancialEventGroupStartedAfter=ago(days=3),
+                FinancialEventGroupStartedBefore=ago(days=4),
+            ),
+        ),
+        Case(
+            "StartedAfter within two minutes",
+            400,
+            finances(GROUPS, FinancialEventGroupStartedAfter=ago(seconds=10)),
+        ),
+        Case(
+            "page size",
+            400,
+            finances(GROUPS, FinancialEventGroupStartedAfter=DAY, MaxResultsPerPage=0),
+        ),
+        Case(
+            "bad token header",
+            403,
+            unauthenticated(finances(GROUPS, FinancialEventGroupStartedAfter=DAY)),
+        ),
+        Case(
+            "429 fault",
+            429,
+            with_fault(
+                "financesV0.listFinancialEventGroups",
+                "429",
+                finances(GROUPS, FinancialEventGroupStartedAfter=DAY),
+            ),
         ),
     ],
 }

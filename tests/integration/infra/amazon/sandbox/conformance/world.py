@@ -98,6 +98,12 @@ def built_world() -> Iterator[World]:
             ],
         )
         cancel_first_item(w, w.orders["seller_cancelled"])
+        refund_in_seller_central(w, w.orders["shipped_multi"])
+        refund_by_feed(w, w.orders["shipped_multi"])
+        w.orders["refunded_uk"] = create(
+            client, status="SHIPPED", marketplace_id="A1F83G8C2ARO7P", created_time=past
+        )
+        refund_in_seller_central(w, w.orders["refunded_uk"])
         client.post("/_sandbox/orders/bulk", json={"count": 30, "seed": 7})
         handle.state.advance_clock(180)
         yield w
@@ -383,6 +389,42 @@ def cancel_first_item(w: World, order_id: str) -> None:
     )
     feed_id = processed(w, content=content)
     assert w.handle.state.feeds[feed_id].messages_successful == 1
+
+
+def refund_in_seller_central(w: World, order_id: str) -> None:
+    """A partial refund of the first item's principal, made by hand in Seller Central."""
+    first = order_view(w, order_id)["items"][0]["order_item_id"]
+    response = w.client.post(
+        f"/_sandbox/orders/{order_id}/seller-central-refunds",
+        json={
+            "reason": "CustomerReturn",
+            "items": [
+                {"order_item_id": first, "components": [{"type": "Principal", "amount": "1.00"}]}
+            ],
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+def refund_by_feed(w: World, order_id: str) -> None:
+    """The last item's shipping and tax refunded with the payment adjustment feed."""
+    last = order_view(w, order_id)["v0"]["order_items"][-1]
+    item_id, tax = last["OrderItemId"], last["ItemTax"]["Amount"]
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><AmazonEnvelope><Header>'
+        "<DocumentVersion>1.01</DocumentVersion><MerchantIdentifier>A1SANDBOXDEMO"
+        "</MerchantIdentifier></Header><MessageType>OrderAdjustment</MessageType>"
+        f"<Message><MessageID>1</MessageID><OrderAdjustment><AmazonOrderID>{order_id}"
+        f"</AmazonOrderID><AdjustedItem><AmazonOrderItemCode>{item_id}</AmazonOrderItemCode>"
+        "<MerchantAdjustmentItemID>R-1</MerchantAdjustmentItemID>"
+        "<AdjustmentReason>CustomerReturn</AdjustmentReason><ItemPriceAdjustments>"
+        f'<Component><Type>Tax</Type><Amount currency="USD">{tax}</Amount></Component>'
+        '<Component><Type>RestockingFee</Type><Amount currency="USD">-0.50</Amount></Component>'
+        '<Component><Type>Principal</Type><Amount currency="USD">2.00</Amount></Component>'
+        "</ItemPriceAdjustments></AdjustedItem></OrderAdjustment></Message></AmazonEnvelope>"
+    ).encode()
+    feed_id = processed(w, feed_type="POST_PAYMENT_ADJUSTMENT_DATA", content=content)
+    assert w.handle.state.feeds[feed_id].messages_successful == 1, w.handle.state.feeds[feed_id]
 
 
 def drop(name: str) -> Callable[[dict[str, Any]], None]:

@@ -1,11 +1,13 @@
 """POST_PAYMENT_ADJUSTMENT_DATA over HTTP: refunds recorded per item, capped by what was
-charged, and units cancelled with a restocking fee kept back.
+charged, units cancelled with a restocking fee kept back, and each refusal with its own clear
+ResultDescription.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from infra.amazon.sandbox.feeds import ADJUSTMENT_REASONS
 from tests.integration.infra.amazon.sandbox.feeds.support import (
     Sandbox,
     adjustment,
@@ -37,7 +39,7 @@ def test_refunds_are_recorded_per_item_and_capped_by_what_was_charged(sandbox: S
     assert feed["processingStatus"] == "DONE"
     assert (report.processed, report.successful, report.with_error) == (7, 1, 6)
     assert set(report.results) == {2, 3, 4, 5, 6, 7}
-    assert "exceeds" in report.results[2]["description"]
+    assert "already refunded in full" in report.results[2]["description"]
     assert "AdjustmentReason" in report.results[3]["description"]
     assert "AmazonOrderItemCode" in report.results[4]["description"]
     assert "currency" in report.results[5]["description"]
@@ -51,6 +53,7 @@ def test_refunds_are_recorded_per_item_and_capped_by_what_was_charged(sandbox: S
         {"type": "Shipping", "amount": shipping},
     ]
     assert recorded["feed_id"] == feed["feedId"] and recorded["message_id"] == 1
+    assert recorded["source"] == "feed" and recorded["order_adjustment_item_id"]
 
 
 def test_an_adjustment_can_cancel_unshipped_units_and_keep_a_restocking_fee(
@@ -84,3 +87,54 @@ def test_an_adjustment_can_cancel_unshipped_units_and_keep_a_restocking_fee(
     item_json = view["order"]["orderItems"][0]
     assert item_json["fulfillment"]["quantityUnfulfilled"] == 1
     assert item_json["cancellation"]["cancellationExecution"]["cancelReason"] == "NoInventory"
+
+
+def test_each_refusal_has_its_own_clear_description(sandbox: Sandbox) -> None:
+    order_id, (first, second) = sandbox.order(
+        items=[
+            {"sku": "A-1", "quantity": 2, "unit_price": "10.00"},
+            {"sku": "B-2", "quantity": 1, "unit_price": "4.00"},
+        ],
+        status="SHIPPED",
+    )
+    taxless, (taxless_item,) = sandbox.order(status="SHIPPED")
+    sandbox.client.post(f"/_sandbox/orders/{taxless}/tax-refundable", json={"refundable": False})
+    first_feed, _ = sandbox.run(
+        "POST_PAYMENT_ADJUSTMENT_DATA",
+        envelope("OrderAdjustment", adjustment(1, order_id, first, {"Principal": "20.00"})),
+    )
+    today = sandbox.handle.state.now().date().isoformat()
+    content = envelope(
+        "OrderAdjustment",
+        adjustment(1, order_id, second, {"Principal": "4.01"}),  # over-refund
+        adjustment(2, order_id, first, {"Principal": "0.01"}),  # refunded in full before
+        adjustment(3, order_id, second, {"Principal": "1.00"}, reason="Bored"),
+        adjustment(4, taxless, taxless_item, {"Tax": "0.01"}),
+        adjustment(5, order_id, second, {"Principal": "1.00"}, cancelled=1),  # it shipped
+        adjustment(6, order_id, second, {"GiftWrap": "1.00"}),  # never charged
+    )
+
+    _, report = sandbox.run("POST_PAYMENT_ADJUSTMENT_DATA", content)
+    _, broken = sandbox.run("POST_PAYMENT_ADJUSTMENT_DATA", b"<AmazonEnvelope><Message>")
+
+    descriptions = {m: r["description"] for m, r in report.results.items()}
+    where = "OrderAdjustment/AdjustedItem[0]"
+    assert descriptions == {
+        1: f"{where}: refund of Principal 4.01 USD exceeds the 4.00 USD left to refund "
+        "(charged 4.00, refunded 0.00)",
+        2: f"{where}: Principal of order item {first} was already refunded in full on {today} "
+        f"by feed {first_feed['feedId']} (message 1): 20.00 USD charged, 20.00 USD refunded",
+        3: f"{where}/AdjustmentReason 'Bored' is not one of {list(ADJUSTMENT_REASONS)}",
+        4: "The requested refund amount for the tax or shipping tax is not eligible",
+        5: f"{where}/QuantityCancelled 1 is more than the 0 unshipped unit(s) of order item "
+        f"{second}; its 1 shipped unit(s) cannot be cancelled",
+        6: f"{where}: order item {second} was not charged for GiftWrap, so 1.00 USD of it cannot "
+        "be refunded",
+    }
+    assert {r["code"] for r in report.results.values()} == {"Error"}
+    assert report.results[3]["message_code"] == "5001"
+    assert report.results[1]["message_code"] == "18002"
+    assert report.results[4]["order_id"] == taxless
+    assert broken.results[0]["message_code"] == "5000"
+    assert "XML Parsing Error" in broken.results[0]["description"]
+    assert len(sandbox.view(order_id)["items"][1]["adjustments"]) == 0

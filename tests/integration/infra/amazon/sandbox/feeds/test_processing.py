@@ -152,29 +152,6 @@ def test_a_feed_of_another_seller_does_not_exist(sandbox: Sandbox) -> None:
     assert foreign.status_code == 400
 
 
-def test_a_lost_create_feed_response_still_queues_the_feed_once(sandbox: Sandbox) -> None:
-    document_id, _ = sandbox.document(b"<AmazonEnvelope/>")
-    sandbox.client.post(
-        "/_sandbox/faults", json={"operation": "feeds.createFeed", "kind": "lose_response"}
-    )
-
-    with pytest.raises(httpx.RemoteProtocolError):
-        sandbox.client.post(
-            FEEDS,
-            json={
-                "feedType": "POST_ORDER_FULFILLMENT_DATA",
-                "marketplaceIds": [MARKETPLACE],
-                "inputFeedDocumentId": document_id,
-            },
-            headers=sandbox.headers,
-        )
-
-    listed = sandbox.client.get(
-        FEEDS, params={"feedTypes": "POST_ORDER_FULFILLMENT_DATA"}, headers=sandbox.headers
-    ).json()["feeds"]
-    assert len(listed) == 1
-
-
 def test_a_lost_cancel_feed_response_is_applied_and_a_server_error_is_not(
     sandbox: Sandbox,
 ) -> None:
@@ -219,3 +196,73 @@ def test_feed_operations_go_through_their_rate_buckets() -> None:
     assert statuses == [200] * 10 + [429]
     assert throttled.json()["errors"][0]["code"] == "QuotaExceeded"
     assert uploads == {200}
+
+
+def test_a_processing_time_holds_a_feed_until_that_much_sandbox_time_passed(
+    sandbox: Sandbox,
+) -> None:
+    order_id, _ = sandbox.order()
+    content = envelope("OrderFulfillment", fulfilment(1, order_id))
+    settings = sandbox.client.post("/_sandbox/feed-settings", json={"processing_seconds": 5})
+    feed_id = sandbox.submit("POST_ORDER_FULFILLMENT_DATA", content)
+
+    polled = [sandbox.get_feed(feed_id)["processingStatus"] for _ in range(4)]
+    sandbox.client.post("/_sandbox/clock/advance", json={"seconds": 2.6})
+    halfway = [sandbox.get_feed(feed_id)["processingStatus"] for _ in range(3)]
+    unshipped = sandbox.view(order_id)["status"]
+    sandbox.client.post("/_sandbox/clock/advance", json={"seconds": 2.5})
+    done = sandbox.get_feed(feed_id)
+    cleared = sandbox.client.post("/_sandbox/feed-settings", json={"processing_seconds": None})
+    later = sandbox.submit("POST_ORDER_FULFILLMENT_DATA", content)
+
+    assert settings.json() == {"gzip_results": False, "processing_seconds": 5}
+    assert polled == ["IN_QUEUE"] * 4  # polls no longer hurry it
+    assert halfway == ["IN_PROGRESS"] * 3 and unshipped == "UNSHIPPED"
+    assert done["processingStatus"] == "DONE" and sandbox.view(order_id)["status"] == "SHIPPED"
+    assert cleared.json()["processing_seconds"] is None
+    assert [sandbox.get_feed(later)["processingStatus"] for _ in range(3)] == [
+        "IN_QUEUE",
+        "IN_PROGRESS",
+        "DONE",
+    ]
+    assert sandbox.client.get("/_sandbox/feed-settings").json() == {
+        "gzip_results": False,
+        "processing_seconds": None,
+    }
+    refused = sandbox.client.post("/_sandbox/feed-settings", json={"processing_seconds": -1})
+    assert refused.status_code == 422
+
+
+@pytest.mark.parametrize("kind", ["504_after_apply", "lose_response"])
+def test_a_create_feed_whose_answer_is_lost_is_still_queued_once(
+    sandbox: Sandbox, kind: str
+) -> None:
+    document_id, _ = sandbox.document(b"<AmazonEnvelope/>")
+    sandbox.client.post("/_sandbox/faults", json={"operation": "feeds.createFeed", "kind": kind})
+    body = {
+        "feedType": "POST_ORDER_FULFILLMENT_DATA",
+        "marketplaceIds": [MARKETPLACE],
+        "inputFeedDocumentId": document_id,
+    }
+
+    try:
+        answer: httpx.Response | None = sandbox.client.post(
+            FEEDS, json=body, headers=sandbox.headers
+        )
+    except httpx.RemoteProtocolError:
+        answer = None
+    listed = sandbox.client.get(
+        FEEDS, params={"feedTypes": "POST_ORDER_FULFILLMENT_DATA"}, headers=sandbox.headers
+    ).json()["feeds"]
+    (call,) = sandbox.client.get(
+        "/_sandbox/calls", params={"operation": "feeds.createFeed"}
+    ).json()["calls"]
+
+    if kind == "504_after_apply":
+        assert answer is not None and answer.status_code == 504
+        assert answer.json()["errors"][0]["code"] == "GatewayTimeout"
+        assert answer.headers["x-amzn-RequestId"]
+    else:
+        assert answer is None
+    assert len(listed) == 1
+    assert (call["status"], call["fault"]) == (202, kind)

@@ -1,0 +1,201 @@
+"""The seller's money as Amazon's Finances v0 shows it: financial events and event groups.
+
+Events are posted at the sandbox's now and never change:
+
+- a **shipment event** when units of an order ship (a package confirmed by ``confirmShipment``
+  or the fulfilment feed, or an order the control API moved to or created as shipped): one
+  event per change, one item per line with units newly shipped, carrying what the buyer was
+  charged for those units and Amazon's fees (``state.charges``). Each unit is charged once
+  (``SandboxItem.quantity_charged``): a package edited, resent or taken back posts nothing;
+- a **refund event** when an adjustment is accepted (a payment adjustment feed message, or a
+  refund made in Seller Central): one event per message or refund, one item per adjusted line
+  with Amazon's ``OrderAdjustmentItemId``.
+
+Groups are per seller and currency and follow 14-day settlement periods from ``GROUP_EPOCH``:
+the period holding the sandbox's now is the seller's ``Open`` group; earlier periods with events
+are ``Closed`` and paid out (``FundTransferStatus`` ``Succeeded``, transferred when they
+closed). A group's ``BeginningBalance`` is 0 and its ``OriginalTotal`` is the sum of its
+events' amounts, so a group's total is exactly what ``listFinancialEventsByGroupId`` lists.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from infra.amazon.sandbox.state.charges import Amounts, refund_amounts, shipment_amounts
+from infra.amazon.sandbox.state.clock import whole_seconds
+from infra.amazon.sandbox.state.records import SandboxAdjustment, SandboxItem, SandboxOrder
+
+GROUP_PERIOD = timedelta(days=14)
+GROUP_EPOCH = datetime(2020, 1, 2, 8, 0, tzinfo=UTC)  # where the 14-day periods start
+FIRST_ADJUSTMENT_ITEM_ID = 70_000_000_000_001  # Amazon's OrderAdjustmentItemIds are numbers
+EVENT_KINDS = ("shipment", "refund")
+
+
+@dataclass(frozen=True, slots=True)
+class EventItem:
+    """One ``ShipmentItem`` of an event; amounts on the seller's side (a charge to the buyer
+    positive, a fee or a refund negative)."""
+
+    order_item_id: str
+    sku: str
+    quantity: int
+    charges: Amounts  # ItemChargeList, or ItemChargeAdjustmentList for a refund
+    fees: Amounts  # ItemFeeList, or ItemFeeAdjustmentList
+    withheld: Amounts  # ItemTaxWithheldList's TaxesWithheld (marketplace facilitator)
+    adjustment_item_id: str | None = None  # OrderAdjustmentItemId, refunds only
+
+    @property
+    def net(self) -> Decimal:
+        return sum(
+            (amount for _, amount in (*self.charges, *self.fees, *self.withheld)), Decimal(0)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FinancialEvent:
+    sequence: int  # the order events were posted in, across the sandbox
+    kind: str  # "shipment" | "refund"
+    seller_id: str
+    order_id: str
+    marketplace_id: str
+    currency: str
+    posted_at: datetime
+    items: tuple[EventItem, ...]
+
+    @property
+    def net(self) -> Decimal:
+        return sum((item.net for item in self.items), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class EventGroup:
+    """A ``FinancialEventGroup`` as it stands at some moment."""
+
+    group_id: str
+    seller_id: str
+    currency: str
+    start: datetime
+    end: datetime
+    open: bool
+    events: tuple[FinancialEvent, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((event.net for event in self.events), Decimal(0))
+
+
+def period_start(moment: datetime) -> datetime:
+    """The start of the 14-day settlement period holding ``moment``."""
+    periods = (moment - GROUP_EPOCH) // GROUP_PERIOD
+    return GROUP_EPOCH + periods * GROUP_PERIOD
+
+
+def group_id(seller_id: str, currency: str, start: datetime) -> str:
+    """A stable id shaped like Amazon's (43 URL-safe characters)."""
+    digest = hashlib.sha256(f"{seller_id}|{currency}|{start.isoformat()}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+class Ledger:
+    """Every seller's financial events, in the order they were posted."""
+
+    def __init__(self) -> None:
+        self.events: list[FinancialEvent] = []
+        self._adjustment_items = 0
+
+    def new_adjustment_item_id(self) -> str:
+        self._adjustment_items += 1
+        return str(FIRST_ADJUSTMENT_ITEM_ID + self._adjustment_items - 1)
+
+    def _post(
+        self, kind: str, order: SandboxOrder, items: list[EventItem], now: datetime
+    ) -> FinancialEvent:
+        event = FinancialEvent(
+            sequence=len(self.events) + 1,
+            kind=kind,
+            seller_id=order.seller_id,
+            order_id=order.order_id,
+            marketplace_id=order.marketplace_id,
+            currency=order.currency,
+            posted_at=whole_seconds(now),
+            items=tuple(items),
+        )
+        self.events.append(event)
+        return event
+
+    def post_shipments(self, order: SandboxOrder, now: datetime) -> FinancialEvent | None:
+        """A shipment event for the units shipped since the last one, if any."""
+        items: list[EventItem] = []
+        for item in order.items:
+            units = item.quantity_shipped - item.quantity_charged
+            if units <= 0:
+                continue
+            charges, fees, withheld = shipment_amounts(
+                item, order.currency, item.quantity_charged, units, order.fulfilled_by
+            )
+            item.quantity_charged += units
+            items.append(EventItem(item.order_item_id, item.sku, units, charges, fees, withheld))
+        return self._post("shipment", order, items, now) if items else None
+
+    def post_refund(
+        self,
+        order: SandboxOrder,
+        adjusted: list[tuple[SandboxItem, SandboxAdjustment]],
+        now: datetime,
+    ) -> FinancialEvent:
+        """The refund event of one accepted adjustment message (or Seller Central refund)."""
+        items: list[EventItem] = []
+        for item, adjustment in adjusted:
+            charges, fees, withheld = refund_amounts(
+                adjustment.components, order.currency, taxed=bool(item.tax)
+            )
+            units = adjustment.quantity_cancelled or item.quantity_shipped or item.quantity
+            items.append(
+                EventItem(
+                    item.order_item_id,
+                    item.sku,
+                    units,
+                    charges,
+                    fees,
+                    withheld,
+                    adjustment.order_adjustment_item_id,
+                )
+            )
+        return self._post("refund", order, items, now)
+
+    def of_seller(self, seller_id: str) -> list[FinancialEvent]:
+        return [e for e in self.events if e.seller_id == seller_id]
+
+    def groups(self, seller_id: str, now: datetime) -> list[EventGroup]:
+        """The seller's groups at ``now``, oldest first (per currency: every period with
+        events, and the open period once the currency has any event)."""
+        current = period_start(now)
+        by_period: dict[tuple[str, datetime], list[FinancialEvent]] = {}
+        for event in self.of_seller(seller_id):
+            by_period.setdefault((event.currency, period_start(event.posted_at)), []).append(event)
+        for currency in {currency for currency, _ in by_period}:
+            by_period.setdefault((currency, current), [])
+        return [
+            EventGroup(
+                group_id=group_id(seller_id, currency, start),
+                seller_id=seller_id,
+                currency=currency,
+                start=start,
+                end=start + GROUP_PERIOD,
+                open=start >= current,
+                events=tuple(events),
+            )
+            for (currency, start), events in sorted(by_period.items(), key=lambda kv: kv[0][::-1])
+        ]
+
+    def group(self, seller_id: str, wanted: str, now: datetime) -> EventGroup | None:
+        return next((g for g in self.groups(seller_id, now) if g.group_id == wanted), None)
+
+    def clear(self) -> None:
+        self.events.clear()
+        self._adjustment_items = 0
