@@ -32,6 +32,13 @@ from domain.feeds import (
     FeedType,
 )
 from domain.refunds.components import ADJUSTMENT_REASONS, CANCEL_REASONS, KEPT_BACK
+from domain.refunds.events import (
+    CancellationConfirmed,
+    CancellationFailed,
+    RefundConfirmed,
+    RefundEvent,
+    RefundFailed,
+)
 from domain.refunds.model import Refund, RefundKind
 from domain.refunds.ports import (
     AmazonRefundStore,
@@ -109,6 +116,20 @@ def message_for(refund: Refund) -> FeedMessage:
         for line in refund.lines
     )
     return AdjustmentMessage(refund.id, refund.amazon_order_id, items)
+
+
+def confirmed_event(refund: Refund) -> RefundEvent:
+    """What the platform hears when Amazon applied the refund's message."""
+    if refund.kind is RefundKind.CANCELLATION:
+        return CancellationConfirmed(refund)
+    return RefundConfirmed(refund)
+
+
+def failed_event(refund: Refund, code: str, message: str) -> RefundEvent:
+    """What the platform hears when the refund failed (Amazon's code and text, or ours)."""
+    if refund.kind is RefundKind.CANCELLATION:
+        return CancellationFailed(refund, code, message)
+    return RefundFailed(refund, code, message)
 
 
 # --- the flush -------------------------------------------------------------------------------
