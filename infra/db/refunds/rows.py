@@ -3,8 +3,9 @@
 A refund is its ``refunds`` row and its ``refund_lines``; each line keeps one column per
 component (``item_price`` ... ``return_shipping``, named as ``components.FIELD_NAMES`` spells
 them), zero for a component it does not give back. Read back, a line carries only the
-components it gives back, in ``Component``'s order, so a refund reads the same from the fake
-store and from this one. An order is read with its items and what each charged
+components it gives back, in ``Component``'s order, and amounts with the currency's decimals
+(the columns keep four: 3.3300 reads 3.33), so a refund reads the same from the fake store and
+from this one. An order is read with its items and what each charged
 (``order_items.charged_*``), which is what a refund is checked against.
 """
 
@@ -27,6 +28,7 @@ from domain.refunds import (
     RefundSource,
     RefundState,
 )
+from domain.refunds.amounts import tidy
 from domain.shared import Money
 from infra.db.sql.compiled import Compiled
 from infra.db.tables import OrderItem
@@ -69,7 +71,7 @@ def amounts_of(row: Any, currency: str) -> tuple[tuple[Component, Money], ...]:
     for component, column in COLUMN_OF.items():
         amount = getattr(row, column)
         if amount is not None and amount != 0:
-            found.append((component, Money(Decimal(amount), currency)))
+            found.append((component, Money(tidy(Decimal(amount), currency), currency)))
     return tuple(found)
 
 
@@ -184,14 +186,18 @@ def charges_of(row: Any, currency: str | None) -> LineCharges | None:
     line_currency = row.currency or currency
     if line_currency is None:
         return None
+
+    def part(value: Decimal | None) -> Decimal:
+        return tidy(value, line_currency) if value is not None else _ZERO
+
     return LineCharges(
         currency=line_currency,
-        principal=row.charged_principal,
-        shipping=row.charged_shipping or _ZERO,
-        tax=row.charged_tax or _ZERO,
-        shipping_tax=row.charged_shipping_tax or _ZERO,
-        gift_wrap=row.charged_gift_wrap or _ZERO,
-        gift_wrap_tax=row.charged_gift_wrap_tax or _ZERO,
+        principal=part(row.charged_principal),
+        shipping=part(row.charged_shipping),
+        tax=part(row.charged_tax),
+        shipping_tax=part(row.charged_shipping_tax),
+        gift_wrap=part(row.charged_gift_wrap),
+        gift_wrap_tax=part(row.charged_gift_wrap_tax),
     )
 
 
