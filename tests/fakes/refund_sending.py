@@ -67,7 +67,7 @@ class SubmissionRow:
 
 
 @dataclass
-class FakeRefundStore:
+class FakeSendingStore:
     clock: FixedClock
     refunds: dict[int, Refund] = field(default_factory=dict)
     # When each accepted refund became sendable (the SQL store's next_attempt_at/created_at).
@@ -199,7 +199,7 @@ class FakeRefundStore:
 
 @dataclass
 class FakeBatchUnit:
-    store: FakeRefundStore
+    store: FakeSendingStore
 
     def take(self, key: BatchKey, refund_ids: Sequence[int]) -> list[Refund]:
         found = [self.store.refunds.get(refund_id) for refund_id in refund_ids]
@@ -226,7 +226,7 @@ class FakeBatchUnit:
 
 @dataclass
 class FakeAmazonRefundUnit:
-    store: FakeRefundStore
+    store: FakeSendingStore
 
     def lock_order(self, account_id: int, amazon_order_id: str) -> AmazonOrder | None:
         self.store.order_locks.append(amazon_order_id)
@@ -341,7 +341,7 @@ def new_refund(
     created_at: datetime = T0,
     platform_id: str | None = None,
 ) -> Refund:
-    """A store refund, accepted (ids 0: ``FakeRefundStore.add`` gives them). Lines default to
+    """A store refund, accepted (ids 0: ``FakeSendingStore.add`` gives them). Lines default to
     19.99 item price of ITEM-A."""
     wanted = lines or (("ITEM-A", ((Component.ITEM_PRICE, "19.99"),)),)
     return Refund(

@@ -1,4 +1,4 @@
-"""The SubmissionStore port's fake, on ``FakeRefundStore``'s rows: the SQL store's rules in memory
+"""The SubmissionStore port's fake, on ``FakeSendingStore``'s rows: the SQL store's rules in memory
 (a claim under a lease, every record fenced by the lease owner and checked against the
 submission's machine, one submission of a seller's marketplace and type ``creating`` at a
 time, a report applied to the messages still in the submission, in one unit)."""
@@ -25,7 +25,7 @@ from domain.refunds.send import FlushPolicy, confirmed_event, failed_event, flus
 from tests.fakes.clock import T0, FixedClock
 from tests.fakes.feed_gateway import FakeFeeds
 from tests.fakes.finances_gateway import FakeFinances
-from tests.fakes.refund_sending import FakeRefundStore, IllegalMove, SubmissionRow
+from tests.fakes.refund_sending import FakeSendingStore, IllegalMove, SubmissionRow
 
 S = SubmissionState
 OPEN = frozenset({S.BUILT, S.UPLOADED, S.CREATING, S.CREATED})
@@ -33,7 +33,7 @@ OPEN = frozenset({S.BUILT, S.UPLOADED, S.CREATING, S.CREATED})
 
 @dataclass
 class FakeSubmissionStore:
-    world: FakeRefundStore
+    world: FakeSendingStore
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -321,7 +321,7 @@ class Pipeline:
     """Batching and submissions wired to the fakes, with one clock: what a worker runs."""
 
     clock: FixedClock
-    world: FakeRefundStore
+    world: FakeSendingStore
     store: FakeSubmissionStore
     feeds: FakeFeeds
     finances: FakeFinances
@@ -329,7 +329,7 @@ class Pipeline:
     @classmethod
     def new(cls, at: datetime = T0) -> Pipeline:
         clock = FixedClock(at)
-        world = FakeRefundStore(clock)
+        world = FakeSendingStore(clock)
         finances = FakeFinances()
         return cls(clock, world, FakeSubmissionStore(world), FakeFeeds(clock, finances), finances)
 
