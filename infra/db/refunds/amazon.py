@@ -163,8 +163,11 @@ class AmazonRefundsMixin(StoreBase):
             conn.execute(
                 statement.on_conflict_do_update(
                     index_elements=[_C.c.account_id],
+                    # Only forward: a slower sweep that ends last does not move it back.
                     set_={
-                        "posted_after": statement.excluded.posted_after,
+                        "posted_after": func.greatest(
+                            _C.c.posted_after, statement.excluded.posted_after
+                        ),
                         "updated_at": func.now(),
                     },
                 )
