@@ -25,6 +25,7 @@ from domain.refunds import (
     RefundLineRequest,
     accept_refund,
 )
+from domain.refunds.ports import BatchKey
 from domain.refunds.record_from_amazon import sweep_amazon_refunds
 from domain.refunds.send import FlushPolicy, flush
 from infra.db.feeds import SqlSubmissionStore
@@ -247,6 +248,9 @@ def test_a_disconnected_seller_and_a_refund_not_due_wait(world: World) -> None:
     assert world.flush() == []
     with world.engine.begin() as conn:
         conn.execute(update(SellerAccount).values(connected=True))
+    key = BatchKey(world.account_id, MARKETPLACE, FeedType.ADJUSTMENT)
+    assert [r.id for r in world.sending.candidates(key, 10)] == [first]
+    assert world.sending.candidates(key, 10, skip=[first]) == []
     (built,) = world.flush()
     assert world.store.submission(built).message_ids == (first,)  # type: ignore[union-attr]
 
