@@ -15,6 +15,7 @@ from domain.feeds.model import (
     ProcessingReport,
     Submission,
 )
+from domain.feeds.outcomes import MessageOutcome
 
 
 class FeedGateway(Protocol):
@@ -95,4 +96,58 @@ class SubmissionStore(Protocol):
         self, submission_id: int, owner: str, retry_in: timedelta, error: str
     ) -> bool:
         """Give the lease up; due again after ``retry_in``."""
+        ...
+
+    # -- what the use cases added: the paths out of creating, the report, and the sweep ------
+
+    def record_not_taken(
+        self, submission_id: int, owner: str, retry_in: timedelta, error: str
+    ) -> bool:
+        """creating -> uploaded: Amazon did not take createFeed (``AmazonBusy``); the lease is
+        given up and the submission is due again after ``retry_in``."""
+        ...
+
+    def record_refused(self, submission_id: int, owner: str, code: str, message: str) -> bool:
+        """creating -> not_created: Amazon refused createFeed for good; every message fails with
+        Amazon's code and text (with its event), in the same transaction."""
+        ...
+
+    def record_found(
+        self, submission_id: int, owner: str, amazon_feed_id: str, evidence: str
+    ) -> bool:
+        """creating -> created: the feed a lost answer made, found in Amazon's listing, adopted
+        with the evidence."""
+        ...
+
+    def record_undecided(
+        self, submission_id: int, owner: str, evidence: str, retry_in: timedelta
+    ) -> bool:
+        """Stays creating (nothing is resent): why it could not be decided yet is written down,
+        the lease given up, due again after ``retry_in``."""
+        ...
+
+    def record_report(
+        self,
+        submission_id: int,
+        owner: str,
+        report: bytes,
+        outcomes: Sequence[MessageOutcome],
+        resend_up_to: int,
+    ) -> bool:
+        """created -> done in ONE transaction: the report's bytes stored and each message's
+        outcome applied with its event (applied: confirmed; failed: Amazon's code and text;
+        retry: sendable again while it has been in at most ``resend_up_to`` feeds Amazon
+        created, failed after that). Only messages still in this submission move."""
+        ...
+
+    def record_fatal(
+        self, submission_id: int, owner: str, status: FeedStatus, reason: str, resend_up_to: int
+    ) -> bool:
+        """created -> fatal with the reason; its messages sendable again while they have been in
+        at most ``resend_up_to`` feeds Amazon created, failed with the reason after that."""
+        ...
+
+    def due_submissions(self, limit: int, resend_after: timedelta) -> list[int]:
+        """Unfinished submissions of connected accounts that are due and that no live lease
+        holds, oldest first; each pushed ``resend_after`` on so the next sweep skips it."""
         ...

@@ -5,11 +5,13 @@ The feed itself goes through ``domain.feeds`` (its gateway and submission store)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from domain.feeds import FeedType
 from domain.orders import AmazonOrder
 from domain.refunds.model import AmazonRefund, Refund, RefundKind, RefundState
 from domain.shared import Rejected
@@ -118,4 +120,104 @@ class ReconnectStore(Protocol):
 
     def reject(self, account_id: int, refund_ids: Sequence[int], reason: str) -> list[int]:
         """awaiting_approval -> failed with ``reason`` and its failed event; the ids moved."""
+
+
+# --- sending: refunds batched into feeds, and refunds made on Amazon -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BatchKey:
+    """What one feed holds: one seller's refunds of one marketplace and one feed type."""
+
+    account_id: int
+    marketplace_id: str
+    feed_type: FeedType
+
+
+@dataclass(frozen=True, slots=True)
+class PendingBatch:
+    key: BatchKey
+    count: int  # accepted refunds due now
+    waited: timedelta  # how long the one that became sendable first has waited since
+
+
+class RefundBatchUnit(Protocol):
+    """One transaction of the batcher, committed when the block ends without an exception."""
+
+    def take(self, key: BatchKey, refund_ids: Sequence[int]) -> list[Refund]:
+        """Of these refunds, the ones still accepted, due and of ``key``, locked until the
+        transaction ends (those another transaction holds are skipped), in id order."""
+        ...
+
+    def add_submission(self, key: BatchKey, document: bytes, refunds: Sequence[Refund]) -> int:
+        """A built submission carrying the document, and the (taken) refunds in_feed in it:
+        its id."""
+        ...
+
+
+class RefundSendingStore(Protocol):
+    def pending(self) -> list[PendingBatch]:
+        """Per batch key of connected accounts: how many accepted refunds are due."""
+        ...
+
+    def candidates(self, key: BatchKey, limit: int, skip: Collection[int] = ()) -> list[Refund]:
+        """Accepted refunds of ``key`` due now, the longest waiting first, but ``skip``."""
+        ...
+
+    def batch(self) -> AbstractContextManager[RefundBatchUnit]: ...
+
+
+class AmazonRefundUnit(Protocol):
+    """One transaction of recording what Amazon refunded, under the order's lock."""
+
+    def lock_order(self, account_id: int, amazon_order_id: str) -> AmazonOrder | None:
+        """The order with its lines and charges, locked until the transaction ends (intake
+        locks it too); None when the store has not synced it."""
+        ...
+
+    def marketplaces(self, account_id: int) -> tuple[str, ...]:
+        """The account's marketplaces (for a refund of an order the store has not synced)."""
+        ...
+
+    def refunded(self, account_id: int, amazon_order_id: str) -> Sequence[Refund]:
+        """Every refund and cancellation of the order not failed, of both sources."""
+        ...
+
+    def recorded_keys(self, account_id: int, keys: Sequence[str]) -> frozenset[str]:
+        """Which of these ``AmazonRefund.key`` are known already: recorded from Amazon, or
+        paired with a store refund."""
+        ...
+
+    def paired(self, account_id: int, amazon_order_id: str) -> frozenset[int]:
+        """The order's store refunds paired with a refund Amazon posted."""
+        ...
+
+    def pair(self, refund_id: int, amazon_key: str) -> bool:
+        """Write down that the Amazon refund ``amazon_key`` is this store refund's (its
+        ``amazon_key``); False when either is paired already."""
+        ...
+
+    def record_from_amazon(self, refund: Refund, found: AmazonRefund) -> Refund | None:
+        """Store a refund made on Amazon (source amazon, confirmed, ``amazon_key`` =
+        ``found.key``) with its ``RefundRecordedFromAmazon`` event; None when that key is
+        recorded already."""
+        ...
+
+    def fail(self, refund_id: int, code: str, message: str) -> Refund | None:
+        """accepted -> failed with the reason and its event (``RefundFailed`` or
+        ``CancellationFailed``); None when it is not accepted."""
+        ...
+
+
+class AmazonRefundStore(Protocol):
+    def recording(self) -> AbstractContextManager[AmazonRefundUnit]: ...
+
+    def finance_cursor(self, account_id: int) -> datetime | None:
+        """Where the sweep of Amazon's refunds stands (``PostedAfter``); None: never swept."""
+        ...
+
+    def save_finance_cursor(self, account_id: int, posted_after: datetime) -> None: ...
+
+    def sweep_accounts(self) -> list[int]:
+        """The accounts whose refunds on Amazon are swept: the connected ones."""
         ...
