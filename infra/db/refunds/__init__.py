@@ -3,6 +3,7 @@ the order's lock (and the API's variant under an idempotency key), the operators
 refused queue requests."""
 
 from infra.db.refunds.intake import KeyedRefundIntake, SqlRefundIntakeUnit
+from infra.db.refunds.sending import RefundFeedMessages
 from infra.db.refunds.store import SqlRefundStore
 
-__all__ = ["KeyedRefundIntake", "SqlRefundIntakeUnit", "SqlRefundStore"]
+__all__ = ["KeyedRefundIntake", "RefundFeedMessages", "SqlRefundIntakeUnit", "SqlRefundStore"]
