@@ -14,6 +14,7 @@ from domain.refunds.amounts import (
     refunded_before,
     round_money,
 )
+from domain.refunds.before_sending import Checked, check_before_sending
 from domain.refunds.commands import CancelLineRequest, CancelOrder, IssueRefund, RefundLineRequest
 from domain.refunds.components import (
     ADJUSTMENT_REASONS,
@@ -65,13 +66,7 @@ from domain.refunds.ports import (
     RefundViews,
 )
 from domain.refunds.reconnect import Approval, ReconnectPlan, Verdict, approve, reconnect_plan
-from domain.refunds.record_from_amazon import (
-    Checked,
-    SweepPolicy,
-    SweepResult,
-    check_before_sending,
-    sweep_amazon_refunds,
-)
+from domain.refunds.record_from_amazon import SweepPolicy, SweepResult, sweep_amazon_refunds
 from domain.refunds.rules import check_cancellation, check_refund, order_currency
 from domain.refunds.send import FlushPolicy, feed_type_of, flush, message_for
 

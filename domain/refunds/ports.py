@@ -139,6 +139,9 @@ class PendingBatch:
     key: BatchKey
     count: int  # accepted refunds due now
     waited: timedelta  # how long the one that became sendable first has waited since
+    # A submission of this key is built but not created yet (waiting for createFeed's budget):
+    # the refunds wait to go together in the next one instead of queueing feeds of their own.
+    feed_waiting: bool = False
 
 
 class RefundBatchUnit(Protocol):
@@ -216,7 +219,16 @@ class AmazonRefundStore(Protocol):
         """Where the sweep of Amazon's refunds stands (``PostedAfter``); None: never swept."""
         ...
 
-    def save_finance_cursor(self, account_id: int, posted_after: datetime) -> None: ...
+    def save_finance_cursor(
+        self, account_id: int, posted_after: datetime, covered_since: datetime | None = None
+    ) -> None:
+        """Move the watermark forward; ``covered_since`` is kept from the first sweep."""
+        ...
+
+    def finance_coverage(self, account_id: int) -> tuple[datetime, datetime] | None:
+        """(covered since, watermark): every refund Amazon posted in between is in the store;
+        None: never swept."""
+        ...
 
     def sweep_accounts(self) -> list[int]:
         """The accounts whose refunds on Amazon are swept: the connected ones."""

@@ -1,8 +1,8 @@
 """Refunds made on Amazon (in Seller Central) that the store did not make: found in Amazon's
 Finances, recorded once, and counted against what a store refund may still give back.
 
-Two ways in: before a batch is sent, each of its orders is read (``check_before_sending``), and
-a periodic sweep reads every refund posted since a watermark (``sweep_amazon_refunds``). Both
+Two ways in: before a batch is sent, its orders are checked (``before_sending``), and a
+periodic sweep reads every refund posted since a watermark (``sweep_amazon_refunds``). Both
 record under the order's lock, the lock intake takes too, so a refund is never checked against
 a remainder another transaction is changing.
 
@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from domain.feeds import AmazonBusy
 from domain.orders import AmazonOrder, LineCharges
 from domain.refunds.components import CHARGED, FIELD_OF, Component
 from domain.refunds.model import (
@@ -85,18 +84,6 @@ Part = tuple[str, Component, Decimal]  # (order item, component, amount)
 
 
 # --- values ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """What the check before sending found: the refunds that may go, the ones that failed,
-    the refunds recorded from Amazon, and the ones not checked (Finances was busy: they wait
-    for a later batch)."""
-
-    sendable: tuple[Refund, ...] = ()
-    failed: tuple[Refund, ...] = ()
-    recorded: tuple[Refund, ...] = ()
-    unchecked: tuple[Refund, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,50 +393,6 @@ def record_amazon_refunds(
     return Recorded(order, tuple(added))
 
 
-def check_before_sending(
-    refunds: Sequence[Refund],
-    *,
-    finances: FinancesGateway,
-    store: AmazonRefundStore,
-    clock: Clock,
-) -> Checked:
-    """Read each order's refunds on Amazon before its refunds are sent: record the ones the
-    store did not make, and fail the refunds that Amazon's make too much (or that an earlier
-    feed applied after all). Finances busy: the rest are left unchecked, for a later batch."""
-    by_order: dict[tuple[int, str], list[Refund]] = {}
-    for refund in refunds:
-        by_order.setdefault((refund.account_id, refund.amazon_order_id), []).append(refund)
-    sendable: list[Refund] = []
-    failed: list[Refund] = []
-    recorded: list[Refund] = []
-    unchecked: list[Refund] = []
-    busy = False
-    for (account_id, amazon_order_id), batch in by_order.items():
-        if busy:
-            unchecked.extend(batch)
-            continue
-        try:
-            found = finances.refunds_of_order(account_id, amazon_order_id)
-        except AmazonBusy:
-            busy = True
-            unchecked.extend(batch)
-            continue
-        with store.recording() as unit:
-            result = record_amazon_refunds(unit, account_id, amazon_order_id, found, clock.now())
-            recorded.extend(result.added)
-            refunded = unit.refunded(account_id, amazon_order_id)
-            reasons = failures(batch, refunded, result.order)
-            for refund in batch:
-                reason = reasons.get(refund.id)
-                if reason is None:
-                    sendable.append(refund)
-                    continue
-                done = unit.fail(refund.id, ALREADY_REFUNDED, reason)
-                if done is not None:
-                    failed.append(done)
-    return Checked(tuple(sendable), tuple(failed), tuple(recorded), tuple(unchecked))
-
-
 def sweep_amazon_refunds(
     account_id: int,
     *,
@@ -485,5 +428,7 @@ def sweep_amazon_refunds(
             with store.recording() as unit:
                 result = record_amazon_refunds(unit, account_id, amazon_order_id, whole, now)
         recorded.extend(result.added)
-    store.save_finance_cursor(account_id, posted_before)
+    store.save_finance_cursor(
+        account_id, posted_before, covered_since=posted_after if cursor is None else None
+    )
     return SweepResult(account_id, posted_after, posted_before, len(found), tuple(recorded))

@@ -8,7 +8,7 @@ cancellations in ``POST_ORDER_ACKNOWLEDGEMENT_DATA`` (an ``AcknowledgementMessag
 Failure). A batch is taken when it is full, when its oldest refund has waited ``max_wait``, or
 when the caller says createFeed's budget has a token for the seller now (a feed that could go
 now should not wait for more). Before a batch is built, each of its orders is read in Amazon's
-Finances (``record_from_amazon.check_before_sending``): what Amazon refunded already is
+Finances (``before_sending.check_before_sending``): what Amazon refunded already is
 recorded, and a refund it makes too much fails instead of going.
 
 The batch itself is one transaction: the refunds are locked and taken (still accepted), the
@@ -31,6 +31,7 @@ from domain.feeds import (
     FeedMessage,
     FeedType,
 )
+from domain.refunds.before_sending import check_before_sending
 from domain.refunds.components import ADJUSTMENT_REASONS, CANCEL_REASONS, KEPT_BACK
 from domain.refunds.events import (
     CancellationConfirmed,
@@ -47,7 +48,6 @@ from domain.refunds.ports import (
     PendingBatch,
     RefundSendingStore,
 )
-from domain.refunds.record_from_amazon import check_before_sending
 from domain.shared import Clock, Money
 
 # A cancellation's CancelReason as the adjustment feed's AdjustmentReason (partial
@@ -70,6 +70,9 @@ ADJUSTMENT_FOR_CANCEL = {
 class FlushPolicy:
     max_messages: int = 5000  # per feed
     max_wait: timedelta = timedelta(seconds=10)  # the oldest refund of a batch waits no longer
+    # Sweep the account's refunds on Amazon before checking a batch, and read one by one only
+    # the orders the sweeps' coverage does not hold (``before_sending``).
+    sweep_first: bool = True
 
 
 # --- the messages ----------------------------------------------------------------------------
@@ -136,8 +139,10 @@ def failed_event(refund: Refund, code: str, message: str) -> RefundEvent:
 
 
 def due(pending: PendingBatch, policy: FlushPolicy, token: bool) -> bool:
-    """The flush rule: full, waited long enough, or a createFeed token is free."""
-    if pending.count <= 0:
+    """The flush rule: full, waited long enough, or a createFeed token is free; and never while
+    an earlier feed of the key still waits to be created (the refunds join the next one, so a
+    spent budget gathers them into one feed rather than a queue of small ones)."""
+    if pending.count <= 0 or pending.feed_waiting:
         return False
     return pending.count >= policy.max_messages or pending.waited >= policy.max_wait or token
 
@@ -189,7 +194,11 @@ def flush(
                 break
             first = False
             checked = check_before_sending(
-                candidates, finances=finances, store=recorder, clock=clock
+                candidates,
+                finances=finances,
+                store=recorder,
+                clock=clock,
+                sweep_first=policy.sweep_first,
             )
             skip.update(refund.id for refund in checked.unchecked)
             submission_id = None

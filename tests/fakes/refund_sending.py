@@ -77,6 +77,7 @@ class FakeSendingStore:
     connected: dict[int, bool] = field(default_factory=dict)
     account_marketplaces: dict[int, tuple[str, ...]] = field(default_factory=dict)
     cursors: dict[int, datetime] = field(default_factory=dict)
+    covered: dict[int, datetime] = field(default_factory=dict)
     submissions: dict[int, SubmissionRow] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     order_locks: list[str] = field(default_factory=list)
@@ -147,8 +148,19 @@ class FakeSendingStore:
             if self._due(refund):
                 groups.setdefault(batch_key(refund), []).append(refund)
         now = self.clock.now()
+        unsent = (SubmissionState.BUILT, SubmissionState.UPLOADED, SubmissionState.CREATING)
+        waiting = {
+            BatchKey(row.account_id, row.marketplace_id, row.feed_type)
+            for row in self.submissions.values()
+            if row.state in unsent
+        }
         return [
-            PendingBatch(key, len(found), now - min(self.ready_at[r.id] for r in found))
+            PendingBatch(
+                key,
+                len(found),
+                now - min(self.ready_at[r.id] for r in found),
+                feed_waiting=key in waiting,
+            )
             for key, found in sorted(groups.items(), key=lambda kv: min(r.id for r in kv[1]))
         ]
 
@@ -176,8 +188,17 @@ class FakeSendingStore:
     def finance_cursor(self, account_id: int) -> datetime | None:
         return self.cursors.get(account_id)
 
-    def save_finance_cursor(self, account_id: int, posted_after: datetime) -> None:
-        self.cursors[account_id] = posted_after
+    def save_finance_cursor(
+        self, account_id: int, posted_after: datetime, covered_since: datetime | None = None
+    ) -> None:
+        before = self.cursors.get(account_id)
+        self.cursors[account_id] = posted_after if before is None else max(before, posted_after)
+        if covered_since is not None:
+            self.covered.setdefault(account_id, covered_since)
+
+    def finance_coverage(self, account_id: int) -> tuple[datetime, datetime] | None:
+        since = self.covered.get(account_id)
+        return None if since is None else (since, self.cursors[account_id])
 
     def sweep_accounts(self) -> list[int]:
         accounts = {r.account_id for r in self.refunds.values()} | set(self.connected)

@@ -325,6 +325,8 @@ class Pipeline:
     store: FakeSubmissionStore
     feeds: FakeFeeds
     finances: FakeFinances
+    # The batcher's policy when a test calls ``flush()`` or ``run()`` without one.
+    policy: FlushPolicy | None = None
 
     @classmethod
     def new(cls, at: datetime = T0) -> Pipeline:
@@ -345,7 +347,7 @@ class Pipeline:
             finances=self.finances,
             recorder=self.world,
             clock=self.clock,
-            policy=policy,
+            policy=policy or self.policy,
             token=lambda _: token,
         )
 

@@ -157,8 +157,21 @@ class AmazonRefundsMixin(StoreBase):
                 select(_C.c.posted_after).where(_C.c.account_id == account_id)
             ).scalar_one_or_none()
 
-    def save_finance_cursor(self, account_id: int, posted_after: datetime) -> None:
-        statement = upsert(_C).values(account_id=account_id, posted_after=posted_after)
+    def finance_coverage(self, account_id: int) -> tuple[datetime, datetime] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(_C.c.covered_since, _C.c.posted_after).where(_C.c.account_id == account_id)
+            ).first()
+        if row is None or row.covered_since is None:
+            return None
+        return row.covered_since, row.posted_after
+
+    def save_finance_cursor(
+        self, account_id: int, posted_after: datetime, covered_since: datetime | None = None
+    ) -> None:
+        statement = upsert(_C).values(
+            account_id=account_id, posted_after=posted_after, covered_since=covered_since
+        )
         with self.engine.begin() as conn:
             conn.execute(
                 statement.on_conflict_do_update(

@@ -24,6 +24,8 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
+    exists,
     func,
     insert,
     select,
@@ -52,6 +54,11 @@ FAIL_FROM = sources_in(TRANSITIONS, RS.FAILED, {RS.IN_FEED})
 RESEND_FROM = sources_in(TRANSITIONS, RS.ACCEPTED, {RS.IN_FEED})
 FATAL_CODE = "FeedFatal"
 _TEXT_LIMIT = 2000
+# A submission not created yet: the refunds of its key wait to go in the next one together.
+_UNSENT = [
+    state.value
+    for state in (SubmissionState.BUILT, SubmissionState.UPLOADED, SubmissionState.CREATING)
+]
 
 # When an accepted refund became sendable: intake and every return to accepted set
 # next_attempt_at; a row without one counts from its creation.
@@ -145,6 +152,20 @@ class SendingMixin(StoreBase):
                     func.count().label("n"),
                     (func.now() - func.min(_READY)).label("waited"),
                     func.min(R.c.id).label("first"),
+                    func.bool_or(
+                        exists(
+                            select(_F.c.id).where(
+                                _F.c.account_id == R.c.account_id,
+                                _F.c.marketplace_id == R.c.marketplace_id,
+                                _F.c.feed_type
+                                == case(
+                                    (ack, FeedType.ACKNOWLEDGEMENT.value),
+                                    else_=FeedType.ADJUSTMENT.value,
+                                ),
+                                _F.c.state.in_(_UNSENT),
+                            )
+                        )
+                    ).label("feed_waiting"),
                 )
                 .where(_sendable())
                 .group_by(R.c.account_id, R.c.marketplace_id, ack)
@@ -159,6 +180,7 @@ class SendingMixin(StoreBase):
                 ),
                 int(row.n),
                 row.waited,
+                feed_waiting=bool(row.feed_waiting),
             )
             for row in rows
         ]

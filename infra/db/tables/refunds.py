@@ -122,4 +122,7 @@ class FinanceCursor(Base):
 
     account_id: Mapped[int] = mapped_column(ForeignKey("seller_accounts.id"), primary_key=True)
     posted_after: Mapped[datetime] = mapped_column(UtcTime)
+    # Since when the sweeps have read every refund without a gap (the first one's start): an
+    # order bought after this has all its refunds on Amazon in the store already.
+    covered_since: Mapped[datetime | None] = mapped_column(UtcTime)
     updated_at: Mapped[datetime] = mapped_column(UtcTime, server_default=func.now())

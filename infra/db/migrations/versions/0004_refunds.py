@@ -78,6 +78,7 @@ def upgrade() -> None:
         "finance_cursors",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("posted_after", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("covered_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "updated_at",
             sa.DateTime(timezone=True),

@@ -11,15 +11,15 @@ import pytest
 
 from domain.feeds import AmazonBusy
 from domain.refunds import Component, Refund, RefundSource, RefundState
+from domain.refunds.before_sending import Checked, check_before_sending
 from domain.refunds.record_from_amazon import (
     ALREADY_REFUNDED,
-    Checked,
     SweepPolicy,
     SweepResult,
-    check_before_sending,
     show,
     sweep_amazon_refunds,
 )
+from domain.refunds.send import FlushPolicy
 from domain.shared import Money
 from tests.fakes.clock import T0
 from tests.fakes.refund_sending import (
@@ -33,6 +33,8 @@ from tests.fakes.refund_sending import (
 from tests.fakes.submission_store import Pipeline
 
 C = Component
+# The check without the sweep first: each order is read with listFinancialEventsByOrderId.
+READ_EACH_ORDER = FlushPolicy(sweep_first=False)
 ORDER = "113-0000001-0000001"
 OCT_30 = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
 
@@ -109,6 +111,7 @@ def test_the_reason_names_every_amazon_refund_of_the_component_that_runs_over(p:
 
 
 def test_amazons_record_of_a_refund_the_store_made_is_paired_not_recorded(p: Pipeline) -> None:
+    p.policy = READ_EACH_ORDER  # pairing is what the order's own read does
     p.add(new_refund(ORDER, ("ITEM-A", ((C.ITEM_PRICE, "19.99"),))))
     p.run()  # sent; the feed's fake posts it in Finances as Amazon would
     assert p.world.refunds[1].state is RefundState.CONFIRMED and len(p.finances.posted) == 1
@@ -130,6 +133,7 @@ def test_a_refund_in_a_feed_accounts_for_amazons_record_without_being_paired(p: 
 
 
 def test_amazons_own_tax_on_a_refund_still_pairs_it_by_item_price(p: Pipeline) -> None:
+    p.policy = READ_EACH_ORDER  # pairing is what the order's own read does
     p.add(new_refund(ORDER, ("ITEM-A", ((C.ITEM_PRICE, "19.99"),))))
     p.run()
     p.finances.posted.clear()

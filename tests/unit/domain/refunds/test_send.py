@@ -15,7 +15,7 @@ from domain.refunds.ports import BatchKey, PendingBatch
 from domain.refunds.send import FlushPolicy, due, message_for
 from tests.fakes.clock import T0
 from tests.fakes.feed_gateway import Killed
-from tests.fakes.refund_sending import ACCOUNT, MARKETPLACE, new_refund, usd
+from tests.fakes.refund_sending import ACCOUNT, MARKETPLACE, charged_order, new_refund, usd
 from tests.fakes.submission_store import Pipeline
 
 C = Component
@@ -150,6 +150,9 @@ def test_full_batches_go_at_once_and_the_rest_waits_for_its_turn(p: Pipeline) ->
     assert [p.store.message_ids(s) for s in built] == [(1, 2, 3), (4, 5, 6)]
     assert p.world.refunds[7].state is RefundState.ACCEPTED
     p.tick(timedelta(seconds=10))
+    assert p.flush(policy, token=False) == []  # the two feeds are not created yet
+    for submission_id in built:
+        p.advance(submission_id)
     (last,) = p.flush(policy, token=False)
     assert p.store.message_ids(last) == (7,)
 
@@ -185,12 +188,22 @@ def test_a_batcher_killed_while_building_leaves_every_refund_accepted(p: Pipelin
     assert p.store.message_ids(built) == (1, 2)
 
 
+def test_orders_bought_within_the_sweeps_coverage_are_not_read_one_by_one(p: Pipeline) -> None:
+    for n in range(1, 6):
+        order_id = f"113-000000{n}-0000001"
+        p.add(new_refund(order_id), charged_order(order_id))
+    p.add(new_refund("113-0000009-0000001"))  # an order the store does not have: read
+    (built,) = p.flush()
+    assert len(p.store.message_ids(built)) == 6
+    assert [call[0] for call in p.finances.calls] == ["posted", "order"]
+
+
 def test_refunds_whose_order_finances_cannot_read_now_wait_for_a_later_batch(
     p: Pipeline,
 ) -> None:
     p.add(new_refund("113-0000001-0000001"))
     p.add(new_refund("113-0000002-0000001"))
-    p.finances.busy = 1
+    p.finances.busy = 2  # the sweep first, then the first order's read
     assert p.flush() == []  # the first order was unreadable: the rest is left too
     assert set(p.world.states().values()) == {RefundState.ACCEPTED}
     (built,) = p.flush()
@@ -213,3 +226,14 @@ def test_a_batch_is_rendered_from_exactly_the_refunds_it_took(p: Pipeline) -> No
     assert p.store.message_ids(built) == (2,)
     ((_, messages),) = p.feeds.rendered
     assert [m.message_id for m in messages] == [2]
+
+
+def test_refunds_wait_for_the_next_feed_while_the_last_one_is_not_created(p: Pipeline) -> None:
+    p.add(new_refund("113-0000001-0000001"))
+    (first,) = p.flush()
+    p.add(new_refund("113-0000002-0000001"))
+    p.add(new_refund("113-0000003-0000001"))
+    assert p.flush() == []  # the first feed waits for createFeed: these join the next one
+    p.advance(first)  # created
+    (second,) = p.flush()
+    assert p.store.message_ids(second) == (2, 3)
