@@ -166,12 +166,10 @@ def test_more_than_one_unknown_feed_in_the_window_is_left_to_a_person_and_never_
     evidence = json.loads(row.evidence or "")
     assert evidence["decision"].startswith("undecided: 2 feeds")
     assert not any(feed["ours"] for feed in evidence["listed"])
-    # A later batch of the same seller, marketplace and type waits behind it.
-    p.add(new_refund("113-0000009-0000001"))
-    (later,) = p.flush()
-    waiting = p.advance(later)
-    assert waiting.outcome is Outcome.WAITING and "another feed" in (waiting.detail or "")
-    assert p.world.submissions[later].state is SubmissionState.UPLOADED
+    # A later refund of the same seller, marketplace and type waits behind it, unbatched.
+    later = p.add(new_refund("113-0000009-0000001"))
+    assert p.flush() == []
+    assert p.world.refunds[later.id].state is RefundState.ACCEPTED
     assert p.feeds.calls.count("create") == 1
 
 
