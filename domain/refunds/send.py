@@ -27,6 +27,7 @@ from domain.feeds import (
     AcknowledgementMessage,
     AdjustedItem,
     AdjustmentMessage,
+    CancelledItem,
     FeedGateway,
     FeedMessage,
     FeedType,
@@ -98,7 +99,12 @@ def message_for(refund: Refund) -> FeedMessage:
     """The refund's message in its feed (``feed_type_of``)."""
     if feed_type_of(refund) is FeedType.ACKNOWLEDGEMENT:
         reason = refund.reason if refund.reason in CANCEL_REASONS else "GeneralAdjustment"
-        return AcknowledgementMessage(refund.id, refund.amazon_order_id, reason)
+        # Every line is listed with the reason: the acknowledgement has no order-level reason,
+        # and Amazon counts a cancellation against the seller unless its reason says the buyer
+        # asked (BuyerCanceled). Nothing of a whole-order cancellation has shipped (the rules),
+        # so listing every line cancels the whole order as leaving them out would.
+        cancelled = tuple(CancelledItem(line.order_item_id, reason) for line in refund.lines)
+        return AcknowledgementMessage(refund.id, refund.amazon_order_id, reason, cancelled)
     reason = _adjustment_reason(refund)
     cancels = refund.kind is RefundKind.CANCELLATION
     items = tuple(

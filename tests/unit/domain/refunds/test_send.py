@@ -9,7 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from domain.feeds import AcknowledgementMessage, AdjustmentMessage, FeedType, SubmissionState
+from domain.feeds import (
+    AcknowledgementMessage,
+    AdjustmentMessage,
+    CancelledItem,
+    FeedType,
+    SubmissionState,
+)
 from domain.refunds import Component, Refund, RefundKind, RefundState
 from domain.refunds.ports import BatchKey, PendingBatch
 from domain.refunds.send import FlushPolicy, due, message_for
@@ -79,8 +85,11 @@ def test_a_whole_order_cancellation_is_an_acknowledgement_in_its_own_feed(p: Pip
             reason="NoInventory",
         )
     )
+    # Every line is listed with the reason (the feed has no order-level reason).
+    items = tuple(CancelledItem(line.order_item_id, "NoInventory") for line in cancel.lines)
+    assert items
     assert message_for(cancel) == AcknowledgementMessage(
-        cancel.id, "113-0000002-0000001", "NoInventory"
+        cancel.id, "113-0000002-0000001", "NoInventory", items
     )
     built = p.flush()
     assert len(built) == 2
