@@ -179,6 +179,12 @@ class RefundLine(BaseModel):
         )
 
 
+def _lines_given(value: Any) -> Any:
+    if value is None:  # null reads as absent
+        raise refused(f"required: at least one line {REFUND_ITEM}")
+    return _few_lines(value)
+
+
 class RefundRequest(BaseModel):
     """Give this back to the buyer of this order, on Amazon, once."""
 
@@ -191,7 +197,7 @@ class RefundRequest(BaseModel):
     currency: Currency = None
     lines: Annotated[
         list[Annotated[RefundLine, Says(invalid=f"must be an object {REFUND_ITEM}")]],
-        BeforeValidator(_few_lines),
+        BeforeValidator(_lines_given),
         Field(min_length=1, max_length=MAX_ITEMS, description="The lines refunded."),
         Says(f"required: at least one line {REFUND_ITEM}", f"must be a list of {REFUND_ITEM}"),
     ]

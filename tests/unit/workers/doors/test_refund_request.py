@@ -1,0 +1,693 @@
+"""The refund and cancellation request models: the commands they make, every refusal with its
+field and reason, amounts as decimals in the currency's places, strict JSON types, the messages'
+envelopes and generated JSON Schemas, and the same command from the CLI's options."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import jsonschema
+import pytest
+
+from domain.refunds import (
+    FIELD_NAMES,
+    CancelLineRequest,
+    CancelOrder,
+    Component,
+    IssueRefund,
+    RefundKind,
+    RefundLineRequest,
+)
+from workers.cli.refunds import cancellation_request, refund_request
+from workers.doors.refunds import (
+    CancellationMessage,
+    CancellationRequest,
+    RefundAmounts,
+    RefundMessage,
+    RefundRequest,
+    RefundRequestRefused,
+    kind_of,
+    message_schema,
+    read_cancellation,
+    read_cancellation_message,
+    read_message,
+    read_refund,
+    read_refund_message,
+)
+from workers.doors.refunds.fields import MAX_AMOUNT
+
+ORDER_ID = "113-0000001-0000001"
+NOTHING_BACK = (
+    "give back more than 0 in one component at least (a restocking_fee is kept back, not "
+    "given back)"
+)
+MORE_THAN_ZERO = (
+    "must be more than 0 (an Amazon order is paid: a cancellation gives back what the "
+    "cancelled units charged); leave it out to have that computed"
+)
+REFUND_ITEM = "{order_item_id or sku, amounts or quantity}"
+TYPES = "must be 'refund.requested' or 'cancellation.requested'"
+
+
+def refund(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "account": "acme",
+        "amazon_order_id": ORDER_ID,
+        "platform_refund_id": "R-1",
+        "reason": "customer_return",
+        "lines": [{"order_item_id": "ITEM-A", "amounts": {"item_price": "19.99"}}],
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def cancellation(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "account": "acme",
+        "amazon_order_id": ORDER_ID,
+        "platform_cancellation_id": "C-1",
+        "reason": "buyer_canceled",
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def line(**amounts: Any) -> dict[str, Any]:
+    return {"sku": "MUG-RED", "amounts": amounts}
+
+
+def refusals(read: Any, data: Any) -> dict[str, str]:
+    with pytest.raises(RefundRequestRefused) as caught:
+        read(data)
+    found = {e.field: e.reason for e in caught.value.errors}
+    assert len(found) == len(caught.value.errors), "one reason per field"
+    return found
+
+
+# --- the commands ---------------------------------------------------------------------------
+
+
+def test_a_refund_becomes_the_command_with_decimals_and_amazons_reason() -> None:
+    command = read_refund(
+        refund(
+            account=" acme ",
+            currency="usd",
+            lines=[
+                {
+                    "order_item_id": " ITEM-A ",
+                    "amounts": {
+                        "item_price": "19.99",
+                        "tax": Decimal("1.6"),
+                        "shipping": 0,
+                        "restocking_fee": 2,
+                        "goodwill": None,
+                    },
+                },
+                {"sku": "MUG-RED", "quantity": 2},
+            ],
+        )
+    )
+    assert command == IssueRefund(
+        account="acme",
+        amazon_order_id=ORDER_ID,
+        platform_refund_id="R-1",
+        reason="CustomerReturn",
+        lines=(
+            RefundLineRequest(
+                order_item_id="ITEM-A",
+                amounts=(
+                    (Component.ITEM_PRICE, Decimal("19.99")),
+                    (Component.TAX, Decimal("1.6")),
+                    (Component.RESTOCKING_FEE, Decimal("2")),
+                ),
+            ),
+            RefundLineRequest(sku="MUG-RED", quantity=2),
+        ),
+        currency="USD",
+    )
+    assert all(isinstance(a, Decimal) for _, a in command.lines[0].amounts)
+
+
+def test_amazons_own_reason_is_taken_as_it_is() -> None:
+    assert read_refund(refund(reason="PriceError")).reason == "PriceError"
+    assert read_refund(refund(reason="goodwill")).reason == "GeneralAdjustment"
+
+
+def test_a_cancellation_becomes_the_command_none_lines_is_the_whole_order() -> None:
+    assert read_cancellation(cancellation()) == CancelOrder(
+        account="acme",
+        amazon_order_id=ORDER_ID,
+        platform_cancellation_id="C-1",
+        reason="BuyerCanceled",
+    )
+    command = read_cancellation(
+        cancellation(
+            account=7,
+            reason="NoInventory",
+            lines=[{"sku": "MUG-RED", "quantity": 1}, {"order_item_id": "ITEM-B"}],
+            refund_amount="21.59",
+            currency="EUR",
+        )
+    )
+    assert command == CancelOrder(
+        account="7",
+        amazon_order_id=ORDER_ID,
+        platform_cancellation_id="C-1",
+        reason="NoInventory",
+        lines=(CancelLineRequest(sku="MUG-RED", quantity=1), CancelLineRequest("ITEM-B")),
+        refund_amount=Decimal("21.59"),
+        currency="EUR",
+    )
+    assert read_cancellation(cancellation(lines=[])).lines == ()
+
+
+def test_equal_refunds_have_equal_fingerprints_however_they_are_spelled() -> None:
+    one = read_refund(refund(reason="CustomerReturn", lines=[line(item_price="19.90", tax=0)]))
+    two = read_refund(refund(lines=[line(item_price=Decimal("19.9"), shipping="0.00")]))
+    assert one.fingerprint() == two.fingerprint()
+    other = read_refund(refund(lines=[line(item_price="19.91")]))
+    assert one.fingerprint() != other.fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("19.99", Decimal("19.99")),
+        (" 19.99 ", Decimal("19.99")),
+        ("20", Decimal("20")),
+        (20, Decimal("20")),
+        (Decimal("0.10"), Decimal("0.10")),
+        (19.99, Decimal("19.99")),  # a float a queue's parser made: its shortest spelling
+        (0.1, Decimal("0.1")),
+        ("19.990", Decimal("19.990")),  # the same amount as 19.99
+    ],
+)
+def test_an_amount_is_a_decimal_however_json_carried_it(given: Any, expected: Decimal) -> None:
+    (line_,) = read_refund(refund(lines=[line(item_price=given)])).lines
+    ((_, amount),) = line_.amounts
+    assert isinstance(amount, Decimal) and amount == expected
+
+
+# --- every refusal --------------------------------------------------------------------------
+
+AMOUNT = "lines[0].amounts.item_price"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"colour": "red"}, "colour", "unknown field"),
+        ({"account": None}, "account", "required: the seller account"),
+        ({"account": " "}, "account", "required: the seller account"),
+        ({"account": True}, "account", "must be a string"),
+        (
+            {"account": 0},
+            "account",
+            "an account id is a whole number from 1 to 9223372036854775807, in the digits 0-9",
+        ),
+        (
+            {"account": "9" * 20},
+            "account",
+            "an account id is a whole number from 1 to 9223372036854775807, in the digits 0-9",
+        ),
+        (
+            {"account": "a\x00b"},
+            "account",
+            "must not contain control characters (U+0000 at character 2)",
+        ),
+        ({"amazon_order_id": None}, "amazon_order_id", "required: Amazon's order id"),
+        ({"amazon_order_id": "1" * 41}, "amazon_order_id", "longer than 40 characters"),
+        ({"amazon_order_id": 113}, "amazon_order_id", "must be a string"),
+        (
+            {"platform_refund_id": ""},
+            "platform_refund_id",
+            "required: the store's id of this refund",
+        ),
+        ({"platform_refund_id": "R" * 101}, "platform_refund_id", "longer than 100 characters"),
+        (
+            {"reason": None},
+            "reason",
+            "required: why the refund is made (customer_return, goodwill, ...)",
+        ),
+        ({"reason": 5}, "reason", "must be a string"),
+        ({"reason": "R" * 61}, "reason", "longer than 60 characters"),
+        ({"currency": "us"}, "currency", "'us' is not an ISO 4217 currency code (such as 'USD')"),
+        ({"currency": "U$D"}, "currency", "'U$D' is not an ISO 4217 currency code (such as 'USD')"),
+        ({"currency": 840}, "currency", "must be an ISO 4217 currency code such as 'USD'"),
+        ({"lines": None}, "lines", f"required: at least one line {REFUND_ITEM}"),
+        ({"lines": []}, "lines", f"required: at least one line {REFUND_ITEM}"),
+        ({"lines": "all"}, "lines", f"must be a list of {REFUND_ITEM}"),
+        ({"lines": [line(item_price="1")] * 101}, "lines", "at most 100 lines in one request"),
+        ({"lines": ["X"]}, "lines[0]", f"must be an object {REFUND_ITEM}"),
+        (
+            {"lines": [{"amounts": {"tax": "1"}}]},
+            "lines[0]",
+            "name the item by order_item_id or by sku (one)",
+        ),
+        (
+            {"lines": [{"sku": "A", "order_item_id": "B", "quantity": 1}]},
+            "lines[0]",
+            "name the item by order_item_id or by sku (one)",
+        ),
+        ({"lines": [{"sku": "A"}]}, "lines[0]", "give amounts or a quantity (one)"),
+        (
+            {"lines": [{"sku": "A", "quantity": 1, "amounts": {"tax": "1"}}]},
+            "lines[0]",
+            "give amounts or a quantity (one)",
+        ),
+        (
+            {"lines": [{"quantity": 1, "amounts": {"tax": "1"}}]},
+            "lines[0]",
+            "name the item by order_item_id or by sku (one); give amounts or a quantity (one)",
+        ),
+        ({"lines": [{"sku": " ", "quantity": 1}]}, "lines[0].sku", "must be a non-empty string"),
+        (
+            {"lines": [{"sku": "A", "quantity": 0}]},
+            "lines[0].quantity",
+            "must be a whole number of at least 1",
+        ),
+        (
+            {"lines": [{"sku": "A", "quantity": 2**31}]},
+            "lines[0].quantity",
+            "must be at most 2147483647",
+        ),
+        (
+            {"lines": [{"sku": "A", "quantity": "1"}]},
+            "lines[0].quantity",
+            "must be a whole number of at least 1",
+        ),
+        ({"lines": [{"sku": "A", "quantity": 1, "x": 1}]}, "lines[0].x", "unknown field"),
+        (
+            {"lines": [{"sku": "A", "amounts": "19.99"}]},
+            "lines[0].amounts",
+            "must be an object of amounts per component (" + ", ".join(FIELD_NAMES) + ")",
+        ),
+        ({"lines": [line()]}, "lines[0].amounts", NOTHING_BACK),
+        ({"lines": [line(item_price="0")]}, "lines[0].amounts", NOTHING_BACK),
+        ({"lines": [line(restocking_fee="2.00")]}, "lines[0].amounts", NOTHING_BACK),
+        ({"lines": [line(item_price="1", colour="1")]}, "lines[0].amounts.colour", "unknown field"),
+        ({"lines": [line(item_price="-1")]}, AMOUNT, "must not be negative"),
+        ({"lines": [line(item_price=-1)]}, AMOUNT, "must not be negative"),
+        (
+            {"lines": [line(item_price="1.999")]},
+            AMOUNT,
+            "at most 2 decimal places (give the currency for others)",
+        ),
+        (
+            {"lines": [line(item_price=Decimal("0.001"))]},
+            AMOUNT,
+            "at most 2 decimal places (give the currency for others)",
+        ),
+        (
+            {"lines": [line(item_price=0.1 + 0.2)]},
+            AMOUNT,
+            "at most 2 decimal places (give the currency for others)",
+        ),
+        (
+            {"lines": [line(item_price="1e3")]},
+            AMOUNT,
+            "'1e3' is not a decimal amount such as \"19.99\"",
+        ),
+        (
+            {"lines": [line(item_price="1_000")]},
+            AMOUNT,
+            "'1_000' is not a decimal amount such as \"19.99\"",
+        ),
+        (
+            {"lines": [line(item_price="١٢")]},
+            AMOUNT,
+            "'١٢' is not a decimal amount such as \"19.99\"",
+        ),
+        ({"lines": [line(item_price="")]}, AMOUNT, "'' is not a decimal amount such as \"19.99\""),
+        (
+            {"lines": [line(item_price="NaN")]},
+            AMOUNT,
+            "'NaN' is not a decimal amount such as \"19.99\"",
+        ),
+        (
+            {"lines": [line(item_price=Decimal("NaN"))]},
+            AMOUNT,
+            "Decimal('NaN') is not a finite amount",
+        ),
+        ({"lines": [line(item_price=float("inf"))]}, AMOUNT, "inf is not a finite amount"),
+        (
+            {"lines": [line(item_price=True)]},
+            AMOUNT,
+            'must be a decimal amount: a string such as "19.99", or a number',
+        ),
+        (
+            {"lines": [line(item_price=["1"])]},
+            AMOUNT,
+            'must be a decimal amount: a string such as "19.99", or a number',
+        ),
+        ({"lines": [line(item_price="10000000000")]}, AMOUNT, f"must be at most {MAX_AMOUNT}"),
+        (
+            {"lines": [line(item_price=Decimal("1E+999999"))]},
+            AMOUNT,
+            f"must be at most {MAX_AMOUNT}",
+        ),
+        (
+            {"currency": "JPY", "lines": [line(item_price="1500.5")]},
+            AMOUNT,
+            "must be a whole amount (JPY), with no decimal places",
+        ),
+        (
+            {"currency": "KWD", "lines": [line(item_price="1.2345")]},
+            AMOUNT,
+            "at most 3 decimal places (KWD)",
+        ),
+    ],
+)
+def test_each_refund_refusal_names_the_field_and_a_reason_a_person_can_act_on(
+    changes: dict[str, Any], field: str, reason: str
+) -> None:
+    assert refusals(read_refund, {**refund(), **changes}) == {field: reason}
+
+
+def test_a_reason_outside_both_lists_is_refused_naming_them() -> None:
+    found = refusals(read_refund, refund(reason="because"))["reason"]
+    assert found.startswith("'because' is not a refund reason: one of customer_return, ")
+    assert "or Amazon's own (NoInventory, CustomerReturn" in found
+    found = refusals(read_cancellation, cancellation(reason="customer_cancel"))["reason"]
+    assert found.startswith("'customer_cancel' is not a cancellation reason: one of ")
+    assert "BuyerCanceled" in found
+
+
+def test_amounts_in_a_currency_with_three_places_and_none() -> None:
+    (kwd,) = read_refund(refund(currency="KWD", lines=[line(item_price="1.234")])).lines
+    assert kwd.amounts == ((Component.ITEM_PRICE, Decimal("1.234")),)
+    (jpy,) = read_refund(refund(currency="jpy", lines=[line(item_price=1500)])).lines
+    assert jpy.amounts == ((Component.ITEM_PRICE, Decimal(1500)),)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"account": None}, "account", "required: the seller account"),
+        (
+            {"platform_cancellation_id": None},
+            "platform_cancellation_id",
+            "required: the store's id of this cancellation",
+        ),
+        (
+            {"reason": None},
+            "reason",
+            "required: why the order is cancelled (buyer_canceled, no_inventory, ...)",
+        ),
+        ({"lines": "all"}, "lines", "must be a list of {order_item_id or sku, quantity}"),
+        ({"lines": [5]}, "lines[0]", "must be an object {order_item_id or sku, quantity}"),
+        (
+            {"lines": [{"quantity": 1}]},
+            "lines[0]",
+            "name the item by order_item_id or by sku (one)",
+        ),
+        (
+            {"lines": [{"sku": "A", "quantity": 0}]},
+            "lines[0].quantity",
+            "must be a whole number of at least 1",
+        ),
+        ({"lines": [{"sku": "A", "amounts": {"tax": "1"}}]}, "lines[0].amounts", "unknown field"),
+        ({"lines": [{"sku": "A"}] * 101}, "lines", "at most 100 lines in one request"),
+        ({"refund_amount": "0"}, "refund_amount", MORE_THAN_ZERO),
+        ({"refund_amount": "-5"}, "refund_amount", "must not be negative"),
+        (
+            {"refund_amount": "5.001"},
+            "refund_amount",
+            "at most 2 decimal places (give the currency for others)",
+        ),
+        (
+            {"refund_amount": "5.5", "currency": "JPY"},
+            "refund_amount",
+            "must be a whole amount (JPY), with no decimal places",
+        ),
+        (
+            {"refund_amount": False},
+            "refund_amount",
+            'must be a decimal amount: a string such as "19.99", or a number',
+        ),
+        (
+            {"currency": "euro"},
+            "currency",
+            "'euro' is not an ISO 4217 currency code (such as 'USD')",
+        ),
+        ({"platform_refund_id": "R-1"}, "platform_refund_id", "unknown field"),
+    ],
+)
+def test_each_cancellation_refusal_names_the_field_and_a_reason(
+    changes: dict[str, Any], field: str, reason: str
+) -> None:
+    assert refusals(read_cancellation, {**cancellation(), **changes}) == {field: reason}
+
+
+def test_every_problem_is_listed_unknown_fields_first() -> None:
+    with pytest.raises(RefundRequestRefused) as caught:
+        read_refund(
+            {
+                "zeta": 1,
+                "account": "acme",
+                "amazon_order_id": ORDER_ID,
+                "reason": "why",
+                "currency": "JPY",
+                "lines": [
+                    {"sku": "A", "amounts": {"item_price": "1.50", "tax": "-1", "x": 1}},
+                    {"sku": "B"},
+                    {"order_item_id": "C", "quantity": 0},
+                ],
+                "alpha": 2,
+            }
+        )
+    fields = [e.field for e in caught.value.errors]
+    assert fields == [
+        "alpha",
+        "zeta",
+        "platform_refund_id",
+        "reason",
+        "lines[0].amounts.item_price",
+        "lines[0].amounts.tax",
+        "lines[0].amounts.x",
+        "lines[1]",
+        "lines[2].quantity",
+    ]
+
+
+def test_at_most_fifty_refusals_and_a_count_of_the_others() -> None:
+    lines = [line(item_price="-1", tax="x") for _ in range(40)]
+    with pytest.raises(RefundRequestRefused) as caught:
+        read_refund(refund(lines=lines))
+    errors = caught.value.errors
+    assert len(errors) == 51
+    assert errors[-1].field == "errors" and errors[-1].reason.startswith("30 more not listed")
+
+
+def test_a_body_nested_too_deep_is_refused_as_a_whole_before_the_model() -> None:
+    deep: Any = "x"
+    for _ in range(40):
+        deep = [deep]
+    assert refusals(read_refund, refund(lines=deep)) == {"body": "nested deeper than 32 levels"}
+
+
+@pytest.mark.parametrize("data", [["a list"], "text", 5, None])
+def test_a_body_that_is_not_an_object_is_refused_as_a_whole(data: Any) -> None:
+    assert refusals(read_refund, data) == {"body": "must be a JSON object"}
+    assert refusals(read_cancellation, data) == {"body": "must be a JSON object"}
+
+
+# --- the queue's messages -------------------------------------------------------------------
+
+
+def refund_message(**changes: Any) -> dict[str, Any]:
+    return {"version": 1, "type": "refund.requested", **refund(**changes)}
+
+
+def cancellation_message(**changes: Any) -> dict[str, Any]:
+    return {"version": 1, "type": "cancellation.requested", **cancellation(**changes)}
+
+
+def test_the_messages_are_the_requests_with_their_envelope() -> None:
+    assert read_refund_message(refund_message()) == read_refund(refund())
+    assert read_message(refund_message()) == read_refund(refund())
+    assert read_message(cancellation_message()) == read_cancellation(cancellation())
+    assert read_cancellation_message(cancellation_message()) == read_cancellation(cancellation())
+    for message_model, request_model in (
+        (RefundMessage, RefundRequest),
+        (CancellationMessage, CancellationRequest),
+    ):
+        assert set(message_model.model_fields) == {*request_model.model_fields, "version", "type"}
+
+
+def test_the_type_says_which_kind_and_a_message_of_no_known_type_is_read_by_its_ids() -> None:
+    assert kind_of(refund_message()) is RefundKind.REFUND
+    assert kind_of(cancellation_message()) is RefundKind.CANCELLATION
+    assert kind_of({"type": "x", "platform_cancellation_id": "C"}) is RefundKind.CANCELLATION
+    assert kind_of({"type": "x", "platform_refund_id": "R"}) is RefundKind.REFUND
+    assert kind_of(["no", "object"]) is RefundKind.REFUND
+    found = refusals(read_message, {**cancellation_message(), "type": "order.cancel"})
+    assert found == {"type": TYPES}
+
+
+@pytest.mark.parametrize(
+    ("envelope", "field", "reason"),
+    [
+        ({"version": 2}, "version", "2 is not a version this channel reads (1)"),
+        ({"version": True}, "version", "True is not a version this channel reads (1)"),
+        ({"version": "1"}, "version", "'1' is not a version this channel reads (1)"),
+        ({"type": "fulfilment.requested"}, "type", TYPES),
+        ({"type": None}, "type", TYPES),
+    ],
+)
+def test_the_envelope_is_refused_naming_what_the_channel_reads(
+    envelope: dict[str, Any], field: str, reason: str
+) -> None:
+    assert refusals(read_message, {**refund_message(), **envelope}) == {field: reason}
+
+
+def test_a_message_without_its_envelope_is_refused_for_both() -> None:
+    assert refusals(read_refund_message, refund()) == {
+        "version": "required: the message format's version (1)",
+        "type": TYPES,
+    }
+    assert refusals(read_message, ["not", "a", "message"]) == {"message": "must be a JSON object"}
+
+
+def test_a_cancellation_type_read_as_a_refund_is_refused() -> None:
+    found = refusals(read_refund_message, {**refund_message(), "type": "cancellation.requested"})
+    assert found == {"type": TYPES}
+
+
+# --- the JSON Schemas -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(RefundKind))
+def test_the_messages_json_schema_is_generated_valid_and_plain_json(kind: RefundKind) -> None:
+    schema = message_schema(kind)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] == f"{kind.value}.requested, version 1"
+    assert schema["properties"]["version"]["const"] == 1
+    assert schema["properties"]["type"]["const"] == f"{kind.value}.requested"
+    assert schema["additionalProperties"] is False
+    json.dumps(schema)
+
+
+def test_the_schemas_require_what_the_models_require() -> None:
+    common = {"version", "type", "account", "amazon_order_id", "reason"}
+    assert set(message_schema("refund")["required"]) == {*common, "platform_refund_id", "lines"}
+    assert set(message_schema("cancellation")["required"]) == {
+        *common,
+        "platform_cancellation_id",
+    }
+    amounts = message_schema("refund")["$defs"]["RefundAmounts"]
+    assert set(amounts["properties"]) == set(FIELD_NAMES) == set(RefundAmounts.model_fields)
+
+
+GOOD_REFUNDS = [
+    refund_message(),
+    refund_message(account=7, currency="USD", lines=[{"sku": "A", "quantity": 2}]),
+    refund_message(lines=[line(item_price=Decimal("19.99"), tax=1, restocking_fee="2.00")]),
+]
+GOOD_CANCELLATIONS = [
+    cancellation_message(),
+    cancellation_message(lines=[{"sku": "A"}, {"order_item_id": "B", "quantity": 1}]),
+    cancellation_message(refund_amount="5.00", currency="GBP"),
+]
+
+
+@pytest.mark.parametrize("good", GOOD_REFUNDS + GOOD_CANCELLATIONS)
+def test_what_the_model_takes_the_schema_takes(good: dict[str, Any]) -> None:
+    jsonschema.validate(good, message_schema(kind_of(good)))
+    read_message(good)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        refund_message(version=2),
+        refund_message(colour="red"),
+        refund_message(reason=None),
+        refund_message(lines=[]),
+        refund_message(lines=[{"sku": "A", "order_item_id": "B", "quantity": 1}]),
+        refund_message(lines=[{"sku": "A"}]),
+        refund_message(lines=[{"sku": "A", "quantity": 1, "amounts": {"tax": "1"}}]),
+        refund_message(lines=[{"sku": "A", "quantity": "1"}]),
+        refund_message(lines=[line(item_price="-1")]),
+        refund_message(lines=[line(item_price="1e3")]),
+        refund_message(lines=[line(item_price=-2)]),
+        refund_message(lines=[line(colour="1")]),
+        refund_message(lines=[line()]),
+        refund_message(currency="dollars"),
+        cancellation_message(lines=[{"quantity": 1}]),
+        cancellation_message(lines=[{"sku": "A", "quantity": 0}]),
+        cancellation_message(refund_amount="abc"),
+    ],
+)
+def test_what_the_schema_refuses_the_model_refuses_too(bad: dict[str, Any]) -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, message_schema(kind_of(bad)))
+    with pytest.raises(RefundRequestRefused):
+        read_message(bad)
+
+
+# --- one command, whichever door ------------------------------------------------------------
+
+
+def test_the_cli_and_http_build_the_same_refund() -> None:
+    from_cli = refund_request(
+        account="acme",
+        order=ORDER_ID,
+        platform_refund_id="R-1",
+        reason="customer_return",
+        currency=None,
+        lines=("order_item_id=ITEM-A,item_price=19.99,tax=1.60", "sku=MUG-RED,quantity=2"),
+    )
+    http_body = json.loads(
+        json.dumps(
+            refund(
+                lines=[
+                    {"order_item_id": "ITEM-A", "amounts": {"item_price": 19.99, "tax": 1.6}},
+                    {"sku": "MUG-RED", "quantity": 2},
+                ]
+            )
+        ),
+        parse_float=Decimal,
+    )
+    command = read_refund(from_cli)
+    assert command == read_refund(http_body)
+    assert command.fingerprint() == read_refund(http_body).fingerprint()
+    assert read_message({"version": 1, "type": "refund.requested", **http_body}) == command
+
+
+def test_the_cli_and_http_build_the_same_cancellation() -> None:
+    from_cli = cancellation_request(
+        account="acme",
+        order=ORDER_ID,
+        platform_cancellation_id="C-1",
+        reason="buyer_canceled",
+        refund_amount="5.00",
+        currency="USD",
+        lines=("sku=MUG-RED,quantity=1", "order_item_id=ITEM-B"),
+    )
+    body = cancellation(
+        lines=[{"sku": "MUG-RED", "quantity": 1}, {"order_item_id": "ITEM-B"}],
+        refund_amount=Decimal("5"),
+        currency="USD",
+    )
+    assert read_cancellation(from_cli).fingerprint() == read_cancellation(body).fingerprint()
+
+
+def test_the_cli_refuses_its_options_with_the_same_reasons() -> None:
+    from_cli = refund_request(
+        account=None,
+        order=ORDER_ID,
+        platform_refund_id="R-1",
+        reason="customer_return",
+        currency="JPY",
+        lines=("sku=A,item_price=1.50,colour=red", "sku=B,quantity=x"),
+    )
+    assert refusals(read_refund, from_cli) == {
+        "account": "required: the seller account",
+        "lines[0].colour": "unknown field",
+        "lines[0].amounts.item_price": "must be a whole amount (JPY), with no decimal places",
+        "lines[1].quantity": "must be a whole number of at least 1",
+    }
