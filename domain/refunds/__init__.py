@@ -7,6 +7,13 @@ before anything is sent, batched into feeds per seller, marketplace and feed typ
 (``domain.feeds``), and settled per message from Amazon's processing report.
 """
 
+from domain.refunds.amounts import (
+    RefundedBefore,
+    amounts_for_quantity,
+    minor_digits,
+    refunded_before,
+    round_money,
+)
 from domain.refunds.commands import CancelLineRequest, CancelOrder, IssueRefund, RefundLineRequest
 from domain.refunds.components import (
     ADJUSTMENT_REASONS,
@@ -27,6 +34,12 @@ from domain.refunds.events import (
     RefundFailed,
     RefundRecordedFromAmazon,
 )
+from domain.refunds.intake import (
+    accept_cancellation,
+    accept_refund,
+    refusal_event,
+    retry_refund,
+)
 from domain.refunds.model import (
     TRANSITIONS,
     Accepted,
@@ -39,6 +52,7 @@ from domain.refunds.model import (
     RefundState,
 )
 from domain.refunds.ports import FinancesGateway, RefundIntakeStore, RefundIntakeUnit, RefundViews
+from domain.refunds.rules import check_cancellation, check_refund, order_currency
 
 __all__ = [
     "ADJUSTMENT_REASONS",
@@ -71,6 +85,18 @@ __all__ = [
     "RefundSource",
     "RefundState",
     "RefundViews",
+    "RefundedBefore",
+    "accept_cancellation",
+    "accept_refund",
     "adjustment_reason",
+    "amounts_for_quantity",
     "cancel_reason",
+    "check_cancellation",
+    "check_refund",
+    "minor_digits",
+    "order_currency",
+    "refunded_before",
+    "refusal_event",
+    "retry_refund",
+    "round_money",
 ]

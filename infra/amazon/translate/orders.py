@@ -9,10 +9,11 @@ kept as text; only what the store's rules depend on must be known.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from domain.ingestion import FetchedOrder
-from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
+from domain.orders import AmazonOrder, FulfilledBy, LineCharges, OrderLine, OrderStatus
 from domain.shared import Money, MoneyError, TimeRefused, parse_utc
 
 
@@ -97,7 +98,66 @@ def _kind(value: Any) -> str:
     return "an object" if isinstance(value, dict) else type(value).__name__
 
 
-def _line(item: dict[str, Any], index: int) -> OrderLine:
+# What an item's proceeds say it charged, by the ``LineCharges`` part each category is; a TAX
+# breakdown is split by its detailed breakdowns' subtypes (none: all of it is the item's tax).
+# Other categories (COD_FEE, DISCOUNT, OTHER) are not what a refund gives back by component.
+_CHARGED = {"ITEM": "principal", "SHIPPING": "shipping", "GIFT_WRAP": "gift_wrap"}
+_TAXED = {"ITEM": "tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "gift_wrap_tax"}
+_PENDING = frozenset({OrderStatus.PENDING, OrderStatus.PENDING_AVAILABILITY})
+
+
+def _charges(item: dict[str, Any], where: str) -> LineCharges | None:
+    """The line's charges from its ``proceeds.breakdowns``, in one currency; None when the item
+    carries no proceeds (Amazon sends none while an order is pending)."""
+    proceeds = _section(item.get("proceeds"), f"{where}.proceeds")
+    breakdowns = _list(proceeds.get("breakdowns"), f"{where}.proceeds.breakdowns")
+    if not breakdowns:
+        return None
+    parts: dict[str, Decimal] = {}
+    currency: str | None = None
+
+    def add(part: str, value: Any, field: str) -> None:
+        nonlocal currency
+        money = _money(value, field)
+        if money is None:
+            raise TranslationError(f"{field} is missing")
+        if currency is None:
+            currency = money.currency
+        elif money.currency != currency:
+            raise TranslationError(f"{field} is in {money.currency}, the line in {currency}")
+        parts[part] = parts.get(part, Decimal(0)) + money.amount
+
+    for index, entry in enumerate(breakdowns):
+        at = f"{where}.proceeds.breakdowns[{index}]"
+        breakdown = _section(entry, at)
+        kind = breakdown.get("type")
+        if kind in _CHARGED:
+            add(_CHARGED[kind], breakdown.get("subtotal"), f"{at}.subtotal")
+        elif kind == "TAX":
+            details = _list(breakdown.get("detailedBreakdowns"), f"{at}.detailedBreakdowns")
+            if not details:
+                add("tax", breakdown.get("subtotal"), f"{at}.subtotal")
+            for number, detail in enumerate(details):
+                place = f"{at}.detailedBreakdowns[{number}]"
+                found = _section(detail, place)
+                part = _TAXED.get(str(found.get("subtype")))
+                if part is not None:
+                    add(part, found.get("value"), f"{place}.value")
+    if currency is None:  # only categories a refund does not give back by component
+        return None
+    zero = Decimal(0)
+    return LineCharges(
+        currency=currency,
+        principal=parts.get("principal", zero),
+        shipping=parts.get("shipping", zero),
+        tax=parts.get("tax", zero),
+        shipping_tax=parts.get("shipping_tax", zero),
+        gift_wrap=parts.get("gift_wrap", zero),
+        gift_wrap_tax=parts.get("gift_wrap_tax", zero),
+    )
+
+
+def _line(item: dict[str, Any], index: int, pending: bool) -> OrderLine:
     where = f"orderItems[{index}]"
     item_id = item.get("orderItemId")
     if not isinstance(item_id, str) or not item_id:
@@ -125,6 +185,7 @@ def _line(item: dict[str, Any], index: int) -> OrderLine:
         unit_price=_money(price, f"{where}.product.price.unitPrice"),
         cancel_requested=bool(request),
         cancel_reason=cancel_reason,
+        charges=None if pending else _charges(item, where),
     )
 
 
@@ -156,14 +217,18 @@ def to_domain(raw: dict[str, Any]) -> AmazonOrder:
     marketplace_id = channel.get("marketplaceId")
     if not isinstance(marketplace_id, str) or not marketplace_id:
         raise TranslationError("salesChannel.marketplaceId is missing")
+    status = _enum(OrderStatus, fulfillment.get("fulfillmentStatus"), "fulfillmentStatus")
+    pending = status in _PENDING
     return AmazonOrder(
         amazon_order_id=order_id,
         marketplace_id=marketplace_id,
-        status=_enum(OrderStatus, fulfillment.get("fulfillmentStatus"), "fulfillmentStatus"),
+        status=status,
         fulfilled_by=_enum(FulfilledBy, fulfillment.get("fulfilledBy"), "fulfilledBy"),
         purchased_at=parse_time(raw.get("createdTime"), "createdTime"),
         last_updated_at=parse_time(raw.get("lastUpdatedTime"), "lastUpdatedTime"),
-        lines=tuple(_line(item, i) for i, item in enumerate(items) if isinstance(item, dict)),
+        lines=tuple(
+            _line(item, i, pending) for i, item in enumerate(items) if isinstance(item, dict)
+        ),
         total=_money(proceeds.get("grandTotal"), "proceeds.grandTotal"),
         ship_by_earliest=_optional_time(ship_by.get("earliestDateTime"), "shipByWindow"),
         ship_by_latest=_optional_time(ship_by.get("latestDateTime"), "shipByWindow"),

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.orders import AmazonOrder, order_total
+from domain.orders import AmazonOrder, LineCharges, OrderLine, order_total
 
 
 def order_row(account_id: int, order: AmazonOrder, content_hash: str) -> dict[str, Any]:
@@ -40,6 +40,8 @@ def order_row(account_id: int, order: AmazonOrder, content_hash: str) -> dict[st
 
 
 def item_rows(order_id: int, order: AmazonOrder) -> list[dict[str, Any]]:
+    """One row per line, with what Amazon charged for it per part (``charged_*``, None while
+    the order is pending)."""
     return [
         {
             "order_id": order_id,
@@ -49,13 +51,44 @@ def item_rows(order_id: int, order: AmazonOrder) -> list[dict[str, Any]]:
             "title": line.title,
             "quantity_ordered": line.quantity_ordered,
             "quantity_shipped": line.quantity_shipped,
-            "currency": line.unit_price.currency if line.unit_price else None,
+            "currency": _currency(line),
             "unit_price": line.unit_price.amount if line.unit_price else None,
             "cancel_requested": line.cancel_requested,
             "cancel_reason": line.cancel_reason,
+            **charged_columns(line.charges),
         }
         for line in order.lines
     ]
+
+
+def _currency(line: OrderLine) -> str | None:
+    if line.unit_price is not None:
+        return line.unit_price.currency
+    return line.charges.currency if line.charges is not None else None
+
+
+def charged_columns(charges: LineCharges | None) -> dict[str, Decimal | None]:
+    """A line's charges as the ``order_items.charged_*`` columns (all None: nothing charged)."""
+    if charges is None:
+        return dict.fromkeys(CHARGED_COLUMNS)
+    return {
+        "charged_principal": charges.principal,
+        "charged_shipping": charges.shipping,
+        "charged_tax": charges.tax,
+        "charged_shipping_tax": charges.shipping_tax,
+        "charged_gift_wrap": charges.gift_wrap,
+        "charged_gift_wrap_tax": charges.gift_wrap_tax,
+    }
+
+
+CHARGED_COLUMNS = (
+    "charged_principal",
+    "charged_shipping",
+    "charged_tax",
+    "charged_shipping_tax",
+    "charged_gift_wrap",
+    "charged_gift_wrap_tax",
+)
 
 
 @dataclass(frozen=True, slots=True)

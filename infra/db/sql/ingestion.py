@@ -46,6 +46,12 @@ ITEM_TYPES: dict[str, str] = {
     "unit_price": "numeric",
     "cancel_requested": "boolean",
     "cancel_reason": "text",
+    "charged_principal": "numeric",
+    "charged_shipping": "numeric",
+    "charged_tax": "numeric",
+    "charged_shipping_tax": "numeric",
+    "charged_gift_wrap": "numeric",
+    "charged_gift_wrap_tax": "numeric",
 }
 
 # An upsert rewrites every column but the conflict key.

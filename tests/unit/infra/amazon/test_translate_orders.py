@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.orders import FulfilledBy, OrderStatus
+from domain.orders import FulfilledBy, LineCharges, OrderStatus
 from domain.shared import Money
 from infra.amazon.models import load_model
 from infra.amazon.translate import TranslationError, fetched, to_domain
@@ -168,3 +168,108 @@ def test_an_absent_or_empty_optional_section_is_as_good_as_none(empty: Any) -> N
     assert order.ship_by_latest is None and order.programs == ()
     assert not order.is_replacement and order.lines[0].unit_price is None
     assert not order.lines[0].cancel_requested
+
+
+# --- what each line charged (the item's proceeds) ---------------------------------------------
+
+
+def _usd(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currencyCode": "USD"}
+
+
+def test_amazons_example_lines_carry_their_charges_from_the_items_proceeds() -> None:
+    order = to_domain(amazon_example())
+    first, second = order.lines
+    assert first.charges == LineCharges("USD", principal=Decimal("99.98"), tax=Decimal("0.02"))
+    assert second.charges == LineCharges("USD", principal=Decimal("49.99"))
+
+
+def test_each_category_goes_to_its_part_and_tax_is_split_by_its_subtypes() -> None:
+    raw = amazon_example()
+    raw["orderItems"][0]["proceeds"]["breakdowns"] = [
+        {"type": "ITEM", "subtotal": _usd("20.00")},
+        {"type": "SHIPPING", "subtotal": _usd("5.00")},
+        {"type": "GIFT_WRAP", "subtotal": _usd("3.00")},
+        {"type": "DISCOUNT", "subtotal": _usd("-2.00")},
+        {"type": "COD_FEE", "subtotal": _usd("1.00")},
+        {
+            "type": "TAX",
+            "subtotal": _usd("2.80"),
+            "detailedBreakdowns": [
+                {"subtype": "ITEM", "value": _usd("2.00")},
+                {"subtype": "SHIPPING", "value": _usd("0.50")},
+                {"subtype": "GIFT_WRAP", "value": _usd("0.30")},
+                {"subtype": "COD_FEE", "value": _usd("0.10")},
+            ],
+        },
+    ]
+    charges = to_domain(raw).lines[0].charges
+    assert charges == LineCharges(
+        "USD",
+        principal=Decimal("20.00"),
+        shipping=Decimal("5.00"),
+        tax=Decimal("2.00"),
+        shipping_tax=Decimal("0.50"),
+        gift_wrap=Decimal("3.00"),
+        gift_wrap_tax=Decimal("0.30"),
+    )
+
+
+def test_a_tax_without_detailed_breakdowns_is_all_the_items_tax() -> None:
+    raw = amazon_example()
+    raw["orderItems"][1]["proceeds"]["breakdowns"] = [
+        {"type": "ITEM", "subtotal": _usd("49.99")},
+        {"type": "SHIPPING", "subtotal": _usd("4.99")},
+        {"type": "TAX", "subtotal": _usd("4.40")},
+    ]
+    charges = to_domain(raw).lines[1].charges
+    assert charges == LineCharges(
+        "USD", principal=Decimal("49.99"), shipping=Decimal("4.99"), tax=Decimal("4.40")
+    )
+
+
+def test_a_pending_order_charged_nothing_yet() -> None:
+    raw = amazon_example()
+    raw["fulfillment"]["fulfillmentStatus"] = "PENDING"
+    order = to_domain(raw)  # even if Amazon sent proceeds: nothing is charged while pending
+    assert all(line.charges is None for line in order.lines)
+
+
+def test_a_line_without_proceeds_has_no_charges() -> None:
+    raw = amazon_example()
+    raw["orderItems"][0].pop("proceeds")
+    assert to_domain(raw).lines[0].charges is None
+
+
+@pytest.mark.parametrize(
+    ("breakdowns", "reason"),
+    [
+        (
+            [{"type": "ITEM", "subtotal": {"amount": "1.00", "currencyCode": "EUR"}}, 1],
+            "orderItems[0].proceeds.breakdowns[1] is not an object (got a number)",
+        ),
+        (
+            [
+                {"type": "ITEM", "subtotal": _usd("1.00")},
+                {"type": "SHIPPING", "subtotal": {"amount": "1.00", "currencyCode": "EUR"}},
+            ],
+            "orderItems[0].proceeds.breakdowns[1].subtotal is in EUR, the line in USD",
+        ),
+        (
+            [{"type": "ITEM", "subtotal": {"amount": "lots", "currencyCode": "USD"}}],
+            "orderItems[0].proceeds.breakdowns[0].subtotal",
+        ),
+        ([{"type": "ITEM"}], "orderItems[0].proceeds.breakdowns[0].subtotal is missing"),
+        (
+            [{"type": "TAX", "subtotal": _usd("1"), "detailedBreakdowns": [{"subtype": "ITEM"}]}],
+            "orderItems[0].proceeds.breakdowns[0].detailedBreakdowns[0].value is missing",
+        ),
+        ("ITEM", "orderItems[0].proceeds.breakdowns is not a list (got a string)"),
+    ],
+)
+def test_proceeds_that_do_not_translate_name_the_field(breakdowns: Any, reason: str) -> None:
+    raw = amazon_example()
+    raw["orderItems"][0]["proceeds"]["breakdowns"] = breakdowns
+    with pytest.raises(TranslationError) as refused:
+        to_domain(raw)
+    assert reason in str(refused.value)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, Text
 
-from domain.orders import AmazonOrder
+from domain.orders import AmazonOrder, LineCharges
 from domain.shared import Money
 from infra.db.ingestion.fit import column_limits, order_misfit, row_misfit, text_length
 from infra.db.tables import Order, OrderItem, SetAsideOrder
@@ -109,6 +109,10 @@ def test_an_order_its_columns_cannot_hold_is_named(changes: dict[str, object], r
         ),
         ({"quantity_shipped": 2**31}, "items[0].quantity_shipped 2147483648 is past"),
         ({"unit_price": Money(Decimal("1e20"), "USD")}, "items[0].unit_price 1E+20 is past"),
+        (
+            {"charges": LineCharges("USD", principal=Decimal(1), shipping=Decimal("1e15"))},
+            "items[0].charged_shipping 1E+15 is past what the store holds",
+        ),
     ],
 )
 def test_an_item_its_columns_cannot_hold_is_named(changes: dict[str, object], reason: str) -> None:
