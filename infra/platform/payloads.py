@@ -31,6 +31,7 @@ from domain.fulfilments.events import (
 from domain.orders import order_total
 from domain.orders.events import OrderCancelled, OrderCreated, OrderEvent, OrderUpdated
 from domain.refunds import FIELD_NAMES, FIELD_OF, Component, Refund, RefundKind
+from domain.refunds.amounts import tidy
 from domain.refunds.events import (
     CancellationConfirmed,
     CancellationFailed,
@@ -39,8 +40,8 @@ from domain.refunds.events import (
     RefundFailed,
     RefundRecordedFromAmazon,
 )
+from domain.refunds.intake import NO_CURRENCY
 from domain.shared import Money
-from domain.shared.currencies import amount_text
 from domain.shared.events import Event
 
 CHANNEL = "amazon"
@@ -186,6 +187,11 @@ def _ship_by(event: ShipByEvent) -> dict[str, Any]:
     }
 
 
+def amount_text(amount: Decimal, currency: str) -> str:
+    """An amount with its currency's decimal places ("19.90", "1500"), never rounded away."""
+    return f"{tidy(amount, currency):f}"
+
+
 def _refund(refund: Refund) -> dict[str, Any]:
     """A refund or a cancellation as the platform knows it: ``refund_id`` and
     ``platform_refund_id``, or ``cancellation_id`` and ``platform_cancellation_id``."""
@@ -234,8 +240,41 @@ def _refund_settled(event: RefundEvent) -> dict[str, Any]:
 
 
 def _refund_failed(event: RefundFailed | CancellationFailed) -> dict[str, Any]:
+    if event.refund.id == 0:
+        return _request_refused(event)
     error = {"source": "amazon", "code": event.code, "message": event.message}
     return {**_refund(event.refund), "error": error}
+
+
+def _request_refused(event: RefundFailed | CancellationFailed) -> dict[str, Any]:
+    """A request from the queue that was refused before anything was stored
+    (``domain.refunds.refusal_event``): no id, the request's fields as far as they read, and
+    the reasons (``code`` InvalidRequest or Conflict). When it was seen is the envelope's
+    ``created_at``."""
+    refund = event.refund
+    name = "cancellation" if refund.kind is RefundKind.CANCELLATION else "refund"
+    known_currency = refund.currency != NO_CURRENCY
+    body: dict[str, Any] = {
+        **_platform(refund.account_id or None),
+        f"{name}_id": None,
+        f"platform_{name}_id": refund.platform_id,
+        "kind": refund.kind.value,
+        "source": refund.source.value,
+        "state": "rejected",
+        "amazon_order_id": refund.amazon_order_id or None,
+        "marketplace_id": None,
+        "reason": refund.reason or None,
+        "currency": refund.currency if known_currency else None,
+        "total": None,
+        "lines": [],
+        "created_at": None,
+        "confirmed_at": None,
+        "posted_at": None,
+        "error": {"source": "validation", "code": event.code, "message": event.message},
+    }
+    if refund.kind is RefundKind.CANCELLATION:
+        body["whole_order"] = None
+    return body
 
 
 # A refund event's topics: (of a refund, of a cancellation), and its payload.

@@ -22,7 +22,7 @@ import click
 
 from domain.refunds import FIELD_NAMES, Accepted, Refund, RefundKind, RefundState
 from domain.shared import Rejected
-from domain.shared.currencies import amount_text
+from infra.platform.payloads import amount_text
 from workers.cli.common import fail, refuse, store, table
 from workers.doors.limits import ID_RANGE, ascii_id, shown
 from workers.doors.refunds.listing import MAX_LIMIT

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from domain.fulfilments import Fulfilment
 from domain.refunds import FIELD_NAMES, FIELD_OF, Refund, RefundKind, RefundLine
-from domain.shared.currencies import amount_text
+from infra.platform.payloads import amount_text
 
 
 class Line(BaseModel):

@@ -25,8 +25,8 @@ from domain.refunds import (
     adjustment_reason,
     cancel_reason,
 )
+from domain.refunds.amounts import minor_digits
 from domain.refunds.components import CANCEL_REASON_NAMES, REFUND_REASONS
-from domain.shared.currencies import minor_unit
 from workers.doors.limits import BIGINT_MAX, ID_RANGE, INT4_MAX, ascii_id, shown, text_problem
 from workers.doors.refusals import Says, refused
 
@@ -287,9 +287,9 @@ def _amount(value: Any) -> Decimal:
 
 def _in_minor_units(number: Decimal) -> Decimal:
     currency = _CURRENCY.get()
-    places = minor_unit(currency)
+    places = minor_digits(currency or "")
     if number != number.quantize(Decimal(1).scaleb(-places)):
-        where = f" ({currency})" if currency else " (give the currency for others)"
+        where = f" ({currency})" if currency else ""
         if places == 0:
             raise refused(f"must be a whole amount{where}, with no decimal places")
         raise refused(f"at most {places} decimal places{where}")

@@ -42,14 +42,16 @@ from domain.refunds import (
     RefundSource,
     RefundState,
 )
-from domain.shared import Money
+from domain.shared import Money, Rejected
 from infra.db import outbox
 from infra.db.accounts import add_account
 from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
+from infra.db.refunds import SqlRefundStore
 from infra.platform import payloads
 from tests.fakes import FixedClock
 from workers.doors.fulfilments import read_request, take_in
+from workers.doors.refunds.intake import take_in as take_in_refund
 
 pytestmark = pytest.mark.integration
 
@@ -215,6 +217,32 @@ def produce_every_topic(engine: Engine, sessions: sessionmaker[Session]) -> None
         DeadlineAlert(due[late.amazon_order_id], DeadlineKind.MISSED),
     ]
     assert len(fulfilments.record_alerts(alerts, NOW)) == 2
+
+    # refunds/failed and cancellations/failed of refused queue messages: invalid, refused by
+    # the rules (no such order), an unknown account
+    refunds = SqlRefundStore(engine, sessions, payloads.encode)
+    refund_message = {
+        "version": 1,
+        "type": "refund.requested",
+        "account": "acme",
+        "amazon_order_id": fourth.amazon_order_id,
+        "platform_refund_id": "R-9",
+        "reason": "customer_return",
+        "lines": [{"sku": "MUG-RED", "amounts": {"item_price": "1.999", "tax": "1"}}],
+    }
+    cancel_message = {
+        "version": 1,
+        "type": "cancellation.requested",
+        "account": "acme",
+        "amazon_order_id": "113-0000404-0000001",
+        "platform_cancellation_id": "C-9",
+        "reason": "buyer_canceled",
+        "currency": "USD",
+    }
+    assert isinstance(take_in_refund(refund_message, refunds, clock), Rejected)
+    assert isinstance(take_in_refund(cancel_message, refunds, clock), Rejected)
+    unknown = {**cancel_message, "account": "nobody", "amazon_order_id": first.amazon_order_id}
+    assert isinstance(take_in_refund(unknown, refunds, clock), Rejected)
 
     # refunds/confirmed, refunds/failed, refunds/recorded_from_amazon, cancellations/confirmed
     # (of a RefundConfirmed of a cancellation, and of a CancellationConfirmed), cancellations/failed
