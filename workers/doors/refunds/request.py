@@ -270,12 +270,13 @@ class CancellationRequest(BaseModel):
     platform_cancellation_id: PlatformCancellationId
     reason: CancelReason
     lines: Annotated[
-        list[Annotated[CancelLine, Says(invalid=f"must be an object {CANCEL_ITEM}")]] | None,
+        Annotated[
+            list[Annotated[CancelLine, Says(invalid=f"must be an object {CANCEL_ITEM}")]],
+            Field(max_length=MAX_ITEMS),
+        ]
+        | None,
         BeforeValidator(_few_lines),
-        Field(
-            max_length=MAX_ITEMS,
-            description="The lines cancelled; empty or absent: the whole order.",
-        ),
+        Field(description="The lines cancelled; empty, null or absent: the whole order."),
         Says(invalid=f"must be a list of {CANCEL_ITEM}"),
     ] = None
     refund_amount: Annotated[

@@ -112,6 +112,16 @@ def test_a_cancellation_becomes_the_command_none_lines_is_the_whole_order() -> N
     assert read_cancellation(cancellation(lines=[])).lines == ()
 
 
+def test_a_null_optional_field_reads_as_absent() -> None:
+    nulls = {"lines": None, "refund_amount": None, "currency": None}
+    assert read_cancellation({**cancellation(), **nulls}) == read_cancellation(cancellation())
+    assert read_refund({**refund(), "currency": None}) == read_refund(refund())
+    no_amounts = {"sku": "A", "quantity": 1, "amounts": None, "order_item_id": None}
+    assert read_refund(refund(lines=[no_amounts])).lines == (
+        RefundLineRequest(sku="A", quantity=1),
+    )
+
+
 def test_equal_refunds_have_equal_fingerprints_however_they_are_spelled() -> None:
     one = read_refund(refund(reason="CustomerReturn", lines=[line(item_price="19.90", tax=0)]))
     two = read_refund(refund(lines=[line(item_price=Decimal("19.9"), shipping="0.00")]))
