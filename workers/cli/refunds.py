@@ -301,10 +301,10 @@ def refunds_show(refund_id: int) -> None:
 @click.argument("refund_id", type=REFUND_ID)
 def refunds_retry(refund_id: int) -> None:
     """Send a failed refund or cancellation again, after fixing what Amazon refused."""
-    from workers.doors.refunds.intake import retry
+    from workers.doors.refunds.intake import retry_failed
 
     with store():
-        result = retry(refund_id)
+        result = retry_failed(refund_id)
     if isinstance(result, Rejected):
         refuse(result.errors)
     kind = result.refund.kind.value

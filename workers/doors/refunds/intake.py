@@ -118,7 +118,7 @@ def take_in(message: Any, store: RefundDoorStore, clock: Clock) -> Accepted | Re
     return result
 
 
-def retry(
+def retry_failed(
     refund_id: int, *, app: TaskSender | None = None, clock: Clock | None = None
 ) -> Accepted | Rejected:
     """An operator's retry of a failed refund or cancellation: accepted again and queued."""
