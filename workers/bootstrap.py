@@ -31,6 +31,7 @@ from infra.db.deliveries import SqlDeliveries
 from infra.db.engine import make_engine, make_session_factory
 from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
+from infra.db.refunds import SqlRefundStore
 from infra.platform import payloads
 from infra.settings import Region, Settings, load_settings
 
@@ -88,6 +89,11 @@ class Container:
     @cached_property
     def fulfilment_store(self) -> SqlFulfilmentStore:
         return SqlFulfilmentStore(self.engine, self.sessions, payloads.encode)
+
+    @cached_property
+    def refund_store(self) -> SqlRefundStore:
+        """Refunds and cancellations: intake, views, refused queue requests."""
+        return SqlRefundStore(self.engine, self.sessions, payloads.encode)
 
     @cached_property
     def deliveries(self) -> SqlDeliveries:

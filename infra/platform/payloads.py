@@ -2,7 +2,13 @@
 that knows the platform's contract; stores append event values and this module shapes them.
 
 Every payload says ``channel: "amazon"`` and ``buyer_notified_by: "amazon"``: Amazon notifies
-the buyer of a shipment, so the platform must not (rule 4). No buyer data: we never store any.
+the buyer of a shipment and of a refund, so the platform must not (rule 4). No buyer data: we
+never store any.
+
+A refund's and a cancellation's events are the same classes (``domain.refunds.events``): a
+``RefundConfirmed`` or ``RefundFailed`` of a cancellation goes out as ``cancellations/...``.
+Amounts are decimal strings with the currency's decimal places, every component on every line
+(``"0.00"`` for one it does not give back), so the platform reads one shape.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from domain.fulfilments import Fulfilment, ReadBack
@@ -23,9 +30,22 @@ from domain.fulfilments.events import (
 )
 from domain.orders import order_total
 from domain.orders.events import OrderCancelled, OrderCreated, OrderEvent, OrderUpdated
+from domain.refunds import FIELD_NAMES, FIELD_OF, Component, Refund, RefundKind
+from domain.refunds.amounts import tidy
+from domain.refunds.events import (
+    CancellationConfirmed,
+    CancellationFailed,
+    RefundConfirmed,
+    RefundEvent,
+    RefundFailed,
+    RefundRecordedFromAmazon,
+)
+from domain.refunds.intake import NO_CURRENCY
+from domain.shared import Money
 from domain.shared.events import Event
 
 CHANNEL = "amazon"
+_ZERO = Decimal(0)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -167,6 +187,110 @@ def _ship_by(event: ShipByEvent) -> dict[str, Any]:
     }
 
 
+def amount_text(amount: Decimal, currency: str) -> str:
+    """An amount with its currency's decimal places ("19.90", "1500"), never rounded away."""
+    return f"{tidy(amount, currency):f}"
+
+
+def _refund(refund: Refund) -> dict[str, Any]:
+    """A refund or a cancellation as the platform knows it: ``refund_id`` and
+    ``platform_refund_id``, or ``cancellation_id`` and ``platform_cancellation_id``."""
+    name = "cancellation" if refund.kind is RefundKind.CANCELLATION else "refund"
+    currency = refund.currency
+    body: dict[str, Any] = {
+        **_platform(refund.account_id),
+        f"{name}_id": refund.id,
+        f"platform_{name}_id": refund.platform_id,
+        "kind": refund.kind.value,
+        "source": refund.source.value,
+        "state": refund.state.value,
+        "amazon_order_id": refund.amazon_order_id,
+        "marketplace_id": refund.marketplace_id,
+        "reason": refund.reason,
+        "currency": currency,
+        "total": amount_text(refund.total.amount, currency),
+        "lines": [
+            {
+                "line_id": line.id,
+                "order_item_id": line.order_item_id,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "amounts": _amounts(line.amounts, currency),
+                "total": amount_text(line.total.amount, currency),
+            }
+            for line in refund.lines
+        ],
+        "created_at": _iso(refund.created_at),
+        "confirmed_at": _iso(refund.confirmed_at),
+        "posted_at": _iso(refund.posted_at),
+    }
+    if refund.kind is RefundKind.CANCELLATION:
+        body["whole_order"] = refund.whole_order
+    return body
+
+
+def _amounts(amounts: tuple[tuple[Component, Money], ...], currency: str) -> dict[str, str]:
+    """Every component by its field name, as text (zero where nothing goes back)."""
+    given = {FIELD_OF[component]: money.amount for component, money in amounts}
+    return {name: amount_text(given.get(name, _ZERO), currency) for name in FIELD_NAMES}
+
+
+def _refund_settled(event: RefundEvent) -> dict[str, Any]:
+    return _refund(event.refund)
+
+
+def _refund_failed(event: RefundFailed | CancellationFailed) -> dict[str, Any]:
+    if event.refund.id == 0:
+        return _request_refused(event)
+    error = {"source": "amazon", "code": event.code, "message": event.message}
+    return {**_refund(event.refund), "error": error}
+
+
+def _request_refused(event: RefundFailed | CancellationFailed) -> dict[str, Any]:
+    """A request from the queue that was refused before anything was stored
+    (``domain.refunds.refusal_event``): no id, the request's fields as far as they read, and
+    the reasons (``code`` InvalidRequest or Conflict). When it was seen is the envelope's
+    ``created_at``."""
+    refund = event.refund
+    name = "cancellation" if refund.kind is RefundKind.CANCELLATION else "refund"
+    known_currency = refund.currency != NO_CURRENCY
+    body: dict[str, Any] = {
+        **_platform(refund.account_id or None),
+        f"{name}_id": None,
+        f"platform_{name}_id": refund.platform_id,
+        "kind": refund.kind.value,
+        "source": refund.source.value,
+        "state": "rejected",
+        "amazon_order_id": refund.amazon_order_id or None,
+        "marketplace_id": None,
+        "reason": refund.reason or None,
+        "currency": refund.currency if known_currency else None,
+        "total": None,
+        "lines": [],
+        "created_at": None,
+        "confirmed_at": None,
+        "posted_at": None,
+        "error": {"source": "validation", "code": event.code, "message": event.message},
+    }
+    if refund.kind is RefundKind.CANCELLATION:
+        body["whole_order"] = None
+    return body
+
+
+# A refund event's topics: (of a refund, of a cancellation), and its payload.
+_REFUND_CONTRACT: dict[type[Event], tuple[str, str, Callable[[Any], dict[str, Any]]]] = {
+    RefundConfirmed: ("refunds/confirmed", "cancellations/confirmed", _refund_settled),
+    RefundFailed: ("refunds/failed", "cancellations/failed", _refund_failed),
+    RefundRecordedFromAmazon: (
+        "refunds/recorded_from_amazon",
+        "refunds/recorded_from_amazon",
+        _refund_settled,
+    ),
+    CancellationConfirmed: ("cancellations/confirmed", "cancellations/confirmed", _refund_settled),
+    CancellationFailed: ("cancellations/failed", "cancellations/failed", _refund_failed),
+}
+
+
 # Each event type: its topic and its payload.
 _CONTRACT: dict[type[Event], tuple[str, Callable[[Any], dict[str, Any]]]] = {
     OrderCreated: ("orders/created", _order),
@@ -180,15 +304,25 @@ _CONTRACT: dict[type[Event], tuple[str, Callable[[Any], dict[str, Any]]]] = {
 }
 
 
+def _entry(event: Event) -> tuple[str, Callable[[Any], dict[str, Any]]]:
+    refund_contract = _REFUND_CONTRACT.get(type(event))
+    if refund_contract is not None:
+        assert isinstance(event, RefundEvent)
+        of_refund, of_cancellation, build = refund_contract
+        cancellation = event.refund.kind is RefundKind.CANCELLATION
+        return (of_cancellation if cancellation else of_refund), build
+    return _CONTRACT[type(event)]
+
+
 def topic(event: Event) -> str:
-    return _CONTRACT[type(event)][0]
+    return _entry(event)[0]
 
 
 def payload(event: Event) -> dict[str, Any]:
-    return _CONTRACT[type(event)][1](event)
+    return _entry(event)[1](event)
 
 
 def encode(event: Event) -> tuple[str, str]:
     """The event's topic and its payload as JSON text (what the outbox stores)."""
-    name, build = _CONTRACT[type(event)]
+    name, build = _entry(event)
     return name, json.dumps(build(event))

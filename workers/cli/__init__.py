@@ -14,6 +14,7 @@ from workers.cli.accounts import accounts
 from workers.cli.db import db
 from workers.cli.fulfilments import fulfil, fulfilments
 from workers.cli.orders import orders
+from workers.cli.refunds import cancel, refund, refunds
 from workers.cli.sandbox import sandbox
 from workers.cli.services import beat, demo, flower, run, web, worker
 from workers.cli.sync import backfill, sync
@@ -27,6 +28,7 @@ def main() -> None:
 for command in (
     *(run, demo, sandbox, worker, beat, flower, web),
     *(db, accounts, sync, backfill, orders, fulfil, fulfilments),
+    *(refund, cancel, refunds),
 ):
     main.add_command(command)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from workers.web import errors, fulfilments, health
+from workers.web import cancellations, errors, fulfilments, health, refunds
 from workers.web.auth import UNAUTHORIZED, require_token
 
 
@@ -14,6 +14,8 @@ def api_router() -> APIRouter:
     included in it, or added to it, answers 401 without a valid bearer token."""
     api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)], responses=UNAUTHORIZED)
     api.include_router(fulfilments.router)
+    api.include_router(refunds.router)
+    api.include_router(cancellations.router)
     return api
 
 

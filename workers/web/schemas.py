@@ -1,14 +1,17 @@
-"""What the API answers (the request is the door's ``FulfilmentRequest``), and the OpenAPI
-entry of a body a route reads itself."""
+"""What the API answers (the requests are the doors' ``FulfilmentRequest``, ``RefundRequest`` and
+``CancellationRequest``), and the OpenAPI entry of a body a route reads itself."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from domain.fulfilments import Fulfilment
+from domain.refunds import FIELD_NAMES, FIELD_OF, Refund, RefundKind, RefundLine
+from infra.platform.payloads import amount_text
 
 
 class Line(BaseModel):
@@ -75,6 +78,134 @@ def fulfilment_out(fulfilment: Fulfilment) -> dict[str, Any]:
         ],
         failure=failure,
     )
+    return out.model_dump(mode="json")
+
+
+AMOUNT_TEXT = "A decimal string with the currency's decimal places."
+RefundStateName = Literal["held", "awaiting_approval", "accepted", "in_feed", "confirmed", "failed"]
+
+
+class AmountsOut(BaseModel):
+    """Every component of a line ("0.00" for one it does not give back)."""
+
+    item_price: str
+    shipping: str
+    tax: str
+    shipping_tax: str
+    gift_wrap: str
+    gift_wrap_tax: str
+    goodwill: str
+    restocking_fee: str = Field(description="Kept back: the line's total is less by it.")
+    return_shipping: str
+
+
+assert set(AmountsOut.model_fields) == set(FIELD_NAMES)
+
+
+class RefundLineOut(BaseModel):
+    line_id: int = Field(description="Sent to Amazon as MerchantAdjustmentItemID.")
+    order_item_id: str
+    sku: str | None
+    quantity: int | None = Field(description="The units refunded or cancelled, when known.")
+    amounts: AmountsOut
+    total: str = Field(description="What goes back for the line: the credits less the fee.")
+
+
+class _RefundOutBase(BaseModel):
+    source: Literal["store", "amazon"] = Field(
+        description="store: asked by the platform; amazon: made on Amazon, found in Finances."
+    )
+    state: RefundStateName
+    account_id: int
+    amazon_order_id: str
+    marketplace_id: str
+    reason: str = Field(description="Amazon's reason code (AdjustmentReason, CancelReason).")
+    currency: str
+    total: str = Field(description=f"What goes back to the buyer. {AMOUNT_TEXT}")
+    lines: list[RefundLineOut]
+    buyer_notified_by: Literal["amazon"] = Field(
+        "amazon", description="Amazon notifies the buyer; the platform must not."
+    )
+    failure: FailureOut | None = Field(
+        None, description="Amazon's code and text (or why it was not sent), when it failed."
+    )
+    attempts: int
+    created_at: datetime
+    confirmed_at: datetime | None
+    posted_at: datetime | None = Field(description="For one found on Amazon: when it posted.")
+
+
+class RefundOut(_RefundOutBase):
+    refund_id: int
+    kind: Literal["refund"] = "refund"
+    platform_refund_id: str | None = Field(description="None for one found on Amazon.")
+
+
+class CancellationOut(_RefundOutBase):
+    cancellation_id: int
+    kind: Literal["cancellation"] = "cancellation"
+    platform_cancellation_id: str | None
+    whole_order: bool = Field(description="The whole order was cancelled.")
+
+
+class RefundListOut(BaseModel):
+    refunds: list[RefundOut] = Field(description="Oldest first.")
+    next_after: int | None = Field(
+        description="Pass it as ``after`` for the next page; null: this is the last page."
+    )
+
+
+class CancellationListOut(BaseModel):
+    cancellations: list[CancellationOut] = Field(description="Oldest first.")
+    next_after: int | None = Field(
+        description="Pass it as ``after`` for the next page; null: this is the last page."
+    )
+
+
+def _line_out(line: RefundLine, currency: str) -> RefundLineOut:
+    given = {FIELD_OF[component]: money.amount for component, money in line.amounts}
+    amounts = {name: amount_text(given.get(name, Decimal(0)), currency) for name in FIELD_NAMES}
+    return RefundLineOut(
+        line_id=line.id,
+        order_item_id=line.order_item_id,
+        sku=line.sku,
+        quantity=line.quantity,
+        amounts=AmountsOut(**amounts),
+        total=amount_text(line.total.amount, currency),
+    )
+
+
+def refund_out(refund: Refund) -> dict[str, Any]:
+    """A refund (``RefundOut``) or a cancellation (``CancellationOut``), by its kind."""
+    failure = None
+    if refund.failure_code is not None or refund.failure_reason is not None:
+        failure = FailureOut(code=refund.failure_code, reason=refund.failure_reason)
+    common: dict[str, Any] = {
+        "source": refund.source.value,
+        "state": refund.state.value,
+        "account_id": refund.account_id,
+        "amazon_order_id": refund.amazon_order_id,
+        "marketplace_id": refund.marketplace_id,
+        "reason": refund.reason,
+        "currency": refund.currency,
+        "total": amount_text(refund.total.amount, refund.currency),
+        "lines": [_line_out(line, refund.currency) for line in refund.lines],
+        "failure": failure,
+        "attempts": refund.attempts,
+        "created_at": refund.created_at,
+        "confirmed_at": refund.confirmed_at,
+        "posted_at": refund.posted_at,
+    }
+    out: BaseModel
+    if refund.kind is RefundKind.CANCELLATION:
+        out = CancellationOut(
+            cancellation_id=refund.id,
+            platform_cancellation_id=refund.platform_id,
+            whole_order=refund.whole_order,
+            **common,
+        )
+    else:
+        out = RefundOut(refund_id=refund.id, platform_refund_id=refund.platform_id, **common)
     return out.model_dump(mode="json")
 
 

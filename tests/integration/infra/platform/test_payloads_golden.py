@@ -28,13 +28,30 @@ from domain.fulfilments import (
 )
 from domain.ingestion import Cursor
 from domain.orders import AmazonOrder, FulfilledBy, OrderLine, OrderStatus
-from domain.shared import Money
+from domain.refunds import (
+    CancellationConfirmed,
+    CancellationFailed,
+    Component,
+    Refund,
+    RefundConfirmed,
+    RefundEvent,
+    RefundFailed,
+    RefundKind,
+    RefundLine,
+    RefundRecordedFromAmazon,
+    RefundSource,
+    RefundState,
+)
+from domain.shared import Money, Rejected
+from infra.db import outbox
 from infra.db.accounts import add_account
 from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
+from infra.db.refunds import SqlRefundStore
 from infra.platform import payloads
 from tests.fakes import FixedClock
 from workers.doors.fulfilments import read_request, take_in
+from workers.doors.refunds.intake import take_in as take_in_refund
 
 pytestmark = pytest.mark.integration
 
@@ -200,6 +217,123 @@ def produce_every_topic(engine: Engine, sessions: sessionmaker[Session]) -> None
         DeadlineAlert(due[late.amazon_order_id], DeadlineKind.MISSED),
     ]
     assert len(fulfilments.record_alerts(alerts, NOW)) == 2
+
+    # refunds/failed and cancellations/failed of refused queue messages: invalid, refused by
+    # the rules (no such order), an unknown account
+    refunds = SqlRefundStore(engine, sessions, payloads.encode)
+    refund_message = {
+        "version": 1,
+        "type": "refund.requested",
+        "account": "acme",
+        "amazon_order_id": fourth.amazon_order_id,
+        "platform_refund_id": "R-9",
+        "reason": "customer_return",
+        "lines": [{"sku": "MUG-RED", "amounts": {"item_price": "1.999", "tax": "1"}}],
+    }
+    cancel_message = {
+        "version": 1,
+        "type": "cancellation.requested",
+        "account": "acme",
+        "amazon_order_id": "113-0000404-0000001",
+        "platform_cancellation_id": "C-9",
+        "reason": "buyer_canceled",
+        "currency": "USD",
+    }
+    assert isinstance(take_in_refund(refund_message, refunds, clock), Rejected)
+    assert isinstance(take_in_refund(cancel_message, refunds, clock), Rejected)
+    unknown = {**cancel_message, "account": "nobody", "amazon_order_id": first.amazon_order_id}
+    assert isinstance(take_in_refund(unknown, refunds, clock), Rejected)
+
+    # refunds/confirmed, refunds/failed, refunds/recorded_from_amazon, cancellations/confirmed
+    # (of a RefundConfirmed of a cancellation, and of a CancellationConfirmed), cancellations/failed
+    with engine.begin() as conn:
+        outbox.append(conn, refund_events(), payloads.encode)
+
+
+def usd(amount: str) -> Money:
+    return Money(Decimal(amount), "USD")
+
+
+def a_refund(n: int, **changes: Any) -> Refund:
+    """A refund with a line of amounts (a restocking fee kept back) and a line by quantity, as
+    the store reads them back (its column keeps 4 decimal places)."""
+    refund = Refund(
+        id=n,
+        kind=RefundKind.REFUND,
+        source=RefundSource.STORE,
+        account_id=1,
+        amazon_order_id=f"113-{n:07d}-0000001",
+        marketplace_id=MARKETPLACE,
+        platform_id=f"R-{n}",
+        reason="CustomerReturn",
+        currency="USD",
+        state=RefundState.CONFIRMED,
+        lines=(
+            RefundLine(
+                id=10 * n + 1,
+                order_item_id=f"{n:07d}-A",
+                sku="MUG-RED",
+                amounts=(
+                    (Component.ITEM_PRICE, usd("19.9900")),
+                    (Component.TAX, usd("1.6000")),
+                    (Component.RESTOCKING_FEE, usd("2.0000")),
+                ),
+            ),
+            RefundLine(
+                id=10 * n + 2,
+                order_item_id=f"{n:07d}-B",
+                sku=None,
+                amounts=((Component.ITEM_PRICE, usd("5.0000")),),
+                quantity=1,
+            ),
+        ),
+        fingerprint="f" * 64,
+        created_at=NOW - timedelta(hours=2),
+        attempts=1,
+        confirmed_at=NOW - timedelta(minutes=30),
+    )
+    return replace(refund, **changes)
+
+
+def refund_events() -> list[RefundEvent]:
+    """Every refund and cancellation topic, from the events the refund feature records."""
+    failed = a_refund(
+        2, state=RefundState.FAILED, confirmed_at=None, failure_code="25", failure_reason="x"
+    )
+    from_amazon = a_refund(
+        3,
+        source=RefundSource.AMAZON,
+        platform_id=None,
+        reason="Other",
+        lines=(a_refund(3).lines[1],),
+        posted_at=NOW - timedelta(days=1),
+    )
+    cancellation = a_refund(
+        4,
+        kind=RefundKind.CANCELLATION,
+        platform_id="C-4",
+        reason="BuyerCanceled",
+        whole_order=True,
+        lines=(replace(a_refund(4).lines[1], quantity=3),),
+    )
+    cancel_failed = replace(
+        cancellation, id=5, platform_id="C-5", state=RefundState.FAILED, whole_order=False
+    )
+    return [
+        RefundConfirmed(refund=a_refund(1)),
+        RefundFailed(
+            refund=failed, code="25", message='Refund amount exceeds the "order" amount. Ünits'
+        ),
+        RefundRecordedFromAmazon(refund=from_amazon),
+        RefundConfirmed(refund=cancellation),
+        CancellationConfirmed(refund=replace(cancellation, id=6, platform_id="C-6")),
+        RefundFailed(refund=cancel_failed, code="AlreadyRefunded", message="refunded on Amazon"),
+        CancellationFailed(
+            refund=replace(cancel_failed, id=7, platform_id="C-7", currency="JPY", lines=()),
+            code="18",
+            message="The order has shipped",
+        ),
+    ]
 
 
 def stored_events(engine: Engine) -> list[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""The fulfilment doors' shared fixtures (``tests.integration.workers.fulfilments``)."""
+"""The doors' shared fixtures (``tests.integration.workers.fulfilments`` and ``.refunds``)."""
 
 from tests.integration.workers.fulfilments import (  # noqa: F401 (fixtures, found by name)
     account_id,
@@ -8,3 +8,4 @@ from tests.integration.workers.fulfilments import (  # noqa: F401 (fixtures, fou
     order,
     sender,
 )
+from tests.integration.workers.refunds import charged  # noqa: F401 (a fixture, found by name)
