@@ -23,15 +23,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.ingestion import Cursor, SyncReport, sync_orders
 from domain.shared import Clock
 from infra.amazon.client import SpApiClient, build_client
-from infra.amazon.gateways import SpApiOrdersSource, SpApiShipments
+from infra.amazon.gateways import SpApiFeeds, SpApiFinances, SpApiOrdersSource, SpApiShipments
 from infra.amazon.lwa import LwaCredentials
 from infra.clock import SystemClock
 from infra.db.accounts import AccountView, get_account, list_accounts
 from infra.db.deliveries import SqlDeliveries
 from infra.db.engine import make_engine, make_session_factory
+from infra.db.feeds import SqlSubmissionStore
 from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
-from infra.db.refunds import SqlRefundStore
+from infra.db.refunds import RefundFeedMessages, SqlRefundStore
 from infra.platform import payloads
 from infra.settings import Region, Settings, load_settings
 
@@ -51,6 +52,7 @@ class Container:
     patient: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _clients: dict[int, SpApiClient] = field(default_factory=dict)
+    _seller_ids: dict[int, str] = field(default_factory=dict)
 
     @property
     def max_wait_s(self) -> float | None:
@@ -94,6 +96,31 @@ class Container:
     def refund_store(self) -> SqlRefundStore:
         """Refunds and cancellations: intake, views, refused queue requests."""
         return SqlRefundStore(self.engine, self.sessions, payloads.encode)
+
+    @cached_property
+    def submission_store(self) -> SqlSubmissionStore:
+        """Feed submissions; the refunds they carry move in their transactions."""
+        return SqlSubmissionStore(self.engine, RefundFeedMessages(payloads.encode))
+
+    @cached_property
+    def feeds(self) -> SpApiFeeds:
+        """The order feeds for every account (documents, createFeed, reports, getFeeds)."""
+        return SpApiFeeds(self.amazon_client_for, self.seller_id_for)
+
+    @cached_property
+    def finances(self) -> SpApiFinances:
+        """Amazon's refunds as Finances v0 posts them, for every account."""
+        return SpApiFinances(self.amazon_client_for)
+
+    def seller_id_for(self, account_id: int) -> str:
+        """The account's selling partner id (a feed's ``MerchantIdentifier``), read once."""
+        with self._lock:
+            known = self._seller_ids.get(account_id)
+        if known is None:
+            known = get_account(self.sessions, account_id).selling_partner_id
+            with self._lock:
+                self._seller_ids[account_id] = known
+        return known
 
     @cached_property
     def deliveries(self) -> SqlDeliveries:

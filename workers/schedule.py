@@ -37,6 +37,19 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": 10.0,
             "options": {"expires": 10},
         },
+        # Refunds and cancellations batched into feeds, and feed submissions nobody is moving
+        # on; each submission is leased, so a repeated tick does nothing twice.
+        "sweep-refunds": {
+            "task": "refund.sweep",
+            "schedule": 10.0,
+            "options": {"expires": 10},
+        },
+        # Refunds made in Seller Central, recorded from Amazon's Finances (0.5 calls a second).
+        "sweep-amazon-refunds": {
+            "task": "refund.sweep_amazon",
+            "schedule": 900.0,
+            "options": {"expires": 900},
+        },
         # Ship-by warnings: each order's alert is unique, so a repeated tick sends nothing new.
         "check-ship-by-deadlines": {
             "task": "fulfil.check_deadlines",
