@@ -18,15 +18,21 @@ heard back (or given up) before another takes the submission over.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.feeds.errors import AmazonBusy, FeedError, FeedRefused, OutcomeUnknown
 from domain.feeds.model import ListedFeed, Submission, SubmissionState
-from domain.feeds.outcomes import Verdict, read_report
+from domain.feeds.outcomes import MessageOutcome, Verdict, read_report
 from domain.feeds.ports import FeedGateway, SubmissionStore
 from domain.shared import Clock, format_utc
+
+# What the messages' owner says of the failures in a report before they are recorded: it may
+# give a clearer code and reason for a failed message (the refunds: "already refunded on
+# Amazon on ..."), never change what was applied. Nothing Amazon-side is sent from it.
+Explain = Callable[[Submission, Sequence[MessageOutcome]], Sequence[MessageOutcome]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,7 @@ class _Step:
     owner: str
     clock: Clock
     policy: FeedPolicy
+    explain: Explain | None = None
 
     def release(
         self, submission: Submission, outcome: Outcome, retry_in: timedelta, error: str = ""
@@ -107,6 +114,7 @@ def advance(
     lease: timedelta,
     clock: Clock,
     policy: FeedPolicy | None = None,
+    explain: Explain | None = None,
 ) -> AdvanceResult:
     """Move one submission on as far as it can go now (built -> uploaded -> created in one
     run; then one poll per run, and the report once processing is done). Safe to run twice and
@@ -114,7 +122,7 @@ def advance(
     submission = store.claim_submission(submission_id, owner, lease)
     if submission is None:
         return AdvanceResult(submission_id, Outcome.SKIPPED)
-    step = _Step(store, amazon, owner, clock, policy or FeedPolicy())
+    step = _Step(store, amazon, owner, clock, policy or FeedPolicy(), explain)
     state = submission.state
     if state is SubmissionState.BUILT:
         uploaded = _upload(step, submission)
@@ -340,13 +348,14 @@ def _follow(step: _Step, submission: Submission) -> AdvanceResult:
         error = f"the report could not be read: {exc}"
         return step.release(submission, Outcome.WAITING, step.backoff(submission), error)
     reading = read_report(submission.message_ids, report)
-    recorded = store.record_report(
-        submission.id, owner, data, reading.outcomes, policy.retryable_resends
-    )
+    outcomes = reading.outcomes
+    if step.explain is not None and any(o.verdict is Verdict.FAILED for o in outcomes):
+        outcomes = tuple(step.explain(submission, outcomes))
+    recorded = store.record_report(submission.id, owner, data, outcomes, policy.retryable_resends)
     if not recorded:
         return AdvanceResult(submission.id, Outcome.LEASE_LOST)
     counts = {verdict: 0 for verdict in Verdict}
-    for outcome in reading.outcomes:
+    for outcome in outcomes:
         counts[outcome.verdict] += 1
     detail = ", ".join(f"{count} {verdict}" for verdict, count in counts.items())
     if reading.strangers:

@@ -14,7 +14,7 @@ from domain.refunds.amounts import (
     refunded_before,
     round_money,
 )
-from domain.refunds.before_sending import Checked, check_before_sending
+from domain.refunds.before_sending import Checked, check_before_sending, explain_failures
 from domain.refunds.commands import CancelLineRequest, CancelOrder, IssueRefund, RefundLineRequest
 from domain.refunds.components import (
     ADJUSTMENT_REASONS,
@@ -125,6 +125,7 @@ __all__ = [
     "check_before_sending",
     "check_cancellation",
     "check_refund",
+    "explain_failures",
     "feed_type_of",
     "flush",
     "message_for",

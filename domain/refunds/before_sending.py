@@ -8,18 +8,19 @@ refunds posted since the sweep's watermark are read first, a page of a hundred p
 refund Amazon posted for it in the store already, and is checked against the store alone. Read
 one by one still: orders bought before the coverage, and orders with a refund that was in a
 feed Amazon created before (a FATAL feed may have applied it after all, minutes ago). What
-Finances has not posted yet (it lags) cannot be seen either way: such a refund fails in
-Amazon's processing report with Amazon's reason instead.
+Finances has not posted yet cannot be seen before sending; when Amazon then refuses such a
+refund in its processing report, ``explain_failures`` reads that order and, where a refund made
+on Amazon explains it, fails the refund with the same clear reason.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from domain.feeds import AmazonBusy
+from domain.feeds import AmazonBusy, MessageOutcome, Submission, Verdict
 from domain.refunds.model import AmazonRefund, Refund
 from domain.refunds.ports import AmazonRefundStore, FinancesGateway
 from domain.refunds.record_from_amazon import (
@@ -114,3 +115,49 @@ def check_before_sending(
                 if done is not None:
                     failed.append(done)
     return Checked(tuple(sendable), tuple(failed), tuple(recorded), tuple(unchecked), read)
+
+
+def explain_failures(
+    submission: Submission,
+    outcomes: Sequence[MessageOutcome],
+    *,
+    finances: FinancesGateway,
+    store: AmazonRefundStore,
+    refund_of: Callable[[int], Refund | None],
+    clock: Clock,
+) -> list[MessageOutcome]:
+    """Before a report's failures are recorded: read the orders of the refunds Amazon refused
+    in Finances (one call per order, only for failures, so cheap), record the refunds made on
+    Amazon that the store did not make, and where those explain the refusal, fail the refund
+    with the clear reason ("already refunded on Amazon on ...") instead of Amazon's text. This
+    catches what the check before sending could not see yet (a Seller Central refund posted in
+    the minutes before). Finances busy: Amazon's own reasons stand."""
+    failed = [o for o in outcomes if o.verdict is Verdict.FAILED]
+    by_order: dict[str, list[Refund]] = {}
+    for outcome in failed:
+        refund = refund_of(outcome.message_id)
+        if refund is not None and refund.account_id == submission.account_id:
+            by_order.setdefault(refund.amazon_order_id, []).append(refund)
+    clearer: dict[int, str] = {}
+    for amazon_order_id, refunds in by_order.items():
+        try:
+            found = finances.refunds_of_order(submission.account_id, amazon_order_id)
+        except AmazonBusy:
+            break
+        with store.recording() as unit:
+            result = record_amazon_refunds(
+                unit,
+                submission.account_id,
+                amazon_order_id,
+                found,
+                clock.now(),
+                not_applied=frozenset(refund.id for refund in refunds),
+            )
+            refunded = unit.refunded(submission.account_id, amazon_order_id)
+            clearer.update(failures(refunds, refunded, result.order))
+    return [
+        replace(o, code=ALREADY_REFUNDED, description=clearer[o.message_id])
+        if o.verdict is Verdict.FAILED and o.message_id in clearer
+        else o
+        for o in outcomes
+    ]

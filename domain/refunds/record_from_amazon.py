@@ -362,11 +362,13 @@ def record_amazon_refunds(
     now: datetime,
     *,
     whole_order: bool = True,
+    not_applied: frozenset[int] = frozenset(),
 ) -> Recorded:
     """In ``unit`` (the order locked): record Amazon's refunds of one order that the store did
     not make, once, and pair the ones it did make with its confirmed refunds. ``whole_order``:
     ``found`` is every refund Amazon has for the order (else a window of them: nothing is
-    written when a pairing would be needed)."""
+    written when a pairing would be needed). ``not_applied``: store refunds Amazon is known
+    to have refused, which no refund of Amazon's can be."""
     order = unit.lock_order(account_id, amazon_order_id)
     mine = [f for f in found if f.amazon_order_id == amazon_order_id and f.items]
     if not mine:
@@ -378,7 +380,11 @@ def record_amazon_refunds(
     marketplaces = unit.marketplaces(account_id) if order is None else ()
     drafts = [as_refund(f, account_id, order, marketplaces, now) for f in fresh]
     paired = unit.paired(account_id, amazon_order_id)
-    ours = [r for r in unit.refunded(account_id, amazon_order_id) if r.id not in paired]
+    ours = [
+        r
+        for r in unit.refunded(account_id, amazon_order_id)
+        if r.id not in paired and r.id not in not_applied
+    ]
     matching = match(fresh, drafts, ours)
     if matching.pairs and not whole_order:
         return Recorded(order, needs_whole_order=True)

@@ -20,7 +20,7 @@ from domain.feeds import (
     advance,
 )
 from domain.orders import AmazonOrder
-from domain.refunds import Refund, RefundState
+from domain.refunds import Refund, RefundState, explain_failures
 from domain.refunds.send import FlushPolicy, confirmed_event, failed_event, flush
 from tests.fakes.clock import T0, FixedClock
 from tests.fakes.feed_gateway import FakeFeeds
@@ -359,6 +359,14 @@ class Pipeline:
             owner=owner,
             lease=LEASE,
             clock=self.clock,
+            explain=lambda submission, outcomes: explain_failures(
+                submission,
+                outcomes,
+                finances=self.finances,
+                store=self.world,
+                refund_of=self.world.refunds.get,
+                clock=self.clock,
+            ),
         )
 
     def tick(self, by: timedelta = timedelta(minutes=1)) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from domain.feeds import AmazonBusy
 from domain.feeds.submit import Outcome, advance, due_submissions
-from domain.refunds import Accepted, flush, sweep_amazon_refunds
+from domain.refunds import Accepted, explain_failures, flush, sweep_amazon_refunds
 from workers import bootstrap
 from workers.app import app
 from workers.base import channel_task
@@ -92,6 +92,14 @@ def advance_submission(submission_id: int) -> dict[str, Any]:
         owner=owner,
         lease=LEASE,
         clock=c.clock,
+        explain=lambda submission, outcomes: explain_failures(
+            submission,
+            outcomes,
+            finances=c.finances,
+            store=c.refund_store,
+            refund_of=c.refund_store.get,
+            clock=c.clock,
+        ),
     )
     if result.retry_in is not None and result.retry_in <= LONGEST_COUNTDOWN:
         advance_submission.apply_async(

@@ -249,3 +249,34 @@ def test_no_sweep_window_when_the_watermark_is_recent(p: Pipeline) -> None:
     p.world.cursors[ACCOUNT] = T0
     result = sweep(p, SweepPolicy(overlap=timedelta(0)))
     assert result.found == 0 and p.finances.calls == []
+
+
+def test_a_seller_central_refund_the_check_could_not_see_yet_explains_amazons_refusal(
+    p: Pipeline,
+) -> None:
+    p.world.orders[(ACCOUNT, ORDER)] = charged_order(ORDER)
+    refund = p.add(new_refund(ORDER, ("ITEM-A", ((C.ITEM_PRICE, "39.98"),))))
+    (built,) = p.flush()
+    # Refunded in Seller Central after the check, before Amazon processed the feed: Amazon
+    # refuses the feed's message with its own words.
+    p.finances.post(amazon_refund(ORDER, p.clock.at, ("ITEM-A", ((C.ITEM_PRICE, "39.98"),))))
+    p.feeds.errors[refund.id] = ("18002", "exceeds the 0.00 USD left to refund")
+    p.run()
+    failed = p.world.refunds[refund.id]
+    assert failed.state is RefundState.FAILED and failed.failure_code == ALREADY_REFUNDED
+    assert failed.failure_reason == (
+        "already refunded on Amazon on 2026-11-01: 39.98 USD item price"
+    )
+    assert len(amazon_made(p)) == 1  # and the refund made on Amazon is recorded, once
+    assert built
+
+
+def test_amazons_refusal_stands_when_no_refund_on_amazon_explains_it(p: Pipeline) -> None:
+    p.world.orders[(ACCOUNT, ORDER)] = charged_order(ORDER)
+    refund = p.add(new_refund(ORDER, ("ITEM-A", ((C.TAX, "1.00"),))))
+    p.flush()
+    p.feeds.errors[refund.id] = ("18002", "tax not refundable")
+    p.run()
+    failed = p.world.refunds[refund.id]
+    assert (failed.failure_code, failed.failure_reason) == ("18002", "tax not refundable")
+    assert amazon_made(p) == []
