@@ -16,7 +16,8 @@ sandbox (not timed):
    rates) and each feed taking 60 s to process; a real refund worker (the Procfile's, one
    process) and ``refund.sweep`` sent every 10 s as beat sends it, then ``count`` refunds
    POSTed at once. Measured: the feeds the batcher made of them, and the time from the first
-   POST until every refund is confirmed. Baseline, computed from the same usage plan: sent
+   POST until every refund is confirmed (the store's state; no events worker runs, as
+   confirming a refund waits for no event). Baseline, computed from the same usage plan: sent
    one by one, the same refunds are one feed each, and createFeed's budget lets them out over
    a day and a half.
 """
