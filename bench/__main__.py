@@ -9,7 +9,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import fulfil, ingest
+from bench import fulfil, ingest, refunds
 from infra.logging import configure_logging
 from infra.settings import load_settings
 from workers.supervisor import services
@@ -21,17 +21,21 @@ def main() -> None:
     parser.add_argument("--backfill", type=int, default=50000, help="orders for the memory run")
     parser.add_argument("--fulfilments", type=int, default=2000, help="for the throughput run")
     parser.add_argument("--paced", type=int, default=90, help="fulfilments at Amazon's rate")
-    parser.add_argument("--only", choices=["ingest", "fulfil"], default=None)
+    parser.add_argument("--refunds", type=int, default=1000, help="refunds accepted at once")
+    parser.add_argument("--only", choices=["ingest", "fulfil", "refunds"], default=None)
     args = parser.parse_args()
     configure_logging("WARNING")
     settings = load_settings()
-    if not settings.database_url:
+    if not (settings.database_url and settings.redis_url and settings.broker_url):
+        # The embedded servers in a directory of the run's own, never a running system's.
         settings = settings.model_copy(update={"data_dir": Path(tempfile.mkdtemp(prefix="bench-"))})
     with services(settings) as ready:
         if args.only in (None, "ingest"):
             ingest.print_result(ingest.run(ready, args.orders, args.backfill))
         if args.only in (None, "fulfil"):
             fulfil.print_result(fulfil.run(ready, args.fulfilments, args.paced))
+        if args.only in (None, "refunds"):
+            refunds.print_result(refunds.run(ready, args.refunds))
 
 
 if __name__ == "__main__":
