@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from workers.web import cancellations, errors, fulfilments, health, refunds
+from workers.web import accounts, cancellations, errors, fulfilments, health, refunds
 from workers.web.auth import UNAUTHORIZED, require_token
 
 
@@ -16,6 +16,7 @@ def api_router() -> APIRouter:
     api.include_router(fulfilments.router)
     api.include_router(refunds.router)
     api.include_router(cancellations.router)
+    api.include_router(accounts.router)
     return api
 
 

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 
 from domain.fulfilments import Fulfilment
 from domain.refunds import FIELD_NAMES, FIELD_OF, Refund, RefundKind, RefundLine
+from domain.refunds.reconnect import Approval, ReconnectPlan
+from infra.db.accounts import AccountView
 from infra.platform.payloads import amount_text
 
 
@@ -232,3 +234,128 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
             "content": {"application/json": {"schema": inline(schema)}},
         }
     }
+
+
+# --- seller accounts: disconnecting, the reconnect plan, approvals ---------------------------
+
+
+class AccountOut(BaseModel):
+    """A seller account as the API shows it (its credentials never)."""
+
+    account_id: int
+    name: str
+    selling_partner_id: str
+    region: str
+    marketplace_ids: list[str]
+    connected: bool = Field(description="False: nothing goes to Amazon for it (no sync, no send).")
+    disconnected_at: datetime | None = Field(description="When it was last disconnected.")
+
+
+def _account(account: AccountView) -> AccountOut:
+    return AccountOut(
+        account_id=account.id,
+        name=account.name,
+        selling_partner_id=account.selling_partner_id,
+        region=account.region,
+        marketplace_ids=list(account.marketplace_ids),
+        connected=account.connected,
+        disconnected_at=account.disconnected_at,
+    )
+
+
+def account_out(account: AccountView) -> dict[str, Any]:
+    return _account(account).model_dump(mode="json")
+
+
+class PlanItemOut(BaseModel):
+    refund_id: int = Field(description="The refund's or cancellation's id (approve it by it).")
+    kind: Literal["refund", "cancellation"]
+    platform_id: str | None = Field(description="The platform's refund or cancellation id.")
+    amazon_order_id: str
+    total: str = Field(description=f"What would go back to the buyer. {AMOUNT_TEXT}")
+    currency: str
+    state: RefundStateName = Field(
+        description="held: the account is disconnected; awaiting_approval: reconnected, "
+        "waiting for a person."
+    )
+    verdict: Literal["safe", "needs_approval", "cannot"] = Field(
+        description="safe: nothing of the order shipped (approved with all_safe); "
+        "needs_approval: the order shipped, approve it by its id on purpose; cannot: it can "
+        "no longer be done (reject it)."
+    )
+    reason: str = Field(description="Why this verdict.")
+
+
+class PlanOut(BaseModel):
+    """What reconnecting sends, and what waits for a person: no held refund or cancellation
+    is sent until it is approved."""
+
+    account: AccountOut
+    fulfilments_waiting: int = Field(description="Accepted fulfilments sent once connected.")
+    sync_from: datetime | None = Field(
+        description="The order sync catches up from here (null: from its start)."
+    )
+    items: list[PlanItemOut] = Field(description="Held or awaiting approval, oldest first.")
+
+
+class RefusedOut(BaseModel):
+    refund_id: int
+    reason: str
+
+
+class ApprovalOut(BaseModel):
+    approved: list[int] = Field(description="Accepted now: they are sent with the next feed.")
+    rejected: list[int] = Field(description="Failed now: rejected by an operator.")
+    refused: list[RefusedOut] = Field(description="Ids not approved or rejected, each with why.")
+
+
+class ReconnectOut(PlanOut):
+    approval: ApprovalOut | None = Field(
+        description="What approve_safe approved (null when it was not asked); the items are "
+        "what still waits after it."
+    )
+
+
+def _approval(approval: Approval) -> ApprovalOut:
+    return ApprovalOut(
+        approved=list(approval.approved),
+        rejected=list(approval.rejected),
+        refused=[RefusedOut(refund_id=i, reason=why) for i, why in approval.refused],
+    )
+
+
+def approval_out(approval: Approval) -> dict[str, Any]:
+    return _approval(approval).model_dump(mode="json")
+
+
+def _plan(account: AccountView, plan: ReconnectPlan) -> dict[str, Any]:
+    return {
+        "account": _account(account),
+        "fulfilments_waiting": plan.fulfilments_waiting,
+        "sync_from": plan.sync_from,
+        "items": [
+            PlanItemOut(
+                refund_id=item.refund.id,
+                kind=item.refund.kind.value,
+                platform_id=item.refund.platform_id,
+                amazon_order_id=item.refund.amazon_order_id,
+                total=amount_text(item.refund.total.amount, item.refund.currency),
+                currency=item.refund.currency,
+                state=item.refund.state.value,
+                verdict=item.verdict.value,
+                reason=item.reason,
+            )
+            for item in plan.items
+        ],
+    }
+
+
+def plan_out(account: AccountView, plan: ReconnectPlan) -> dict[str, Any]:
+    return PlanOut(**_plan(account, plan)).model_dump(mode="json")
+
+
+def reconnect_out(
+    account: AccountView, plan: ReconnectPlan, approval: Approval | None
+) -> dict[str, Any]:
+    found = _approval(approval) if approval is not None else None
+    return ReconnectOut(**_plan(account, plan), approval=found).model_dump(mode="json")
