@@ -17,7 +17,12 @@ class RefundEvent(Event):
 
     @property
     def aggregate_key(self) -> str:
-        return order_key(self.refund.account_id, self.refund.amazon_order_id)
+        refund = self.refund
+        if refund.account_id and refund.amazon_order_id:
+            return order_key(refund.account_id, refund.amazon_order_id)
+        # A refused queue request of an unknown account or order (nothing was stored): keyed
+        # by the request's digest, its fingerprint, as a refused fulfilment request is.
+        return f"{refund.kind.value}-request:{refund.fingerprint[:32]}"
 
 
 @dataclass(frozen=True, slots=True)
