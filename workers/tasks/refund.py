@@ -33,6 +33,9 @@ LONGEST_COUNTDOWN = timedelta(seconds=MAX_COUNTDOWN_S)
 SWEEP_BATCH = 100
 # After the sweep queues a submission it leaves it alone this long (a queue may be backed up).
 SWEEP_RESEND_AFTER = timedelta(minutes=2)
+# At most one asked-for flush runs in this window (``flush_refunds``).
+FLUSH_MARK = "amazon-channel:refund:flush-ran"
+FLUSH_GAP_MS = 1000
 # Outcomes after which refunds changed state: the events go out, and the batcher may go on.
 _SETTLED = frozenset(
     {
@@ -58,7 +61,12 @@ def intake(message: dict[str, Any]) -> dict[str, Any]:
 @channel_task("refund.flush")
 def flush_refunds(account_id: int | None = None) -> dict[str, Any]:
     """Batch what is due into feeds (every seller's: ``account_id`` says who asked) and queue
-    each new submission."""
+    each new submission. Every accepted refund asks for a flush, so a thousand accepted at once
+    queue a thousand of these: one runs per ``FLUSH_GAP_MS`` and the rest return at once (the
+    one that ran saw their refunds too; beat's sweep comes every 10 s whatever happens)."""
+    marked = bootstrap.container().redis.set(FLUSH_MARK, 1, nx=True, px=FLUSH_GAP_MS)
+    if not marked:
+        return {"built": [], "skipped": True}
     built = _flush()
     return {"built": built}
 
