@@ -142,7 +142,13 @@ def approve(
     chosen: list[int] = []
     refused: list[tuple[int, str]] = []
     if all_safe:
-        chosen.extend(i for i, item in current.items() if item.verdict is Verdict.SAFE)
+        for i, safe in current.items():
+            if safe.verdict is not Verdict.SAFE:
+                continue
+            if safe.refund.state is RefundState.AWAITING_APPROVAL:
+                chosen.append(i)
+            else:  # held: a reconnect cut short, or a refund taken in while it ran
+                refused.append((i, "still held: reconnect the account first"))
     for refund_id in refund_ids:
         item = current.get(refund_id)
         if item is None:
