@@ -177,6 +177,9 @@ def test_flush_twice_is_one_submission_and_advance_twice_at_once_is_one_create_f
         racer.join(timeout=60)
     outcomes = sorted(r["outcome"] for r in results)
     assert "created" in outcomes and len(outcomes) == 2, outcomes
+    # The run that created the feed queued itself again for the first poll (30 s on).
+    polls = [h for h, (args, _, _) in drain_refunds(celery_app) if h["task"] == "refund.advance"]
+    assert [h["eta"] is not None for h in polls] == [True]
     # In a row: the feed is followed (processed at once here) and its report applied, once.
     again = [tasks.advance_submission.apply(args=[submission_id]).get() for _ in range(3)]
     assert len(amazon.calls(CREATE_FEED)) == calls_before + 1
