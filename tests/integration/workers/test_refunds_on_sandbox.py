@@ -289,8 +289,12 @@ def cli(env: dict[str, str], *args: str) -> Any:
 
 def verdicts(output: str, ids: dict[str, int]) -> dict[str, str]:
     """The plan's verdict of each refund, from the table ``accounts reconnect`` shows."""
+    known = {"safe", "needs_approval", "cannot"}
     rows = {line.split()[0]: line.split() for line in output.splitlines() if line[:1].isdigit()}
-    return {name: rows[str(refund_id)][6] for name, refund_id in ids.items()}
+    return {
+        name: next(word for word in rows[str(refund_id)] if word in known)
+        for name, refund_id in ids.items()
+    }
 
 
 RECON_SELLER = "A2SANDBOXRECON"
