@@ -50,6 +50,7 @@ class Container:
 
     settings: Settings
     patient: bool = False
+    given_clock: Clock | None = None  # a test's clock; the system's when None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _clients: dict[int, SpApiClient] = field(default_factory=dict)
     _seller_ids: dict[int, str] = field(default_factory=dict)
@@ -61,7 +62,7 @@ class Container:
 
     @cached_property
     def clock(self) -> Clock:
-        return SystemClock()
+        return self.given_clock or SystemClock()
 
     @cached_property
     def engine(self) -> Engine:
@@ -197,14 +198,15 @@ def container() -> Container:
         return _container
 
 
-def use(settings: Settings, *, patient: bool = True) -> Container:
-    """Replace this process's container: the CLI, the demo and tests pass their own settings.
-    Such a process is a person's command, so it waits for Amazon's budget unless told not to."""
+def use(settings: Settings, *, patient: bool = True, clock: Clock | None = None) -> Container:
+    """Replace this process's container: the CLI, the demo and tests pass their own settings
+    (tests also their own clock). Such a process is a person's command, so it waits for
+    Amazon's budget unless told not to."""
     global _container
     with _container_lock:
         if _container is not None:
             _container.close()
-        _container = Container(settings, patient=patient)
+        _container = Container(settings, patient=patient, given_clock=clock)
         return _container
 
 

@@ -110,6 +110,10 @@ class ReconnectStore(Protocol):
 
     def sync_watermark(self, account_id: int) -> datetime | None: ...
 
+    def reconnected_at(self, account_id: int) -> datetime | None:
+        """When the account was last reconnected (None: it was never disconnected)."""
+        ...
+
     def hold_for_approval(self, account_id: int) -> int:
         """held -> awaiting_approval, for the whole account; how many moved."""
         ...

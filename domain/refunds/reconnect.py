@@ -7,7 +7,12 @@ or before the store heard of it), and refunding it then gives money back for goo
 has. So reconnecting sends no refund by itself: every held one waits for approval, and the plan
 says for each whether it is safe (nothing of the order shipped: approving all safe ones at once
 is fine), needs a person (the order shipped: approve it one by one, on purpose), or can no longer
-be done (units to cancel shipped meanwhile: it will fail with that reason)."""
+be done (units to cancel shipped meanwhile: it will fail with that reason).
+
+The store's orders are only as fresh as the sync. Until the sync has read Amazon's changes up to
+the moment of reconnecting (its watermark at or after ``reconnected_at``), an order that looks
+unshipped may have shipped while the account was disconnected: nothing is called safe before
+that (``caught_up``), so approving "all safe" right after reconnecting sends nothing."""
 
 from __future__ import annotations
 
@@ -41,14 +46,41 @@ class ReconnectPlan:
     items: tuple[PlanItem, ...]
     fulfilments_waiting: int  # accepted fulfilments that are sent once connected
     sync_from: datetime | None  # the sync's watermark: it catches up from here
+    synced: bool = True  # the sync has caught up since the reconnect (``caught_up``)
 
     @property
     def safe(self) -> tuple[PlanItem, ...]:
         return tuple(item for item in self.items if item.verdict is Verdict.SAFE)
 
 
-def verdict_for(refund: Refund, order: AmazonOrder | None) -> PlanItem:
-    """How a held refund or cancellation stands against the order as synced now."""
+NOT_SYNCED = (
+    "the sync has not caught up since the account was reconnected: whether the order shipped "
+    "meanwhile is not known yet (wait for the sync, or approve it on purpose)"
+)
+
+
+def caught_up(
+    connected: bool, sync_watermark: datetime | None, reconnected_at: datetime | None
+) -> bool:
+    """Whether the store's orders show Amazon as it was when the account was reconnected: it is
+    connected and the sync has read every change up to then (``reconnected_at`` None: never
+    disconnected, the sync never stopped)."""
+    if not connected or sync_watermark is None:
+        return False
+    return reconnected_at is None or sync_watermark >= reconnected_at
+
+
+def verdict_for(refund: Refund, order: AmazonOrder | None, synced: bool = True) -> PlanItem:
+    """How a held refund or cancellation stands against the order as synced now; ``synced``
+    False (the sync has not caught up, ``caught_up``): never safe, only known to be needed."""
+    item = _verdict(refund, order)
+    if item.verdict is Verdict.SAFE and not synced:
+        return PlanItem(refund, Verdict.NEEDS_APPROVAL, NOT_SYNCED)
+    return item
+
+
+def _verdict(refund: Refund, order: AmazonOrder | None) -> PlanItem:
+    """The verdict the order as stored gives."""
     if order is None:
         return PlanItem(refund, Verdict.NEEDS_APPROVAL, "the order is not in the store")
     shipped = {line.order_item_id: line.quantity_shipped for line in order.lines}
@@ -95,14 +127,20 @@ def plan(
     held: Sequence[tuple[Refund, AmazonOrder | None]],
     fulfilments_waiting: int,
     sync_from: datetime | None,
+    synced: bool = True,
 ) -> ReconnectPlan:
     return ReconnectPlan(
         account_id=account_id,
         connected=connected,
-        items=tuple(verdict_for(refund, order) for refund, order in held),
+        items=tuple(verdict_for(refund, order, synced) for refund, order in held),
         fulfilments_waiting=fulfilments_waiting,
         sync_from=sync_from,
+        synced=synced,
     )
+
+
+def _synced(account_id: int, connected: bool, store: ReconnectStore) -> bool:
+    return caught_up(connected, store.sync_watermark(account_id), store.reconnected_at(account_id))
 
 
 def reconnect_plan(account_id: int, connected: bool, store: ReconnectStore) -> ReconnectPlan:
@@ -113,6 +151,7 @@ def reconnect_plan(account_id: int, connected: bool, store: ReconnectStore) -> R
         store.held(account_id),
         store.fulfilments_waiting(account_id),
         store.sync_watermark(account_id),
+        synced=_synced(account_id, connected, store),
     )
 
 
@@ -135,9 +174,10 @@ def approve(
     calls safe; ``refund_ids`` approves those one by one, on purpose (a shipped order's refund
     too), but never one that can no longer be done; ``reject_ids`` fails those with a reason.
     Safe to run twice: what already moved is left as it is."""
+    synced = _synced(account_id, True, store)
     current = {
         item.refund.id: item
-        for item in plan(account_id, True, store.held(account_id), 0, None).items
+        for item in plan(account_id, True, store.held(account_id), 0, None, synced).items
     }
     chosen: list[int] = []
     refused: list[tuple[int, str]] = []

@@ -23,7 +23,7 @@ from domain.refunds import (
 from infra.db.refunds.base import StoreBase
 from infra.db.refunds.rows import R, load, load_order, with_lines
 from infra.db.refunds.statements import sources_of
-from infra.db.tables import Fulfilment, Order, SyncCursor
+from infra.db.tables import Fulfilment, Order, SellerAccount, SyncCursor
 
 _WAITING = frozenset({RefundState.HELD, RefundState.AWAITING_APPROVAL})
 _TO_AWAIT = sources_of(RefundState.AWAITING_APPROVAL, frozenset({RefundState.HELD}))
@@ -73,6 +73,13 @@ class ReconnectMixin(StoreBase):
                 select(SyncCursor.watermark).where(
                     SyncCursor.account_id == account_id, SyncCursor.scope == "orders"
                 )
+            ).scalar_one_or_none()
+            return found
+
+    def reconnected_at(self, account_id: int) -> datetime | None:
+        with self.engine.connect() as conn:
+            found: datetime | None = conn.execute(
+                select(SellerAccount.reconnected_at).where(SellerAccount.id == account_id)
             ).scalar_one_or_none()
             return found
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.orders import LineCharges
@@ -24,7 +24,7 @@ from domain.refunds import (
 from domain.refunds.reconnect import Verdict, approve, reconnect_plan
 from infra.db.accounts import set_connected
 from infra.db.refunds import SqlRefundStore
-from infra.db.tables import OrderItem, OutboxEvent
+from infra.db.tables import OrderItem, OutboxEvent, SyncCursor
 from tests.fakes import FixedClock
 from tests.fakes.refund_store import encode
 from tests.integration.infra.db.seed import amazon_order, seed_account, seed_order
@@ -63,6 +63,16 @@ def refund(store: SqlRefundStore, n: int) -> int:
     return result.refund.id
 
 
+def sync_caught_up(engine: Engine, account_id: int) -> None:
+    """The sync has read Amazon's changes up to after the reconnect (its watermark is later)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(SyncCursor)
+            .where(SyncCursor.account_id == account_id, SyncCursor.scope == "orders")
+            .values(watermark=func.now())
+        )
+
+
 def test_held_refunds_wait_for_approval_and_a_shipped_orders_refund_is_never_safe(
     store: SqlRefundStore, clean_db: Engine, session_factory: sessionmaker[Session]
 ) -> None:
@@ -80,6 +90,11 @@ def test_held_refunds_wait_for_approval_and_a_shipped_orders_refund_is_never_saf
     set_connected(session_factory, "acme", True)
     assert store.hold_for_approval(account_id) == 2
     assert store.hold_for_approval(account_id) == 0
+    plan = reconnect_plan(account_id, True, store)
+    # Before the sync has caught up nothing is safe: the first order may have shipped too.
+    assert {item.verdict for item in plan.items} == {Verdict.NEEDS_APPROVAL}
+    assert approve(account_id, store, all_safe=True).approved == ()
+    sync_caught_up(clean_db, account_id)
     plan = reconnect_plan(account_id, True, store)
     verdicts = {item.refund.id: item.verdict for item in plan.items}
     assert verdicts == {first: Verdict.SAFE, second: Verdict.NEEDS_APPROVAL}

@@ -4,11 +4,12 @@ whose units shipped meanwhile is called impossible."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 from domain.orders import OrderLine, OrderStatus
 from domain.refunds import Component, Refund, RefundKind, RefundLine, RefundSource, RefundState
-from domain.refunds.reconnect import Verdict, plan, verdict_for
+from domain.refunds.reconnect import Verdict, caught_up, plan, verdict_for
 from domain.shared import Money
 from tests.fakes.builders import make_order
 from tests.fakes.clock import T0
@@ -93,3 +94,13 @@ def test_the_plan_lists_only_the_safe_ones_as_safe() -> None:
     )
     assert [item.verdict for item in result.items] == [Verdict.SAFE, Verdict.NEEDS_APPROVAL]
     assert len(result.safe) == 1
+
+
+def test_before_the_sync_caught_up_since_the_reconnect_nothing_is_safe() -> None:
+    result = plan(1, True, [(held(RefundKind.REFUND), ORDER)], 0, T0, synced=False)
+    (item,) = result.items
+    assert item.verdict is Verdict.NEEDS_APPROVAL and "not caught up" in item.reason
+    later = T0 + timedelta(minutes=1)
+    assert not caught_up(True, T0, later)
+    assert caught_up(True, later, T0) and caught_up(True, T0, None)
+    assert not caught_up(True, None, None) and not caught_up(False, later, T0)
