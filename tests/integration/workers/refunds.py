@@ -305,6 +305,13 @@ def refund_rows(engine: Engine) -> dict[str | None, Any]:
     return {row.platform_id: row for row in rows}
 
 
+def refund_rows_from_amazon(engine: Engine) -> list[Any]:
+    """The refunds found on Amazon (source ``amazon``), oldest first."""
+    with engine.connect() as conn:
+        query = select(RefundRow).where(RefundRow.source == "amazon").order_by(RefundRow.id)
+        return list(conn.execute(query).all())
+
+
 def settled(engine: Engine, platform_ids: Collection[str]) -> bool:
     rows = refund_rows(engine)
     return all(p in rows and rows[p].state in ("confirmed", "failed") for p in platform_ids)

@@ -44,6 +44,7 @@ from tests.integration.workers.refunds import (
     post,
     refund_env,
     refund_rows,
+    refund_rows_from_amazon,
     settled,
     sync_from_sandbox,
 )
@@ -488,10 +489,17 @@ def test_a_refund_seller_central_made_first_fails_and_amazons_is_recorded(
         e for e in events(world.engine, "refunds/failed") if e["platform_refund_id"] == "R-twice"
     ]
     assert failed["error"]["message"] == twice.failure_reason
-    from_amazon = rows[None]
+    (from_amazon,) = [
+        row
+        for row in refund_rows_from_amazon(world.engine)
+        if row.amazon_order_id == day.orders["R-twice"]
+    ]
     assert from_amazon.source == "amazon" and from_amazon.state == "confirmed"
-    assert from_amazon.amazon_order_id == day.orders["R-twice"]
-    (recorded,) = events(world.engine, "refunds/recorded_from_amazon")
+    (recorded,) = [
+        e
+        for e in events(world.engine, "refunds/recorded_from_amazon")
+        if e["amazon_order_id"] == day.orders["R-twice"]
+    ]
     assert recorded["source"] == "amazon" and recorded["amazon_order_id"] == day.orders["R-twice"]
     assert recorded["lines"][0]["amounts"]["item_price"] == f"{amount}"
     (only,) = world.amazon.adjustments(day.orders["R-twice"])
@@ -503,11 +511,19 @@ def test_a_refund_seller_central_made_moments_before_is_refused_by_amazon_not_ma
 ) -> None:
     """Amazon's refunds of the last two minutes are not listed by date yet: the sweep before
     the batch cannot see this one, and the order (bought within the sweeps' coverage) is not
-    read one by one, so the refund goes; Amazon refuses it, and the buyer is refunded once."""
+    read one by one, so the refund goes; Amazon refuses it, the buyer is refunded once, and
+    Amazon's refusal is explained from the order's Finances: the clear reason, and the Seller
+    Central refund recorded."""
     late = refund_rows(world.engine)["R-late"]
     assert late.state == "failed"
     assert late.submission_id is not None, "it was sent"
-    assert late.failure_code == "18002"
-    assert "Seller Central" in (late.failure_reason or "")
+    assert late.failure_code == "AlreadyRefundedOnAmazon"
+    assert (late.failure_reason or "").startswith("already refunded on Amazon on ")
     (only,) = world.amazon.adjustments(day.orders["R-late"])
     assert only["source"] == "seller_central"
+    recorded = [
+        e
+        for e in events(world.engine, "refunds/recorded_from_amazon")
+        if e["amazon_order_id"] == day.orders["R-late"]
+    ]
+    assert len(recorded) == 1
