@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from domain.ingestion import Cursor
 from domain.orders import AmazonOrder, OrderStatus
 from domain.refunds import RefundState
+from domain.refunds.reconnect import NOT_SYNCED
 from infra.db.accounts import get_account, set_connected
 from tests.integration.workers.fulfilments import AUTH, RecordingSender, body, cli
 from tests.integration.workers.refunds import add_charged_order, cancellation_body, refund_body
@@ -81,6 +82,13 @@ def ship(container: bootstrap.Container, account_id: int, order: AmazonOrder, *s
     )
     container.ingestion_store.save_page(
         account_id, "orders", [shipped], [], Cursor(watermark=WATERMARK)
+    )
+
+
+def sync_catches_up(container: bootstrap.Container, account_id: int) -> None:
+    """The sync reads Amazon's changes up to after the reconnect (nothing new on the orders)."""
+    container.ingestion_store.save_page(
+        account_id, "orders", [], [], Cursor(watermark=datetime.now(UTC))
     )
 
 
@@ -254,8 +262,9 @@ def test_the_plan_shows_each_held_item_with_its_verdict_and_changes_nothing(
         "total": "10.79",
         "currency": "USD",
         "state": "held",
-        "verdict": "safe",
-        "reason": "nothing of the order has shipped",
+        # Disconnected, the store cannot know whether the order shipped meanwhile.
+        "verdict": "needs_approval",
+        "reason": NOT_SYNCED,
     }
     assert shipped["verdict"] == "needs_approval" and SHIPPED_REASON in shipped["reason"]
     assert (cannot["kind"], cannot["platform_id"], cannot["total"]) == (
@@ -309,8 +318,9 @@ def test_reconnecting_holds_every_refund_for_approval_and_twice_is_once(
     out = first.json()
     assert out["account"]["connected"] is True and out["approval"] is None
     assert {item["state"] for item in out["items"]} == {"awaiting_approval"}
+    # Nothing is safe before the sync has caught up since the reconnect.
     assert verdicts(out) == {
-        held["safe"]: "safe",
+        held["safe"]: "needs_approval",
         held["shipped"]: "needs_approval",
         held["cannot"]: "cannot",
     }
@@ -318,8 +328,13 @@ def test_reconnecting_holds_every_refund_for_approval_and_twice_is_once(
     assert flushes(sender) == []  # none is sent by itself
     again = post(client, "/v1/accounts/acme/reconnect", {})
     assert (again.status_code, again.json()) == (200, out)
+    sync_catches_up(container, out["account"]["account_id"])
     plan = client.get("/v1/accounts/acme/reconnect-plan", headers=AUTH).json()
-    assert plan == {key: value for key, value in out.items() if key != "approval"}
+    assert verdicts(plan) == {
+        held["safe"]: "safe",
+        held["shipped"]: "needs_approval",
+        held["cannot"]: "cannot",
+    }
 
 
 def test_reconnecting_with_approve_safe_sends_only_the_safe_ones(
@@ -328,6 +343,12 @@ def test_reconnecting_with_approve_safe_sends_only_the_safe_ones(
     held: dict[str, int],
     sender: RecordingSender,
 ) -> None:
+    # Right after reconnecting the sync has not caught up: nothing is safe yet.
+    early = post(client, "/v1/accounts/acme/reconnect", {"approve_safe": True})
+    assert early.status_code == 200, early.text
+    assert early.json()["approval"] == {"approved": [], "rejected": [], "refused": []}
+    assert flushes(sender) == []
+    sync_catches_up(container, early.json()["account"]["account_id"])
     response = post(client, "/v1/accounts/acme/reconnect", {"approve_safe": True})
     assert response.status_code == 200, response.text
     out = response.json()
@@ -380,7 +401,9 @@ def test_approvals_approve_on_purpose_reject_and_refuse_with_reasons_and_twice_i
     held: dict[str, int],
     sender: RecordingSender,
 ) -> None:
-    assert post(client, "/v1/accounts/acme/reconnect").status_code == 200
+    reconnected = post(client, "/v1/accounts/acme/reconnect")
+    assert reconnected.status_code == 200
+    sync_catches_up(container, reconnected.json()["account"]["account_id"])
     safe = post(client, "/v1/accounts/acme/approvals", {"all_safe": True})
     assert safe.status_code == 200, safe.text
     assert safe.json() == {"approved": [held["safe"]], "rejected": [], "refused": []}
