@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,11 +22,12 @@ from sqlalchemy import Engine, func, select
 from infra.amazon.sandbox.generate import ItemSpec, OrderSpec, build_order
 from infra.amazon.sandbox.server import SandboxHandle
 from infra.amazon.sandbox.state import DEMO_SELLER
-from infra.db.tables import FeedSubmission, OutboxEvent, Refund, RefundLine
+from infra.db.tables import FeedSubmission, FinanceCursor, OutboxEvent, Refund, RefundLine
 from infra.settings import Settings
 from tests.integration.workers.scenarios import TOKEN
 from workers import bootstrap
 
+CREATE_FEED = "feeds.createFeed"
 MARKETPLACES = DEMO_SELLER.marketplace_ids  # US (USD), UK (GBP), DE (EUR)
 FINAL = ("confirmed", "failed")
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -219,6 +220,24 @@ def beat(app: Any, every_s: float = 3.0) -> Iterator[None]:
         thread.join(timeout=10)
 
 
+# --- the worker's killer -----------------------------------------------------------------------
+
+
+def calls(sandbox: SandboxHandle, operation: str) -> int:
+    return len(sandbox.state.call_log(operation, limit=10_000))
+
+
+def feed_of_each_create(sandbox: SandboxHandle) -> list[tuple[str, str | None]]:
+    """(feed id, the fault its createFeed met) for every feed Amazon created: the sandbox
+    creates a feed and logs its call in one step, so the n-th applied createFeed made the
+    n-th feed."""
+    applied = [c for c in sandbox.state.call_log(CREATE_FEED, limit=10_000) if c.status < 300]
+    with sandbox.state.lock:
+        made = sorted(sandbox.state.feeds, key=int)
+    assert len(applied) == len(made), (applied, made)
+    return [(feed_id, call.fault) for feed_id, call in zip(made, applied, strict=True)]
+
+
 # --- the store ---------------------------------------------------------------------------------
 
 
@@ -272,6 +291,13 @@ def settled(engine: Engine) -> int:
         )
 
 
+def finance_watermark(engine: Engine) -> datetime | None:
+    """Up to when the sweeps have read Amazon's refunds (every account's)."""
+    with engine.connect() as conn:
+        found: datetime | None = conn.execute(select(func.min(FinanceCursor.posted_after))).scalar()
+    return found
+
+
 def submissions(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
         return list(
@@ -313,11 +339,16 @@ def describe(engine: Engine) -> str:
     return f"refunds {states}; submissions {subs}"
 
 
-def until(predicate: Callable[[], bool], timeout_s: float, why: Callable[[], str]) -> None:
+def until(
+    predicate: Callable[[], bool],
+    timeout_s: float,
+    why: Callable[[], str],
+    interval_s: float = 0.5,
+) -> None:
     """``wait_for`` that says what stood where when time ran out."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.5)
+        time.sleep(interval_s)
     raise AssertionError(f"not within {timeout_s}s: {why()}")
