@@ -5,12 +5,16 @@ Reading every order of a batch with ``listFinancialEventsByOrderId`` costs one c
 at 0.5 a second: a thousand refunds would wait half an hour for their check. So the account's
 refunds posted since the sweep's watermark are read first, a page of a hundred per call
 (``sweep_amazon_refunds``); an order bought after the sweeps' unbroken coverage began has every
-refund Amazon posted for it in the store already, and is checked against the store alone. Read
-one by one still: orders bought before the coverage, and orders with a refund that was in a
-feed Amazon created before (a FATAL feed may have applied it after all, minutes ago). What
-Finances has not posted yet cannot be seen before sending; when Amazon then refuses such a
-refund in its processing report, ``explain_failures`` reads that order and, where a refund made
-on Amazon explains it, fails the refund with the same clear reason.
+refund Amazon posted for it *before the watermark* in the store already. The watermark is at
+least two minutes old (Amazon lists no later window), so a refund made in Seller Central in the
+last minutes is not in the store yet. For refunds and partial cancellations that is harmless:
+Amazon checks the money of every adjustment and refuses one that gives back more than was
+charged, and ``explain_failures`` then reads that order and fails the refund with the same clear
+reason. A whole-order cancellation has no such check on Amazon's side (the acknowledgement feed
+carries no amounts), so one accepted after the watermark is read one by one, at most
+``fresh_reads`` per check: the rest wait for a later batch, by when the watermark has passed
+them. Read one by one too: orders bought before the coverage, and orders with a refund that was
+in a feed Amazon created before (a FATAL feed may have applied it after all, minutes ago).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.feeds import AmazonBusy, MessageOutcome, Submission, Verdict
-from domain.refunds.model import AmazonRefund, Refund
+from domain.refunds.model import AmazonRefund, Refund, RefundKind
 from domain.refunds.ports import AmazonRefundStore, FinancesGateway
 from domain.refunds.record_from_amazon import (
     ALREADY_REFUNDED,
@@ -46,6 +50,12 @@ class Checked:
     recorded: tuple[Refund, ...] = ()
     unchecked: tuple[Refund, ...] = ()
     orders_read: int = 0  # per-order Finances calls made
+    fresh_read: int = 0  # of which for refunds accepted after the watermark
+
+
+def _whole_cancellation(refund: Refund) -> bool:
+    """Sent in the acknowledgement feed, whose amounts Amazon does not check."""
+    return refund.kind is RefundKind.CANCELLATION and refund.whole_order
 
 
 def check_before_sending(
@@ -55,16 +65,18 @@ def check_before_sending(
     store: AmazonRefundStore,
     clock: Clock,
     sweep_first: bool = False,
+    fresh_reads: int | None = None,
 ) -> Checked:
     """Record what Amazon refunded of these refunds' orders that the store did not make, and
     fail the refunds Amazon's make too much (or that an earlier feed applied after all).
     ``sweep_first``: sweep each account first, and read only the orders its coverage does not
-    hold. Finances busy: the rest are left unchecked, for a later batch."""
+    hold. Finances busy, or more than ``fresh_reads`` (None: no limit) orders to read only because
+    a refund was accepted after the watermark: the rest are left unchecked, for a later batch."""
     by_order: dict[tuple[int, str], list[Refund]] = {}
     for refund in refunds:
         by_order.setdefault((refund.account_id, refund.amazon_order_id), []).append(refund)
     recorded: list[Refund] = []
-    coverage: dict[int, datetime] = {}
+    coverage: dict[int, tuple[datetime, datetime]] = {}  # (covered since, watermark)
     for account_id in sorted({account for account, _ in by_order}):
         if sweep_first:
             # Finances busy: no fresh coverage, and every order is read one by one.
@@ -75,28 +87,37 @@ def check_before_sending(
                 recorded.extend(swept.recorded)
         covered = store.finance_coverage(account_id)
         if covered is not None and covered[1] >= clock.now() - FRESH_WITHIN:
-            coverage[account_id] = covered[0]
+            coverage[account_id] = covered
     sendable: list[Refund] = []
     failed: list[Refund] = []
     unchecked: list[Refund] = []
     busy = False
-    read = 0
+    read = fresh_read = 0
     for (account_id, amazon_order_id), batch in by_order.items():
-        since = coverage.get(account_id)
+        covered = coverage.get(account_id)
         found: Sequence[AmazonRefund] | None = None
-        if since is not None:
+        fresh = False  # covered, but a refund was accepted after the watermark
+        if covered is not None:
+            since, watermark = covered
             with store.recording() as unit:
                 order = unit.lock_order(account_id, amazon_order_id)
             sent_before = any(refund.attempts for refund in batch)
             if order is not None and order.purchased_at >= since and not sent_before:
-                found = ()  # every refund Amazon posted for it was swept into the store
+                unchecked_by_amazon = [r for r in batch if _whole_cancellation(r)]
+                if all(refund.created_at < watermark for refund in unchecked_by_amazon):
+                    found = ()  # every refund Amazon posted before these was swept in
+                else:
+                    fresh = True
         if found is None:
-            if busy:
+            spent = fresh and fresh_reads is not None and fresh_read >= fresh_reads
+            if busy or spent:
                 unchecked.extend(batch)
                 continue
             try:
                 found = finances.refunds_of_order(account_id, amazon_order_id)
                 read += 1
+                if fresh:
+                    fresh_read += 1
             except AmazonBusy:
                 busy = True
                 unchecked.extend(batch)
@@ -114,7 +135,9 @@ def check_before_sending(
                 done = unit.fail(refund.id, ALREADY_REFUNDED, reason)
                 if done is not None:
                     failed.append(done)
-    return Checked(tuple(sendable), tuple(failed), tuple(recorded), tuple(unchecked), read)
+    return Checked(
+        tuple(sendable), tuple(failed), tuple(recorded), tuple(unchecked), read, fresh_read
+    )
 
 
 def explain_failures(

@@ -74,6 +74,10 @@ class FlushPolicy:
     # Sweep the account's refunds on Amazon before checking a batch, and read one by one only
     # the orders the sweeps' coverage does not hold (``before_sending``).
     sweep_first: bool = True
+    # Per flush, at most this many orders are read one by one only because a refund of theirs
+    # was accepted after the sweep's watermark (within Finances' burst of 30); the rest wait
+    # for a later batch, checked by the coverage once the watermark has passed them.
+    fresh_reads: int = 20
 
 
 # --- the messages ----------------------------------------------------------------------------
@@ -186,6 +190,7 @@ def flush(
     and at once: a refund is taken by one batch only."""
     policy = policy or FlushPolicy()
     built: list[int] = []
+    fresh_reads = policy.fresh_reads
     for pending in store.pending():
         has_token = token(pending.key.account_id) if token is not None else False
         if not due(pending, policy, has_token):
@@ -205,7 +210,9 @@ def flush(
                 store=recorder,
                 clock=clock,
                 sweep_first=policy.sweep_first,
+                fresh_reads=fresh_reads,
             )
+            fresh_reads = max(fresh_reads - checked.fresh_read, 0)
             skip.update(refund.id for refund in checked.unchecked)
             submission_id = None
             if checked.sendable:

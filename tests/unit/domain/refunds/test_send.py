@@ -21,7 +21,14 @@ from domain.refunds.ports import BatchKey, PendingBatch
 from domain.refunds.send import FlushPolicy, due, message_for
 from tests.fakes.clock import T0
 from tests.fakes.feed_gateway import Killed
-from tests.fakes.refund_sending import ACCOUNT, MARKETPLACE, charged_order, new_refund, usd
+from tests.fakes.refund_sending import (
+    ACCOUNT,
+    MARKETPLACE,
+    amazon_refund,
+    charged_order,
+    new_refund,
+    usd,
+)
 from tests.fakes.submission_store import Pipeline
 
 C = Component
@@ -202,9 +209,53 @@ def test_orders_bought_within_the_sweeps_coverage_are_not_read_one_by_one(p: Pip
         order_id = f"113-000000{n}-0000001"
         p.add(new_refund(order_id), charged_order(order_id))
     p.add(new_refund("113-0000009-0000001"))  # an order the store does not have: read
+    p.tick(timedelta(minutes=3))  # the sweep's watermark (two minutes back) passes them
     (built,) = p.flush()
     assert len(p.store.message_ids(built)) == 6
     assert [call[0] for call in p.finances.calls] == ["posted", "order"]
+
+
+def test_a_whole_cancellation_accepted_after_the_watermark_is_read_and_fails_on_seller_central(
+    p: Pipeline,
+) -> None:
+    # Seller Central refunded a minute ago: after the sweep's watermark, which is two minutes
+    # back, so only the order's own read sees it. Amazon checks no amounts of a whole-order
+    # cancellation (the acknowledgement feed has none), so it is read before it goes.
+    order_id = "113-0000001-0000001"
+    p.finances.post(
+        amazon_refund(order_id, T0 - timedelta(minutes=1), ("ITEM-A", ((C.ITEM_PRICE, "39.98"),)))
+    )
+    refund = p.add(
+        new_refund(
+            order_id,
+            ("ITEM-A", ((C.ITEM_PRICE, "39.98"),)),
+            kind=RefundKind.CANCELLATION,
+            whole_order=True,
+        ),
+        charged_order(order_id),
+    )
+    assert p.flush() == []
+    assert [call[0] for call in p.finances.calls] == ["posted", "order"]
+    failed = p.world.refunds[refund.id]
+    assert failed.state is RefundState.FAILED
+    assert (failed.failure_reason or "").startswith("already refunded on Amazon on 2026-")
+
+
+def test_past_the_fresh_reads_cancellations_wait_until_the_watermark_passes_them(
+    p: Pipeline,
+) -> None:
+    for n in range(1, 6):
+        order_id = f"113-000000{n}-0000001"
+        cancel = new_refund(order_id, kind=RefundKind.CANCELLATION, whole_order=True)
+        p.add(cancel, charged_order(order_id))
+    (built,) = p.flush(FlushPolicy(fresh_reads=2))
+    assert p.store.message_ids(built) == (1, 2)
+    assert [call[0] for call in p.finances.calls] == ["posted", "order", "order"]
+    p.advance(built)  # created: the next feed of the key may go
+    p.tick(timedelta(minutes=3))
+    (second,) = p.flush(FlushPolicy(fresh_reads=2))
+    assert p.store.message_ids(second) == (3, 4, 5)  # checked by the coverage: not read
+    assert [call[0] for call in p.finances.calls[3:]] == ["posted"]
 
 
 def test_refunds_whose_order_finances_cannot_read_now_wait_for_a_later_batch(
@@ -246,3 +297,14 @@ def test_refunds_wait_for_the_next_feed_while_the_last_one_is_not_created(p: Pip
     p.advance(first)  # created
     (second,) = p.flush()
     assert p.store.message_ids(second) == (2, 3)
+
+
+def test_a_refund_accepted_after_the_watermark_goes_on_the_coverage_amazon_checks_its_money(
+    p: Pipeline,
+) -> None:
+    for n in range(1, 4):
+        order_id = f"113-000000{n}-0000001"
+        p.add(new_refund(order_id), charged_order(order_id))
+    (built,) = p.flush(FlushPolicy(fresh_reads=1))
+    assert p.store.message_ids(built) == (1, 2, 3)
+    assert [call[0] for call in p.finances.calls] == ["posted"]  # no order read one by one
