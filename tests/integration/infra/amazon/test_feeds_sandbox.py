@@ -1,6 +1,9 @@
 """The feeds gateway against the sandbox over real HTTP: refunds and cancellations rendered,
 uploaded, submitted, followed to DONE and their processing reports read per message, gzipped or
 not; and a createFeed whose answer is lost is "maybe created", then found in what Amazon lists.
+The Finances gateway too: a refund made "in Seller Central" comes back by order and by date as
+the domain's ``AmazonRefund``, with positive amounts per component and Amazon's adjustment item
+id.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from domain.feeds import (
     OutcomeUnknown,
     ProcessingReport,
 )
+from domain.refunds import Component
 from domain.shared import Money
 from infra.amazon.client import SpApiClient, build_client
-from infra.amazon.gateways import SpApiFeeds
+from infra.amazon.gateways import SpApiFeeds, SpApiFinances
 from infra.amazon.lwa import LwaCredentials
 from infra.amazon.sandbox.server import running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER
@@ -213,3 +217,36 @@ def test_a_lost_createfeed_answer_is_maybe_created_and_the_feed_is_found_in_the_
     assert started <= found.created_at <= ended
     assert feeds.listed(ACCOUNT, FeedType.ADJUSTMENT, MARKETPLACE, started, ended) == ()
     assert feeds.status(ACCOUNT, found.amazon_feed_id).processing_status == "IN_QUEUE"
+
+
+@pytest.fixture
+def finances(client: SpApiClient) -> SpApiFinances:
+    return SpApiFinances({ACCOUNT: client}.__getitem__)
+
+
+def test_a_seller_central_refund_reads_back_as_an_amazon_refund(
+    sandbox: Sandbox, finances: SpApiFinances
+) -> None:
+    order_id, item_id = sandbox.order("SHIPPED")
+    response = sandbox.control.post(
+        f"/orders/{order_id}/seller-central-refunds",
+        json={
+            "reason": "CustomerReturn",
+            "items": [
+                {"order_item_id": item_id, "components": [{"type": "Principal", "amount": "7.50"}]}
+            ],
+        },
+    )
+    assert response.status_code == 201, response.text
+    # Finances lists what was posted at least two minutes ago.
+    sandbox.control.post("/clock/advance", json={"seconds": 180}).raise_for_status()
+
+    (refund,) = finances.refunds_of_order(ACCOUNT, order_id)
+    assert refund.amazon_order_id == order_id
+    (item,) = refund.items
+    assert item.order_item_id == item_id and item.adjustment_item_id
+    assert dict(item.amounts)[Component.ITEM_PRICE] == Money(Decimal("7.50"), "USD")
+
+    before = refund.posted_at + timedelta(seconds=30)  # Amazon: at least 2 minutes ago
+    posted = finances.refunds_posted(ACCOUNT, refund.posted_at - timedelta(days=1), before)
+    assert [found.key for found in posted] == [refund.key]
