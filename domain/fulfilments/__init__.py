@@ -58,6 +58,7 @@ from domain.fulfilments.model import (
 from domain.fulfilments.ports import (
     DeadlineStore,
     FulfilmentStore,
+    FulfilmentViews,
     IntakeStore,
     IntakeUnit,
     ReadBackStore,
@@ -92,6 +93,7 @@ __all__ = [
     "FulfilmentRefused",
     "FulfilmentState",
     "FulfilmentStore",
+    "FulfilmentViews",
     "IllegalTransition",
     "IntakeStore",
     "IntakeUnit",

@@ -1,18 +1,19 @@
-"""The sweeper's pick and the store's reads: fulfilments nobody is sending, one fulfilment,
-and the operators' listing."""
+"""The sweeper's pick and the operators' reads: fulfilments nobody is sending, a fulfilment's
+ship-by, and the operators' listing (the platform's is ``views``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
-from domain.fulfilments import Fulfilment, FulfilmentState
+from domain.fulfilments import FulfilmentState
 from infra.db.accounts import account_matches
 from infra.db.fulfilments.base import StoreBase
-from infra.db.fulfilments.rows import amazon_view, load_one
+from infra.db.fulfilments.rows import amazon_view
 from infra.db.tables import Fulfilment as FulfilmentRow
 from infra.db.tables import Order, SellerAccount
 
@@ -82,10 +83,6 @@ class SweeperMixin(StoreBase):
 
     # -- reads -----------------------------------------------------------------------------
 
-    def get(self, fulfilment_id: int) -> Fulfilment | None:
-        with self.engine.connect() as conn:
-            return load_one(conn, fulfilment_id)
-
     def ship_by_of(self, fulfilment_id: int) -> datetime | None:
         with self.sessions() as session:
             return session.execute(
@@ -93,6 +90,16 @@ class SweeperMixin(StoreBase):
                 .join(FulfilmentRow, FulfilmentRow.order_id == Order.id)
                 .where(FulfilmentRow.id == fulfilment_id)
             ).scalar_one_or_none()
+
+    def amazon_views(self, fulfilment_ids: Sequence[int]) -> dict[int, str | None]:
+        """For operators: what the read-back found of each (``rows.amazon_view``)."""
+        if not fulfilment_ids:
+            return {}
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(FulfilmentRow).where(FulfilmentRow.id.in_(list(fulfilment_ids)))
+            )
+            return {row.id: amazon_view(row) for row in rows}
 
     def listing(
         self, *, state: str | None = None, account: str | None = None, limit: int = 50

@@ -137,9 +137,7 @@ def test_every_path_answers_405_for_a_method_it_does_not_have(
 )
 def test_an_unknown_path_is_404_with_or_without_a_token(client: TestClient, url: str) -> None:
     for headers in ({}, AUTH):
-        assert shaped(client.get(url, headers=headers), 404) == {
-            "path": f"no such resource: {url}"
-        }
+        assert shaped(client.get(url, headers=headers), 404) == {"path": f"no such resource: {url}"}
 
 
 @pytest.mark.parametrize(
@@ -182,6 +180,7 @@ def test_every_post_answers_413_for_a_body_over_the_cap(client: TestClient, path
     assert shaped(declared, 413) == {"body": f"larger than {BODY_LIMIT} bytes"}
     if path not in BODY_POSTS:
         return  # a route that reads no body never reads a streamed one either
+
     def chunks() -> Iterator[bytes]:  # no Content-Length: the body streams
         for _ in range(BODY_LIMIT // 65536 + 2):
             yield b" " * 65536
