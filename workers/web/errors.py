@@ -59,8 +59,9 @@ async def _answer_http(request: Request, exc: Exception) -> Response:
     else:
         error = FieldError("request", str(exc.detail))
     headers = dict(exc.headers) if exc.headers else {}
-    if exc.status_code == 405:
-        headers["Allow"] = ", ".join(sorted(_allowed(request.app, request.url.path)))
+    allowed = _allowed(request.app, request.url.path) if exc.status_code == 405 else None
+    if allowed:  # else a mount's own answer (the docs' assets: GET, HEAD)
+        headers["Allow"] = ", ".join(sorted(allowed))
     return errors_response(exc.status_code, error, headers=headers or None)
 
 
@@ -72,7 +73,7 @@ def _allowed(app: FastAPI, path: str) -> set[str]:
         table = [
             (compile_path(context.path)[0], set(context.methods or ()))
             for context in routing.iter_route_contexts(app.routes)
-            if context.path is not None
+            if context.path is not None and context.methods
         ]
         app.state.methods = table
     return {method for regex, methods in table if regex.match(path) for method in methods}
