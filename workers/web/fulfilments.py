@@ -158,7 +158,7 @@ def _create(raw: bytes, idempotency_key: str | None, sender: door.TaskSender) ->
         try:
             command = door.read_request(data)
         except InvalidRequest as exc:
-            return errors_response(422, *exc.errors)
+            return errors_response(422, *door.every_reason(data, exc, keyed, clock))
         result = accept_fulfilment(command, keyed, clock)
         if isinstance(result, Rejected):
             return errors_response(409 if result.conflict else 422, *result.errors)

@@ -138,7 +138,7 @@ def create(
                 else door.read_refund(data)
             )
         except door.RefundRequestRefused as exc:
-            return errors_response(422, *exc.errors)
+            return errors_response(422, *door.every_reason(data, exc, kind, keyed))
         result = accept(command, keyed, clock)
         if isinstance(result, Rejected):
             return errors_response(409 if result.conflict else 422, *result.errors)

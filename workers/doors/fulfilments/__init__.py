@@ -3,6 +3,7 @@ model of the request; ``FulfilmentMessage`` adds the queue's envelope), the inta
 domain's use case, the listing, and the queueing of the platform's messages and of confirmations."""
 
 from workers.doors.fulfilments.intake import (
+    every_reason,
     fulfilment_store,
     queue_confirmation,
     retry_failed,
@@ -47,6 +48,7 @@ __all__ = [
     "celery_priority",
     "default_sender",
     "enqueue_confirmation",
+    "every_reason",
     "fulfilment_store",
     "message_schema",
     "page",
