@@ -35,6 +35,7 @@ class Readable(Generic[M]):
     stood_in: frozenset[str]  # top-level fields whose refusals are dropped
     lines: tuple[int, ...] | None  # the request's index of each line kept; None: none checked
     some_left_out: bool = False  # lines were left out: the rules' word on "lines" is dropped
+    of_every_line: frozenset[str] = frozenset()  # fields the rules check against all lines
 
     def kept(self, errors: Sequence[FieldError]) -> list[FieldError]:
         """The rules' refusals that are about the request, with each line's own index."""
@@ -43,6 +44,8 @@ class Readable(Generic[M]):
             root = _ROOT.match(error.field)
             if root is None or root.group() in self.stood_in:
                 continue
+            if self.some_left_out and root.group() in self.of_every_line:
+                continue  # checked against the lines kept, not the lines asked
             line = _LINE.match(error.field)
             if root.group() == "lines":
                 if self.lines is None or (line is None and error.field != "lines"):
@@ -61,6 +64,7 @@ def readable(
     data: Any,
     refused: Sequence[FieldError],
     placeholders: Mapping[str, Any],
+    of_every_line: frozenset[str] = frozenset(),
 ) -> Readable[M] | None:
     """``data`` as ``model`` with its refused fields stood in for and its refused lines left
     out, or None when the rules cannot be asked (the account or the order refused, a field
@@ -100,7 +104,7 @@ def readable(
         request = model.model_validate(known)
     except ValidationError:
         return None  # a rule of two fields, or a line kept that needs one left out
-    return Readable(request, frozenset(stood_in), lines, some_left_out)
+    return Readable(request, frozenset(stood_in), lines, some_left_out, of_every_line)
 
 
 def all_reasons(

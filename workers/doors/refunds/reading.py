@@ -61,7 +61,8 @@ def readable_request(
     """What the rules can check of a refused request (``workers.doors.recheck.readable``)."""
     model = model_of(kind, message=message)
     with in_currency(currency_of(data)):
-        return readable(model, data, refused.errors, STAND_INS[model])
+        # A cancellation's refund_amount is what all its lines charged.
+        return readable(model, data, refused.errors, STAND_INS[model], frozenset({"refund_amount"}))
 
 
 def _read(model: type[M], data: Any, root: str) -> M:
