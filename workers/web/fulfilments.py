@@ -83,6 +83,7 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
         "platform_fulfilment_id is taken by a different fulfilment.",
     },
     413: {"model": ErrorsOut, "description": f"The body is larger than {BODY_LIMIT} bytes."},
+    415: {"model": ErrorsOut, "description": "The body is sent as something other than JSON."},
     422: {"model": ErrorsOut, "description": "The fulfilment cannot be accepted: see the reasons."},
 }
 

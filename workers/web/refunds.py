@@ -82,6 +82,7 @@ def conflict_responses(what: str, platform_id: str) -> dict[int | str, dict[str,
             f"is taken by a different {what}.",
         },
         413: {"model": ErrorsOut, "description": f"The body is larger than {BODY_LIMIT} bytes."},
+        415: {"model": ErrorsOut, "description": "The body is sent as something other than JSON."},
         422: {"model": ErrorsOut, "description": f"The {what} cannot be accepted: see why."},
     }
 

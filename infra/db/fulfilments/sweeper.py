@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from domain.fulfilments import FulfilmentState
-from infra.db.accounts import account_matches
 from infra.db.fulfilments.base import StoreBase
 from infra.db.fulfilments.rows import amazon_view
 from infra.db.tables import Fulfilment as FulfilmentRow
@@ -100,37 +99,3 @@ class SweeperMixin(StoreBase):
                 select(FulfilmentRow).where(FulfilmentRow.id.in_(list(fulfilment_ids)))
             )
             return {row.id: amazon_view(row) for row in rows}
-
-    def listing(
-        self, *, state: str | None = None, account: str | None = None, limit: int = 50
-    ) -> list[dict[str, Any]]:
-        """Fulfilments for operators, newest first, with the reason of a failure."""
-        with self.sessions() as session:
-            query = (
-                select(FulfilmentRow, SellerAccount.name)
-                .join(SellerAccount, SellerAccount.id == FulfilmentRow.account_id)
-                .order_by(FulfilmentRow.id.desc())
-                .limit(limit)
-            )
-            if state is not None:
-                query = query.where(FulfilmentRow.state == state)
-            if account is not None:
-                query = query.where(account_matches(account))
-            return [
-                {
-                    "id": row.id,
-                    "account": name,
-                    "amazon_order_id": row.amazon_order_id,
-                    "platform_fulfilment_id": row.platform_fulfilment_id,
-                    "state": row.state,
-                    "shipped_at": row.shipped_at,
-                    "carrier_code": row.carrier_code,
-                    "tracking_number": row.tracking_number,
-                    "attempts": row.attempts,
-                    "failure_code": row.failure_code,
-                    "reason": row.failure_reason or row.last_error,
-                    "amazon": amazon_view(row),
-                    "updated_at": row.updated_at,
-                }
-                for row, name in session.execute(query)
-            ]
