@@ -35,7 +35,12 @@ from domain.fulfilments.events import (
     ShipByMissed,
     ship_by_event,
 )
-from domain.fulfilments.intake import SWEEP_AFTER, accept_fulfilment, retry_fulfilment
+from domain.fulfilments.intake import (
+    SWEEP_AFTER,
+    accept_fulfilment,
+    retry_fulfilment,
+    rule_errors,
+)
 from domain.fulfilments.model import (
     TRANSITIONS,
     Accepted,
@@ -58,6 +63,7 @@ from domain.fulfilments.model import (
 from domain.fulfilments.ports import (
     DeadlineStore,
     FulfilmentStore,
+    FulfilmentViews,
     IntakeStore,
     IntakeUnit,
     ReadBackStore,
@@ -92,6 +98,7 @@ __all__ = [
     "FulfilmentRefused",
     "FulfilmentState",
     "FulfilmentStore",
+    "FulfilmentViews",
     "IllegalTransition",
     "IntakeStore",
     "IntakeUnit",
@@ -126,6 +133,7 @@ __all__ = [
     "package_for",
     "read_back_pending",
     "retry_fulfilment",
+    "rule_errors",
     "ship_by_event",
     "urgency",
 ]

@@ -29,6 +29,39 @@ def _same_or_conflict(existing: Fulfilment, command: RequestFulfilment) -> Accep
     )
 
 
+def _unknown_account(ref: str) -> Rejected:
+    return Rejected((FieldError("account", f"no seller account {ref!r}"),))
+
+
+def _unknown_order() -> Rejected:
+    return Rejected(
+        (
+            FieldError(
+                "amazon_order_id",
+                "unknown order: the store has no such order for this account "
+                "(not synced yet, or another account's)",
+            ),
+        )
+    )
+
+
+def rule_errors(
+    command: RequestFulfilment, store: IntakeStore, clock: Clock
+) -> tuple[FieldError, ...]:
+    """The rules' refusals of ``command``, with nothing stored: for a request whose shape was
+    refused too (the door stood in for its unreadable fields), so that one answer gives every
+    reason."""
+    with store.intake() as unit:
+        account_id = unit.account_id(command.account)
+        if account_id is None:
+            return _unknown_account(command.account).errors
+        order = unit.lock_order(account_id, command.amazon_order_id)
+        if order is None:
+            return _unknown_order().errors
+        _, errors = check_fulfilment(command, order, clock.now())
+        return tuple(errors)
+
+
 def accept_fulfilment(
     command: RequestFulfilment, store: IntakeStore, clock: Clock
 ) -> Accepted | Rejected:
@@ -39,21 +72,13 @@ def accept_fulfilment(
     with store.intake() as unit:
         account_id = unit.account_id(command.account)
         if account_id is None:
-            return Rejected((FieldError("account", f"no seller account {command.account!r}"),))
+            return _unknown_account(command.account)
         order = unit.lock_order(account_id, command.amazon_order_id)
         existing = unit.fulfilment_by_platform_id(account_id, command.platform_fulfilment_id)
         if existing is not None:
             return _same_or_conflict(existing, command)
         if order is None:
-            return Rejected(
-                (
-                    FieldError(
-                        "amazon_order_id",
-                        "unknown order: the store has no such order for this account "
-                        "(not synced yet, or another account's)",
-                    ),
-                )
-            )
+            return _unknown_order()
         lines, errors = check_fulfilment(command, order, clock.now())
         if errors:
             return Rejected(tuple(errors))

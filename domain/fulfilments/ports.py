@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from domain.fulfilments.model import (
     DeadlineAlert,
     Fulfilment,
+    FulfilmentState,
     NewFulfilment,
     OpenOrder,
     OrderSnapshot,
@@ -94,6 +95,25 @@ class FulfilmentStore(IntakeStore, Protocol):
     def record_failed(self, fulfilment_id: int, owner: str, code: str, message: str) -> bool:
         """sending -> failed with the reason and a ``fulfilments/failed`` event, in one
         transaction; only under ``owner``'s lease."""
+        ...
+
+
+class FulfilmentViews(Protocol):
+    def get(self, fulfilment_id: int) -> Fulfilment | None: ...
+
+    def list(
+        self,
+        *,
+        account_id: int | None = None,
+        amazon_order_id: str | None = None,
+        state: FulfilmentState | None = None,
+        created_since: datetime | None = None,
+        created_until: datetime | None = None,
+        after_id: int | None = None,
+        limit: int = 50,
+    ) -> list[Fulfilment]:
+        """Oldest first by id, after ``after_id`` (a cursor), at most ``limit``; created (taken
+        in) at ``created_since`` or later and before ``created_until``."""
         ...
 
 

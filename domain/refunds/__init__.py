@@ -40,6 +40,7 @@ from domain.refunds.intake import (
     accept_refund,
     refusal_event,
     retry_refund,
+    rule_errors,
 )
 from domain.refunds.model import (
     TRANSITIONS,
@@ -136,5 +137,6 @@ __all__ = [
     "refusal_event",
     "retry_refund",
     "round_money",
+    "rule_errors",
     "sweep_amazon_refunds",
 ]

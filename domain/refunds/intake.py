@@ -112,6 +112,27 @@ def _empty_id(field: str, value: str) -> Rejected | None:
     return Rejected((FieldError(field, "must not be empty"),))
 
 
+def rule_errors(
+    command: IssueRefund | CancelOrder, store: RefundIntakeStore
+) -> tuple[FieldError, ...]:
+    """The rules' refusals of ``command``, with nothing stored: for a request whose shape was
+    refused too (the door stood in for its unreadable fields), so that one answer gives every
+    reason."""
+    with store.intake() as unit:
+        account_id = unit.account_id(command.account)
+        if account_id is None:
+            return _unknown_account(command.account).errors
+        order = unit.lock_order(account_id, command.amazon_order_id)
+        if order is None:
+            return _unknown_order().errors
+        refunded = unit.refunded(account_id, order.amazon_order_id)
+        if isinstance(command, CancelOrder):
+            _, errors = check_cancellation(command, order, refunded)
+        else:
+            _, errors = check_refund(command, order, refunded)
+        return tuple(errors)
+
+
 def accept_refund(
     command: IssueRefund, store: RefundIntakeStore, clock: Clock
 ) -> Accepted | Rejected:

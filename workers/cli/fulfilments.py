@@ -8,11 +8,14 @@ from typing import Any
 
 import click
 
-from domain.fulfilments import Accepted, Rejected
+from domain.fulfilments import Accepted, Fulfilment, FulfilmentState, Rejected
 from workers.cli.common import fail, refuse, store, table
-from workers.doors.limits import ID_RANGE, ascii_id, shown, text_problem
+from workers.doors.fulfilments.listing import STATES
+from workers.doors.limits import ID_RANGE, ascii_id, shown
+from workers.doors.paging import MAX_LIMIT
 
-# What a listing shows at most (a LIMIT the store takes: never negative, never past bigint).
+# What the rejected listing shows at most (a LIMIT the store takes: never negative, never
+# past bigint).
 MOST_LISTED = 1000
 
 
@@ -30,19 +33,6 @@ class FulfilmentIdType(click.ParamType[int]):
 
 
 FULFILMENT_ID = FulfilmentIdType()
-
-
-def _account_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """An account the store is asked about, by name (text it can hold) or by id (ASCII digits
-    within bigint: a name of digits is read as an id)."""
-    if value is None:
-        return None
-    problem = text_problem(value)
-    if problem is None and value.isdigit() and ascii_id(value) is None:
-        problem = f"an account id is {ID_RANGE}, in the digits 0-9"
-    if problem is not None:
-        raise click.BadParameter(problem, ctx=ctx, param=param)
-    return value
 
 
 def _parse_line(value: str, name: str) -> dict[str, Any]:
@@ -129,52 +119,56 @@ def fulfilments() -> None:
 
 @fulfilments.command("list")
 @click.option("--failed", is_flag=True, help="Only the failed ones (with the reason).")
-@click.option(
-    "--state", type=click.Choice(["accepted", "sending", "confirmed", "failed"]), default=None
-)
-@click.option("--account", default=None, callback=_account_option)
-@click.option("--limit", type=click.IntRange(1, MOST_LISTED), default=50, show_default=True)
-def fulfilments_list(failed: bool, state: str | None, account: str | None, limit: int) -> None:
-    """The most recent fulfilments."""
-    from workers.doors.fulfilments import fulfilment_store
+@click.option("--state", default=None, help=STATES)
+@click.option("--account", default=None, help="The seller account's name or id.")
+@click.option("--order", default=None, help="Amazon's order id.")
+@click.option("--since", default=None, help="Taken in at this time or later (ISO 8601; UTC).")
+@click.option("--until", default=None, help="Taken in before this time (ISO 8601; UTC).")
+@click.option("--after", default=None, help="The last id of the previous page.")
+@click.option("--limit", default=None, help=f"At most this many (1 to {MAX_LIMIT}; 50).")
+def fulfilments_list(failed: bool, order: str | None, since: str | None, **params: Any) -> None:
+    """Fulfilments, oldest first: the API's listing (``GET /v1/fulfilments``)."""
+    from workers.doors.fulfilments import fulfilment_store, page, read_listing
 
+    if failed:
+        if params["state"] not in (None, "failed"):
+            fail("--failed: give it or --state, not both")
+        params["state"] = "failed"
+    params.update(amazon_order_id=order, created_since=since, created_until=params.pop("until"))
+    listing = read_listing(params)
+    if isinstance(listing, Rejected):
+        refuse(listing.errors)
     with store():
-        rows = fulfilment_store().listing(
-            state="failed" if failed else state, account=account, limit=limit
-        )
+        found = page(listing, fulfilment_store())
+        if isinstance(found, Rejected):
+            refuse(found.errors)
+        amazon = fulfilment_store().amazon_views([f.id for f in found.fulfilments])
     table(
-        [
-            "id",
-            "account",
-            "amazon order",
-            "platform id",
-            "state",
-            "shipped",
-            "tries",
-            "reason / Amazon",
-        ],
+        ["id", "account", "amazon order", "platform id", "state", "shipped", "tries", "reason"],
         [
             [
-                str(r["id"]),
-                r["account"],
-                r["amazon_order_id"],
-                r["platform_fulfilment_id"],
-                r["state"],
-                r["shipped_at"].strftime("%Y-%m-%d %H:%M"),
-                str(r["attempts"]),
-                _reason(r),
+                str(f.id),
+                str(f.account_id),
+                f.amazon_order_id,
+                f.platform_fulfilment_id,
+                f.state.value,
+                f.shipped_at.strftime("%Y-%m-%d %H:%M"),
+                str(f.attempts),
+                _reason(f, amazon.get(f.id)),
             ]
-            for r in rows
+            for f in found.fulfilments
         ],
     )
+    if found.next_after is not None:
+        click.echo(f"more: --after {found.next_after}")
 
 
-def _reason(row: dict[str, Any]) -> str:
-    if row["failure_code"]:
-        return f"{row['failure_code']}: {row['reason']}"
-    if row["state"] == "confirmed":  # Amazon's view read back (a read error is not a failure)
-        return str(row["amazon"] or "")
-    return str(row["reason"] or "")
+def _reason(fulfilment: Fulfilment, amazon: str | None) -> str:
+    if fulfilment.failure_code:
+        return f"{fulfilment.failure_code}: {fulfilment.failure_reason}"
+    if fulfilment.state is FulfilmentState.CONFIRMED:  # Amazon's view (a read error is no failure)
+        return amazon or ""
+    return fulfilment.failure_reason or fulfilment.last_error or ""
 
 
 @fulfilments.command("show")

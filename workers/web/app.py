@@ -1,9 +1,15 @@
 """The web process: health and Prometheus metrics for operators, the platform's API under
-``/v1``. Built by ``create_app()`` (uvicorn's factory), never at import."""
+``/v1``, and its documents (``/docs``: Swagger UI, ``/redoc``: ReDoc, ``/openapi.json``). Built
+by ``create_app()`` (uvicorn's factory), never at import.
+
+FastAPI's own documents load their scripts and styles from a CDN, so a machine offline shows a
+blank page; ``fastapi-offline`` serves the same pages with the scripts and styles its wheel
+ships, under ``DOCS_ASSETS``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from workers.web import accounts, cancellations, errors, fulfilments, health, refunds
 from workers.web.auth import UNAUTHORIZED, require_token
@@ -20,11 +26,15 @@ def api_router() -> APIRouter:
     return api
 
 
+DOCS_ASSETS = "/docs/assets"
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(
+    app = FastAPIOffline(
         title="amazon-channel",
         version="0.1.0",
         description="The platform's door into the Amazon channel.",
+        static_url=DOCS_ASSETS,
     )
     errors.install(app)
     app.include_router(health.router)

@@ -6,10 +6,13 @@ were (``workers.doors.limits.capped``)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, Response
+import re
+
+from fastapi import FastAPI, Request, Response, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from domain.fulfilments import FieldError
 from workers.doors.limits import capped, printable
@@ -55,8 +58,25 @@ async def _answer_http(request: Request, exc: Exception) -> Response:
         error = FieldError("method", f"{request.method} is not allowed here")
     else:
         error = FieldError("request", str(exc.detail))
-    headers = dict(exc.headers) if exc.headers else None
-    return errors_response(exc.status_code, error, headers=headers)
+    headers = dict(exc.headers) if exc.headers else {}
+    allowed = _allowed(request.app, request.url.path) if exc.status_code == 405 else None
+    if allowed:  # else a mount's own answer (the docs' assets: GET, HEAD)
+        headers["Allow"] = ", ".join(sorted(allowed))
+    return errors_response(exc.status_code, error, headers=headers or None)
+
+
+def _allowed(app: FastAPI, path: str) -> set[str]:
+    """Every method some route of the path answers: Starlette's 405 names only the first
+    route's, and ``GET /v1/refunds`` and ``POST /v1/refunds`` are two routes."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "methods", None)
+    if table is None:
+        table = [
+            (compile_path(context.path)[0], set(context.methods or ()))
+            for context in routing.iter_route_contexts(app.routes)
+            if context.path is not None and context.methods
+        ]
+        app.state.methods = table
+    return {method for regex, methods in table if regex.match(path) for method in methods}
 
 
 def install(app: FastAPI) -> None:

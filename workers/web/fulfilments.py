@@ -1,4 +1,6 @@
-"""The platform's fulfilments: ``POST /v1/fulfilments`` takes one in, ``GET`` shows its state.
+"""The platform's fulfilments: ``POST /v1/fulfilments`` takes one in,
+``GET /v1/fulfilments/{fulfilment_id}`` shows its state, ``GET /v1/fulfilments?...`` pages
+through them (the refunds' listing, ``workers.web.refunds``, with the fulfilments' filters).
 
 A POST carries an ``Idempotency-Key``: the same key with the same body returns the first answer
 (status and body, marked ``Idempotent-Replayed: true``); with another body it is a 409. A refused
@@ -25,6 +27,7 @@ from domain.fulfilments import FieldError, InvalidRequest, Rejected, accept_fulf
 from infra.db.idempotency import KeyStatus, request_hash
 from workers import bootstrap
 from workers.doors import fulfilments as door
+from workers.doors.fulfilments.listing import PARAMETERS, STATES, page, read_listing
 from workers.doors.limits import (
     BIGINT_MAX,
     DEPTH_REASON,
@@ -33,10 +36,18 @@ from workers.doors.limits import (
     text_problem,
     too_deep,
 )
+from workers.doors.paging import MAX_LIMIT
 from workers.doors.refusals import refused
 from workers.web.errors import errors_response
 from workers.web.guard import BODY_LIMIT
-from workers.web.schemas import ErrorsOut, FulfilmentOut, fulfilment_out, json_body
+from workers.web.query import query_of
+from workers.web.schemas import (
+    ErrorsOut,
+    FulfilmentListOut,
+    FulfilmentOut,
+    fulfilment_out,
+    json_body,
+)
 
 IDEMPOTENCY_SCOPE = "fulfilments"
 NOT_JSON = FieldError("body", "not valid JSON")
@@ -72,6 +83,7 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
         "platform_fulfilment_id is taken by a different fulfilment.",
     },
     413: {"model": ErrorsOut, "description": f"The body is larger than {BODY_LIMIT} bytes."},
+    415: {"model": ErrorsOut, "description": "The body is sent as something other than JSON."},
     422: {"model": ErrorsOut, "description": "The fulfilment cannot be accepted: see the reasons."},
 }
 
@@ -147,7 +159,7 @@ def _create(raw: bytes, idempotency_key: str | None, sender: door.TaskSender) ->
         try:
             command = door.read_request(data)
         except InvalidRequest as exc:
-            return errors_response(422, *exc.errors)
+            return errors_response(422, *door.every_reason(data, exc, keyed, clock))
         result = accept_fulfilment(command, keyed, clock)
         if isinstance(result, Rejected):
             return errors_response(409 if result.conflict else 422, *result.errors)
@@ -178,3 +190,46 @@ def get_fulfilment(fulfilment_id: FulfilmentId) -> JSONResponse:
     if fulfilment is None:
         return errors_response(404, FieldError("fulfilment_id", f"no fulfilment {fulfilment_id}"))
     return JSONResponse(fulfilment_out(fulfilment))
+
+
+@router.get(
+    "/fulfilments",
+    response_model=None,
+    summary="Fulfilments, a page at a time",
+    description=(
+        f"Oldest first, at most ``limit`` (1 to {MAX_LIMIT}, 50 when not given). Filters: "
+        f"``account`` (name or id), ``amazon_order_id``, ``state`` ({STATES}), "
+        "``created_since`` and ``created_until`` (when the channel took it in: ISO 8601, a date "
+        "or a time without a zone read as UTC; since inclusive, until exclusive). "
+        "``next_after`` is the cursor of the next page (pass it as ``after``); null: the last "
+        "page."
+    ),
+    responses={
+        200: {"model": FulfilmentListOut, "description": "A page of fulfilments."},
+        422: {"model": ErrorsOut, "description": "A parameter refused: see why."},
+    },
+)
+def list_fulfilments(
+    request: Request,
+    account: str | None = None,
+    amazon_order_id: str | None = None,
+    state: str | None = None,
+    created_since: str | None = None,
+    created_until: str | None = None,
+    after: str | None = None,
+    limit: str | None = None,
+) -> JSONResponse:
+    # The parameters are declared for the OpenAPI document; they are read (and refused) from
+    # the query itself, with the listing's rules that the CLI shares.
+    params, errors = query_of(request, PARAMETERS)
+    query = read_listing(params)
+    if isinstance(query, Rejected):
+        errors.extend(query.errors)
+    if errors:
+        return errors_response(422, *errors)
+    assert not isinstance(query, Rejected)
+    found = page(query, door.fulfilment_store())
+    if isinstance(found, Rejected):
+        return errors_response(422, *found.errors)
+    fulfilments = [fulfilment_out(fulfilment) for fulfilment in found.fulfilments]
+    return JSONResponse({"fulfilments": fulfilments, "next_after": found.next_after})

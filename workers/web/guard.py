@@ -2,6 +2,8 @@
 (the ``X-Request-Id`` header of every answer), a body size cap, and a 500 in the channel's
 error shape for any exception nothing else answered, logged with its traceback and that id.
 
+A body labelled as anything but JSON is answered 415 before it is read.
+
 The cap is checked before the body is read: a ``Content-Length`` over it is answered 413 at
 once, and a body without one (chunked) is counted as it streams and stops being read as soon
 as it passes the cap.
@@ -60,6 +62,9 @@ class Guard:
         if declared > self.body_limit:
             await _answer(send_with_id, 413, too_large(self.body_limit))
             return
+        if _labelled_not_json(scope, declared):
+            await _answer(send_with_id, 415, NOT_JSON_LABEL)
+            return
         received = 0
 
         async def capped_receive() -> Message:
@@ -92,6 +97,27 @@ class Guard:
             await _answer(send_with_id, 500, FieldError("request", reason))
 
 
+NOT_JSON_LABEL = FieldError("Content-Type", "must be application/json")
+
+
+def _labelled_not_json(scope: Scope, declared: int) -> bool:
+    """A body sent as something other than JSON (a form, text): the API reads JSON only. No
+    ``Content-Type`` is read as JSON, and so is an empty body whatever its label (``curl -X
+    POST -d ''`` labels nothing as a form)."""
+    label = _header(scope, b"content-type")
+    if label is None or (declared == 0 and _header(scope, b"transfer-encoding") is None):
+        return False
+    media = label.split(";", 1)[0].strip().lower()
+    return not (media == "application/json" or media.endswith("+json"))
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 def _content_length(scope: Scope) -> int | None:
     """The declared length (0 when none is declared), or None when it is not a number."""
     for name, value in scope.get("headers", ()):
@@ -109,7 +135,7 @@ async def _answer(send: Send, status: int, *errors: FieldError) -> None:
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
-    if status in (400, 413):  # the rest of the body is not read: the connection is done
+    if status in (400, 413, 415):  # the rest of the body is not read: the connection is done
         headers.append((b"connection", b"close"))
     start: dict[str, Any] = {"type": "http.response.start", "status": status, "headers": headers}
     await send(start)

@@ -36,7 +36,6 @@ from workers.doors.limits import (
     DEPTH_REASON,
     ID_RANGE,
     ascii_id,
-    printable,
     text_problem,
 )
 from workers.doors.limits import too_deep as nested_too_deep
@@ -45,6 +44,7 @@ from workers.doors.refunds.listing import MAX_LIMIT, PARAMETERS, page, read_list
 from workers.doors.refusals import refused
 from workers.web.errors import errors_response
 from workers.web.guard import BODY_LIMIT
+from workers.web.query import query_of
 from workers.web.schemas import ErrorsOut, RefundListOut, RefundOut, json_body, refund_out
 
 SCOPE = {RefundKind.REFUND: "refunds", RefundKind.CANCELLATION: "cancellations"}
@@ -82,6 +82,7 @@ def conflict_responses(what: str, platform_id: str) -> dict[int | str, dict[str,
             f"is taken by a different {what}.",
         },
         413: {"model": ErrorsOut, "description": f"The body is larger than {BODY_LIMIT} bytes."},
+        415: {"model": ErrorsOut, "description": "The body is sent as something other than JSON."},
         422: {"model": ErrorsOut, "description": f"The {what} cannot be accepted: see why."},
     }
 
@@ -138,7 +139,7 @@ def create(
                 else door.read_refund(data)
             )
         except door.RefundRequestRefused as exc:
-            return errors_response(422, *exc.errors)
+            return errors_response(422, *door.every_reason(data, exc, kind, keyed))
         result = accept(command, keyed, clock)
         if isinstance(result, Rejected):
             return errors_response(409 if result.conflict else 422, *result.errors)
@@ -166,14 +167,8 @@ def show(refund_id: int, kind: RefundKind) -> JSONResponse:
 
 def listing(request: Request, kind: RefundKind) -> JSONResponse:
     """A page of one kind, its query refused with every parameter's reason."""
-    errors = []
-    for name in sorted(set(request.query_params)):
-        if name not in PARAMETERS:
-            known = ", ".join(PARAMETERS)
-            errors.append(FieldError(printable(name), f"unknown parameter (known: {known})"))
-        elif len(request.query_params.getlist(name)) > 1:
-            errors.append(FieldError(name, "given more than once"))
-    query = read_listing(kind, {name: request.query_params.get(name) for name in PARAMETERS})
+    params, errors = query_of(request, PARAMETERS)
+    query = read_listing(kind, params)
     if isinstance(query, Rejected):
         errors.extend(query.errors)
     if errors:

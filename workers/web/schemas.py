@@ -150,6 +150,13 @@ class CancellationOut(_RefundOutBase):
     whole_order: bool = Field(description="The whole order was cancelled.")
 
 
+class FulfilmentListOut(BaseModel):
+    fulfilments: list[FulfilmentOut] = Field(description="Oldest first.")
+    next_after: int | None = Field(
+        description="Pass it as ``after`` for the next page; null: this is the last page."
+    )
+
+
 class RefundListOut(BaseModel):
     refunds: list[RefundOut] = Field(description="Oldest first.")
     next_after: int | None = Field(

@@ -1,18 +1,18 @@
-"""The sweeper's pick and the store's reads: fulfilments nobody is sending, one fulfilment,
-and the operators' listing."""
+"""The sweeper's pick and the operators' reads: fulfilments nobody is sending, a fulfilment's
+ship-by, and the operators' listing (the platform's is ``views``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
-from domain.fulfilments import Fulfilment, FulfilmentState
-from infra.db.accounts import account_matches
+from domain.fulfilments import FulfilmentState
 from infra.db.fulfilments.base import StoreBase
-from infra.db.fulfilments.rows import amazon_view, load_one
+from infra.db.fulfilments.rows import amazon_view
 from infra.db.tables import Fulfilment as FulfilmentRow
 from infra.db.tables import Order, SellerAccount
 
@@ -82,10 +82,6 @@ class SweeperMixin(StoreBase):
 
     # -- reads -----------------------------------------------------------------------------
 
-    def get(self, fulfilment_id: int) -> Fulfilment | None:
-        with self.engine.connect() as conn:
-            return load_one(conn, fulfilment_id)
-
     def ship_by_of(self, fulfilment_id: int) -> datetime | None:
         with self.sessions() as session:
             return session.execute(
@@ -94,36 +90,12 @@ class SweeperMixin(StoreBase):
                 .where(FulfilmentRow.id == fulfilment_id)
             ).scalar_one_or_none()
 
-    def listing(
-        self, *, state: str | None = None, account: str | None = None, limit: int = 50
-    ) -> list[dict[str, Any]]:
-        """Fulfilments for operators, newest first, with the reason of a failure."""
+    def amazon_views(self, fulfilment_ids: Sequence[int]) -> dict[int, str | None]:
+        """For operators: what the read-back found of each (``rows.amazon_view``)."""
+        if not fulfilment_ids:
+            return {}
         with self.sessions() as session:
-            query = (
-                select(FulfilmentRow, SellerAccount.name)
-                .join(SellerAccount, SellerAccount.id == FulfilmentRow.account_id)
-                .order_by(FulfilmentRow.id.desc())
-                .limit(limit)
+            rows = session.scalars(
+                select(FulfilmentRow).where(FulfilmentRow.id.in_(list(fulfilment_ids)))
             )
-            if state is not None:
-                query = query.where(FulfilmentRow.state == state)
-            if account is not None:
-                query = query.where(account_matches(account))
-            return [
-                {
-                    "id": row.id,
-                    "account": name,
-                    "amazon_order_id": row.amazon_order_id,
-                    "platform_fulfilment_id": row.platform_fulfilment_id,
-                    "state": row.state,
-                    "shipped_at": row.shipped_at,
-                    "carrier_code": row.carrier_code,
-                    "tracking_number": row.tracking_number,
-                    "attempts": row.attempts,
-                    "failure_code": row.failure_code,
-                    "reason": row.failure_reason or row.last_error,
-                    "amazon": amazon_view(row),
-                    "updated_at": row.updated_at,
-                }
-                for row, name in session.execute(query)
-            ]
+            return {row.id: amazon_view(row) for row in rows}

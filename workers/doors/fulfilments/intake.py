@@ -9,18 +9,28 @@ from typing import Any
 
 from domain.fulfilments import (
     Accepted,
+    FieldError,
     FulfilmentStore,
+    IntakeStore,
     InvalidRequest,
     Rejected,
     accept_fulfilment,
     retry_fulfilment,
+    rule_errors,
 )
 from domain.shared import Clock
 from infra.db.fulfilments import SqlFulfilmentStore
 from workers import bootstrap
 from workers.doors.fulfilments.queueing import TaskSender, enqueue_confirmation
-from workers.doors.fulfilments.request import read_message, read_request
+from workers.doors.fulfilments.request import (
+    STAND_INS,
+    FulfilmentMessage,
+    FulfilmentRequest,
+    read_message,
+    read_request,
+)
 from workers.doors.limits import BIGINT_MAX, ascii_id, storable, text_problem
+from workers.doors.recheck import all_reasons, readable
 
 # The fields the store files a refused message under, with their columns' lengths.
 _FILED_BY = {"account": 100, "amazon_order_id": 40, "platform_fulfilment_id": 100}
@@ -28,6 +38,23 @@ _FILED_BY = {"account": 100, "amazon_order_id": 40, "platform_fulfilment_id": 10
 
 def fulfilment_store() -> SqlFulfilmentStore:
     return bootstrap.container().fulfilment_store
+
+
+def every_reason(
+    data: Any,
+    refused: InvalidRequest,
+    store: IntakeStore,
+    clock: Clock,
+    *,
+    message: bool = False,
+) -> tuple[FieldError, ...]:
+    """A request's refusals by the model and, on the fields that were read, by the rules (an
+    unknown order item, more than remains): one answer with every reason."""
+    model = FulfilmentMessage if message else FulfilmentRequest
+    found = readable(model, data, refused.errors, STAND_INS)
+    return all_reasons(
+        refused.errors, found, lambda request: rule_errors(request.to_command(), store, clock)
+    )
 
 
 def queue_confirmation(
@@ -48,7 +75,7 @@ def submit_fulfilment(
     try:
         command = read_request(data)
     except InvalidRequest as exc:
-        return Rejected(exc.errors)
+        return Rejected(every_reason(data, exc, fulfilment_store(), clock))
     return queue_confirmation(accept_fulfilment(command, fulfilment_store(), clock), clock, app)
 
 
@@ -68,7 +95,7 @@ def take_in(message: Any, store: FulfilmentStore, clock: Clock) -> Accepted | Re
     try:
         command = read_message(message)
     except InvalidRequest as exc:
-        refused = Rejected(exc.errors)
+        refused = Rejected(every_reason(message, exc, store, clock, message=True))
         store.record_rejection(_as_recorded(message), refused)
         return refused
     result = accept_fulfilment(command, store, clock)

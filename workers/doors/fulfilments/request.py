@@ -302,6 +302,21 @@ def message_schema() -> dict[str, Any]:
     }
 
 
+# What the rules are asked with in place of a field the model refused (``workers.doors.recheck``):
+# none of these is what the rules check, and their word on it is dropped.
+STAND_INS: dict[str, Any] = {
+    "platform_fulfilment_id": "-",
+    "shipped_at": "2000-01-01T00:00:00Z",
+    "carrier_code": "UPS",
+    "carrier_name": None,
+    "shipping_method": None,
+    "tracking_number": "-",
+    "cancellation_request_reviewed": True,
+    "version": MESSAGE_VERSION,
+    "type": MESSAGE_TYPE,
+}
+
+
 def read_request(data: Any) -> RequestFulfilment:
     """The command from a request's JSON (the HTTP body, the CLI's options), or
     ``InvalidRequest`` naming every field with its reason (the first 50: see ``capped``)."""

@@ -6,6 +6,7 @@ platform's messages and of the batcher's flush."""
 from workers.doors.refunds.intake import (
     RefundDoorStore,
     accept,
+    every_reason,
     queue_flush,
     refund_store,
     retry_failed,
@@ -66,6 +67,7 @@ __all__ = [
     "RefundRequestRefused",
     "accept",
     "enqueue_flush",
+    "every_reason",
     "kind_of",
     "message_schema",
     "page",

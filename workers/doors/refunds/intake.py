@@ -19,14 +19,22 @@ from domain.refunds import (
     accept_cancellation,
     accept_refund,
     retry_refund,
+    rule_errors,
 )
-from domain.shared import Clock, Rejected
+from domain.shared import Clock, FieldError, Rejected
 from infra.db.refunds import SqlRefundStore
 from workers import bootstrap
 from workers.doors.fulfilments.queueing import TaskSender
 from workers.doors.limits import BIGINT_MAX, ascii_id, storable, text_problem
+from workers.doors.recheck import all_reasons
 from workers.doors.refunds.queueing import enqueue_flush
-from workers.doors.refunds.reading import kind_of, read_cancellation, read_message, read_refund
+from workers.doors.refunds.reading import (
+    kind_of,
+    read_cancellation,
+    read_message,
+    read_refund,
+    readable_request,
+)
 from workers.doors.refunds.request import RefundRequestRefused
 
 # The fields the store files a refused message under, with their columns' lengths.
@@ -55,6 +63,22 @@ def accept(
     return accept_refund(command, store, clock)
 
 
+def every_reason(
+    data: Any,
+    refused: RefundRequestRefused,
+    kind: RefundKind,
+    store: RefundIntakeStore,
+    *,
+    message: bool = False,
+) -> tuple[FieldError, ...]:
+    """A request's refusals by the model and, on the fields that were read, by the rules (an
+    unknown order item, more than was charged): one answer with every reason."""
+    found = readable_request(data, refused, kind, message=message)
+    return all_reasons(
+        refused.errors, found, lambda request: rule_errors(request.to_command(), store)
+    )
+
+
 def queue_flush(result: Accepted | Rejected, app: TaskSender | None) -> Accepted | Rejected:
     """After the intake's commit: queue the batcher for a refund accepted just now (one held
     while its account is disconnected, or waiting for a person's approval, is not sent)."""
@@ -74,7 +98,7 @@ def _submit(
     try:
         command = read_cancellation(data) if kind is RefundKind.CANCELLATION else read_refund(data)
     except RefundRequestRefused as exc:
-        return Rejected(exc.errors)
+        return Rejected(every_reason(data, exc, kind, refund_store()))
     return queue_flush(accept(command, refund_store(), clock), app)
 
 
@@ -109,7 +133,7 @@ def take_in(message: Any, store: RefundDoorStore, clock: Clock) -> Accepted | Re
     try:
         command = read_message(message)
     except RefundRequestRefused as exc:
-        refused = Rejected(exc.errors)
+        refused = Rejected(every_reason(message, exc, kind, store, message=True))
         store.record_rejection(kind, _as_recorded(message), refused)
         return refused
     result = accept(command, store, clock)

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from domain.refunds import CancelOrder, IssueRefund, RefundKind
 from domain.shared import FieldError
 from workers.doors.limits import DEPTH_REASON, too_deep
+from workers.doors.recheck import Readable, readable
 from workers.doors.refunds.fields import currency_of, in_currency
 from workers.doors.refunds.request import (
     CANCELLATION_TYPE,
@@ -30,6 +31,38 @@ MESSAGE_TYPES: dict[str, RefundKind] = {
     REFUND_TYPE: RefundKind.REFUND,
     CANCELLATION_TYPE: RefundKind.CANCELLATION,
 }
+
+
+# What the rules are asked with in place of a field the model refused (``workers.doors.recheck``):
+# none of these is what the rules check, and their word on it is dropped.
+_COMMON: dict[str, Any] = {"currency": None, "version": 1}
+STAND_INS: dict[type[BaseModel], dict[str, Any]] = {
+    RefundRequest: {**_COMMON, "platform_refund_id": "-", "reason": "customer_return"},
+    CancellationRequest: {
+        **_COMMON,
+        "platform_cancellation_id": "-",
+        "reason": "buyer_canceled",
+        "refund_amount": None,
+    },
+}
+STAND_INS[RefundMessage] = {**STAND_INS[RefundRequest], "type": REFUND_TYPE}
+STAND_INS[CancellationMessage] = {**STAND_INS[CancellationRequest], "type": CANCELLATION_TYPE}
+
+
+def model_of(kind: RefundKind, *, message: bool) -> type[RefundRequest | CancellationRequest]:
+    if kind is RefundKind.CANCELLATION:
+        return CancellationMessage if message else CancellationRequest
+    return RefundMessage if message else RefundRequest
+
+
+def readable_request(
+    data: Any, refused: RefundRequestRefused, kind: RefundKind, *, message: bool = False
+) -> Readable[Any] | None:
+    """What the rules can check of a refused request (``workers.doors.recheck.readable``)."""
+    model = model_of(kind, message=message)
+    with in_currency(currency_of(data)):
+        # A cancellation's refund_amount is what all its lines charged.
+        return readable(model, data, refused.errors, STAND_INS[model], frozenset({"refund_amount"}))
 
 
 def _read(model: type[M], data: Any, root: str) -> M:

@@ -241,8 +241,7 @@ def test_a_read_back_put_off_is_pending_until_read_and_claimed_by_one_reader(
     assert store.record_confirmed(claimed, "w1", put_off)
     event = store_events(clean_db, "fulfilments/confirmed")[0]
     assert event["amazon"]["read_deferred"] and event["amazon"]["order_status"] is None
-    (listed,) = store.listing()
-    assert listed["amazon"].startswith("read-back pending")
+    assert str(store.amazon_views([fulfilment_id])[fulfilment_id]).startswith("read-back pending")
     other_account = seed_account(session_factory, "globex")
     assert store.claim_read_back(LEASE, frozenset({claimed.account_id})) is None
     pending = store.claim_read_back(LEASE, frozenset({other_account}))
@@ -269,7 +268,7 @@ def test_a_read_back_put_off_is_pending_until_read_and_claimed_by_one_reader(
     assert row.last_error is None and stored == "SHIPPED"
     assert topics(clean_db) == ["orders/created", "fulfilments/confirmed", "orders/updated"]
     assert store.claim_read_back(LEASE, frozenset()) is None
-    assert store.listing()[0]["amazon"] == "order SHIPPED, package PENDING"
+    assert store.amazon_views([fulfilment_id]) == {fulfilment_id: "order SHIPPED, package PENDING"}
 
 
 def test_a_read_back_given_up_keeps_its_reason_and_is_pending_no_more(
@@ -294,8 +293,10 @@ def test_a_failure_is_recorded_with_amazons_reason_and_reopened_by_an_operator(
     fulfilment_id = accepted_id(store, body(order))
     store.claim(fulfilment_id, "w1", LEASE)
     assert store.record_failed(fulfilment_id, "w1", "InvalidInput", "Invalid trackingNumber")
-    (listed,) = store.listing(state="failed")
-    assert (listed["failure_code"], listed["reason"]) == ("InvalidInput", "Invalid trackingNumber")
+    (listed,) = store.list(state=FulfilmentState.FAILED)
+    assert (listed.id, listed.failure_code) == (fulfilment_id, "InvalidInput")
+    assert listed.failure_reason == "Invalid trackingNumber"
+    assert store.list(state=FulfilmentState.ACCEPTED) == []
     with clean_db.connect() as conn:
         payload = conn.execute(
             select(OutboxEvent.payload).where(OutboxEvent.topic == "fulfilments/failed")
