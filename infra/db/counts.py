@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from infra.db.tables import Fulfilment, Order, Refund, SellerAccount
 
@@ -24,20 +24,25 @@ class AccountCounts:
 
 def counts_per_account(sessions: sessionmaker[Session]) -> list[AccountCounts]:
     """Every account by name, with how many orders, fulfilments and refunds it holds."""
-    per_table = {}
     with sessions() as session:
-        names = dict(session.execute(select(SellerAccount.id, SellerAccount.name)).tuples().all())
-        for table in (Order, Fulfilment, Refund):
-            rows = session.execute(
-                select(table.account_id, func.count()).group_by(table.account_id)
-            ).tuples()
-            per_table[table] = dict(rows.all())
+        names = {
+            row.id: row.name
+            for row in session.execute(select(SellerAccount.id, SellerAccount.name))
+        }
+        orders = _per_account(session, Order.account_id)
+        fulfilments = _per_account(session, Fulfilment.account_id)
+        refunds = _per_account(session, Refund.account_id)
     return [
         AccountCounts(
             account=name,
-            orders=per_table[Order].get(account_id, 0),
-            fulfilments=per_table[Fulfilment].get(account_id, 0),
-            refunds=per_table[Refund].get(account_id, 0),
+            orders=orders.get(account_id, 0),
+            fulfilments=fulfilments.get(account_id, 0),
+            refunds=refunds.get(account_id, 0),
         )
         for account_id, name in sorted(names.items(), key=lambda kv: kv[1])
     ]
+
+
+def _per_account(session: Session, account_id: InstrumentedAttribute[int]) -> dict[int, int]:
+    rows = session.execute(select(account_id, func.count()).group_by(account_id))
+    return {int(account): int(n) for account, n in rows}
