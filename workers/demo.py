@@ -153,7 +153,9 @@ def run_demo(settings: Settings, count: int, *, shared_database: bool = True) ->
         account = ensure_demo_account(bootstrap.container().sessions)
         click.echo(f"sandbox at {sandbox.base_url}; account {account.name!r} ({account.id})")
         where = (
-            "DATABASE_URL (shared)" if shared_database else f"own data folder {settings.data_dir}"
+            "DATABASE_URL (shared)"
+            if shared_database
+            else f"its own data folder {settings.data_dir}"
         )
         click.echo(f"the demo's store: {where}; the summary counts only this run's orders")
 

@@ -106,10 +106,10 @@ def reset(state_file: Path | None) -> None:
         click.echo(f"sandbox reset: removed {path}; the next start is a fresh Amazon")
     else:
         click.echo(f"sandbox reset: nothing kept at {path}; Amazon is fresh already")
-    _show_store()
+    _show_store(loaded.data_dir)
 
 
-def _show_store() -> None:
+def _show_store(data_dir: Path) -> None:
     """What the store still holds per account: the fresh Amazon knows none of it."""
     from infra.db.counts import counts_per_account
     from workers import bootstrap
@@ -124,6 +124,6 @@ def _show_store() -> None:
     )
     if any(c.orders for c in counts):
         click.echo(
-            "a fulfilment or refund of one of these orders will be refused by Amazon "
-            "(NotFound); start the store afresh too by removing the data folder"
+            "a fulfilment or refund of one of these orders will be refused by Amazon (NotFound); "
+            f"to start the store afresh too, stop everything and remove {data_dir}"
         )
