@@ -6,6 +6,8 @@ A SIGKILL loses at most the changes not yet saved and never leaves a file that c
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +39,12 @@ def sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
 def _order(client: httpx.Client) -> tuple[str, str]:
     response = client.post(
         "/_sandbox/orders",
-        json={"fulfilled_by": "MERCHANT", "status": "UNSHIPPED", "created_time": _PURCHASED},
+        json={
+            "fulfilled_by": "MERCHANT",
+            "status": "UNSHIPPED",
+            "created_time": _PURCHASED,
+            "items": [{"sku": "MUG-1", "quantity": 1, "unit_price": "12.50"}],
+        },
     )
     assert response.status_code == 201, response.text
     order_id = str(response.json()["order_id"])
@@ -161,6 +168,40 @@ def test_a_sigkill_loses_only_what_was_not_saved_and_leaves_a_readable_file(
             for order_id in kept:
                 assert client.get(f"/_sandbox/orders/{order_id}").status_code == 200, order_id
     assert not list((sandbox.data_dir / "sandbox").glob("*.tmp"))
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from infra.amazon.sandbox.keeper import write_atomically
+target = Path(sys.argv[1])
+write_atomically(target, b"old")
+print("go", flush=True)
+while True:
+    write_atomically(target, b"n" * 20_000_000)
+"""
+
+
+def test_a_save_killed_half_way_leaves_the_whole_old_or_the_whole_new_file(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "state.pickle"
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)], stdout=subprocess.PIPE)
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == b"go\n"
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("state.pickle.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        writer.kill()  # SIGKILL while a temporary file is being written
+    finally:
+        writer.kill()
+        writer.wait(timeout=10)
+        if writer.stdout is not None:
+            writer.stdout.close()
+    assert target.read_bytes() in (b"old", b"n" * 20_000_000)
+    leftovers = list(tmp_path.glob("state.pickle.*.tmp"))
+    assert leftovers  # the kill was mid-save: the keeper clears these at the next start
 
 
 def _keep_ordering(base_url: str, stop: threading.Event) -> None:
