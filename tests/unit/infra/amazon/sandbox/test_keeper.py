@@ -113,3 +113,10 @@ def test_removing_a_kept_state_says_whether_there_was_one(state_file: Path) -> N
     state_file.write_bytes(b"x")
     assert remove_saved(state_file) is True
     assert not state_file.exists()
+
+
+def test_a_place_it_cannot_write_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(StateFileError, match=r"cannot keep the sandbox's state in .*--in-memory"):
+        StateKeeper(SandboxState(), blocker / "state.pickle").open()
