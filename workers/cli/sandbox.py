@@ -84,29 +84,53 @@ def sandbox(
 def reset(state_file: Path | None) -> None:
     """Start Amazon afresh (only the demo seller), then show what the store still holds.
 
-    A running sandbox is reset through its control API; with none running the kept state is
-    removed, and the next start is fresh.
+    The sandbox that keeps the state file is reset through its control API; with none running
+    the kept state is removed (the next start is fresh), and a sandbox answering at the
+    configured URL with its state in memory is reset too.
     """
-    import httpx
-
     from infra.amazon.sandbox.keeper import holder, remove_saved
 
     loaded = settings()
     path = (state_file or default_state_file(loaded)).resolve()
     running = holder(path)
     if running is not None:
-        url = f"{running.base_url.rstrip('/')}/_sandbox/reset"
-        try:
-            httpx.post(url, timeout=10.0).raise_for_status()
-        except httpx.HTTPError as exc:
-            fail(f"the sandbox (pid {running.pid}) that keeps {path} did not reset at {url}: {exc}")
+        _reset_running(running.base_url, f"the sandbox (pid {running.pid}) that keeps {path}")
         click.echo(f"sandbox reset: the running sandbox at {running.base_url} (pid {running.pid})")
         click.echo(f"  starts afresh with only the demo seller; {path} is rewritten within 1 s")
-    elif remove_saved(path):
-        click.echo(f"sandbox reset: removed {path}; the next start is a fresh Amazon")
     else:
-        click.echo(f"sandbox reset: nothing kept at {path}; Amazon is fresh already")
+        if remove_saved(path):
+            click.echo(f"sandbox reset: removed {path}; the next start is a fresh Amazon")
+        else:
+            click.echo(f"sandbox reset: nothing kept at {path}; Amazon is fresh already")
+        answering = _answering_sandbox(loaded)
+        if answering is not None:
+            _reset_running(answering, f"the sandbox at {answering}")
+            click.echo(f"  and the sandbox running at {answering} starts afresh")
     _show_store(loaded.data_dir)
+
+
+def _answering_sandbox(loaded: Settings) -> str | None:
+    """The configured sandbox's URL when one answers there (one with no state file)."""
+    import httpx
+
+    if not loaded.uses_sandbox():
+        return None
+    url = loaded.resolved_spapi_endpoint()
+    try:
+        httpx.get(f"{url}/_sandbox/state", timeout=2.0).raise_for_status()
+    except httpx.HTTPError:
+        return None
+    return url
+
+
+def _reset_running(base_url: str, which: str) -> None:
+    import httpx
+
+    url = f"{base_url.rstrip('/')}/_sandbox/reset"
+    try:
+        httpx.post(url, timeout=10.0).raise_for_status()
+    except httpx.HTTPError as exc:
+        fail(f"{which} did not reset at {url}: {exc}")
 
 
 def _show_store(data_dir: Path) -> None:

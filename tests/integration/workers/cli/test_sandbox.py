@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.amazon.sandbox.server import running_sandbox
+from tests.integration.infra.amazon.sandbox.sandbox_process import free_port
 from workers.cli import main
 from workers.demo import ensure_demo_account
 
@@ -45,7 +46,8 @@ def test_reset_with_no_sandbox_running_removes_the_kept_state_and_shows_the_stor
     kept = tmp_path / "sandbox" / "state.pickle"
     kept.parent.mkdir(parents=True)
     kept.write_bytes(b"whatever was kept")
-    env = {"DATA_DIR": str(tmp_path)}
+    # No sandbox answers at the configured URL either (a port nothing listens on).
+    env = {"DATA_DIR": str(tmp_path), "SANDBOX_PORT": str(free_port()), "SPAPI_ENDPOINT": ""}
 
     result = CliRunner().invoke(main, ["sandbox", "reset"], env=env)
     assert result.exit_code == 0, result.output
@@ -70,3 +72,17 @@ def test_reset_asks_a_running_sandbox_to_start_afresh(tmp_path: Path, clean_db: 
         assert f"the running sandbox at {sandbox.base_url}" in result.output
         assert httpx.get(f"{sandbox.base_url}/_sandbox/state").json()["orders"] == 0
     assert kept.exists()  # rewritten with the fresh state, which the next start loads
+
+
+def test_reset_also_starts_afresh_a_sandbox_in_memory_at_the_configured_url(
+    tmp_path: Path, clean_db: Engine
+) -> None:
+    with running_sandbox(rate_factor=0) as sandbox:
+        assert httpx.post(f"{sandbox.base_url}/_sandbox/orders", json={}).status_code == 201
+        port = sandbox.base_url.rsplit(":", 1)[1]
+        env = {"DATA_DIR": str(tmp_path), "SANDBOX_PORT": port, "SPAPI_ENDPOINT": ""}
+
+        result = CliRunner().invoke(main, ["sandbox", "reset"], env=env)
+        assert result.exit_code == 0, result.output
+        assert f"and the sandbox running at http://127.0.0.1:{port} starts afresh" in result.output
+        assert httpx.get(f"{sandbox.base_url}/_sandbox/state").json()["orders"] == 0
