@@ -55,7 +55,7 @@ def sandbox_process(
     """The sandbox in its own process (Amazon's work is not ours), limits lifted by default,
     ``count`` orders staged and visible; yields its base URL."""
     port = free_port()
-    argv = ["sandbox", "--port", str(port), "--rate-factor", str(rate_factor)]
+    argv = ["sandbox", "--port", str(port), "--rate-factor", str(rate_factor), "--in-memory"]
     child = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", *argv],
         env=dict(os.environ, LOG_LEVEL="WARNING"),

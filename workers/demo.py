@@ -6,10 +6,19 @@ business, replacement, missing buyer data, one that makes no sense), syncs them 
 code the workers run, changes some on Amazon (shipped, cancelled, a buyer's cancellation request,
 pending orders priced), syncs again and prints what the store holds. It exits 0 when every order
 the sandbox holds is in the store or set aside with a reason.
+
+The demo keeps to its own data: ``demo_store`` starts the embedded servers in
+``<data_dir>/demo``, apart from ``make run``'s, and the summary counts only the orders this run
+created (a second demo on the same folder finds the first one's orders in the store, but does
+not count them). With ``DATABASE_URL`` set it shares that database, and still counts only its
+own orders; the summary says which.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -24,6 +33,49 @@ from infra.settings import Region, Settings
 from workers import bootstrap
 
 DEMO_ACCOUNT = "demo"
+DEMO_DATA_DIR = "demo"  # under the data folder: the demo's own embedded servers
+
+
+def demo_data_dir(settings: Settings) -> Path:
+    return settings.data_dir / DEMO_DATA_DIR
+
+
+def run_demo_on_own_data(settings: Settings, count: int) -> int:
+    """``amazon-channel demo``: ``run_demo`` in the demo's own data folder."""
+    with demo_store(settings) as ready:
+        return run_demo(ready, count, shared_database=bool(settings.database_url))
+
+
+@contextlib.contextmanager
+def demo_store(settings: Settings) -> Iterator[Settings]:
+    """Settings with live services for the demo, the embedded ones in its own data folder
+    (``demo_data_dir``): what ``workers.cli.common.store`` does for every other command (not
+    through ``workers.supervisor``, which imports this module for the demo account)."""
+    from infra.db import migrate
+    from infra.embedded import EmbeddedServices
+
+    own = demo_data_dir(settings)
+    embedded = EmbeddedServices(own)
+    urls = embedded.start(settings.database_url, settings.redis_url, settings.broker_url)
+    ready = settings.model_copy(
+        update={
+            "data_dir": own,
+            "database_url": urls.database_url,
+            "redis_url": urls.redis_url,
+            "broker_url": urls.broker_url,
+        }
+    )
+    try:
+        migrate.upgrade(ready.database_url)
+        bootstrap.use(ready)
+        try:
+            yield ready
+        finally:
+            bootstrap.reset_and_close()
+    finally:
+        embedded.stop()
+
+
 _MARKETPLACES = ("ATVPDKIKX0DER", "A1F83G8C2ARO7P", "A1PA6795UKMFR9")
 
 
@@ -87,7 +139,9 @@ def _post(http: httpx.Client, path: str, body: dict[str, Any]) -> Any:
     return response.json()
 
 
-def run_demo(settings: Settings, count: int) -> int:
+def run_demo(settings: Settings, count: int, *, shared_database: bool = True) -> int:
+    """The script (module docstring) on ``settings``' store; ``shared_database``: the store is
+    ``DATABASE_URL``'s, not the demo's own data folder (the summary says which)."""
     with (
         running_sandbox(rate_factor=50.0) as sandbox,
         httpx.Client(base_url=sandbox.base_url) as http,
@@ -98,6 +152,12 @@ def run_demo(settings: Settings, count: int) -> int:
         bootstrap.use(ready)
         account = ensure_demo_account(bootstrap.container().sessions)
         click.echo(f"sandbox at {sandbox.base_url}; account {account.name!r} ({account.id})")
+        where = (
+            "DATABASE_URL (shared)"
+            if shared_database
+            else f"its own data folder {settings.data_dir}"
+        )
+        click.echo(f"the demo's store: {where}; the summary counts only this run's orders")
 
         staged = _stage_orders(http, count)
         _post(http, "/_sandbox/clock/advance", {"seconds": 180})
@@ -122,12 +182,12 @@ def run_demo(settings: Settings, count: int) -> int:
 
 
 def _summary(staged: list[str], account_id: int) -> int:
-    summary = store_summary(bootstrap.container().sessions, account_id)
+    summary = store_summary(bootstrap.container().sessions, account_id, staged)
     click.echo("")
-    click.echo("orders in the store (status, fulfilled by, marketplace, currency):")
+    click.echo("this run's orders in the store (status, fulfilled by, marketplace, currency):")
     for (status, by, marketplace, currency), n in sorted(summary.kinds.items(), key=str):
         click.echo(f"  {n:4d}  {status:<18} {by:<9} {marketplace:<15} {currency or '-'}")
-    click.echo("events written for the platform:")
+    click.echo("events written for the platform about them:")
     for topic, n in sorted(summary.topics.items()):
         click.echo(f"  {n:4d}  {topic}")
     click.echo("set aside (with the reason):")

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from workers.cli.common import settings, store
+from workers.cli.common import settings
 from workers.queues import QUEUES
 
 
@@ -23,11 +23,11 @@ def run() -> None:
 @click.command()
 @click.option("--orders", "count", default=40, show_default=True, help="Orders to create.")
 def demo(count: int) -> None:
-    """A finite scripted run against the sandbox: create, sync, change, sync, summarise."""
-    from workers.demo import run_demo
+    """A finite scripted run against the sandbox: create, sync, change, sync, summarise (in its
+    own data folder, DATA_DIR/demo)."""
+    from workers.demo import run_demo_on_own_data
 
-    with store() as ready:
-        sys.exit(run_demo(ready, count))
+    sys.exit(run_demo_on_own_data(settings(), count))
 
 
 def _exec_celery(args: list[str]) -> None:

@@ -30,6 +30,8 @@ with Starlette's own path regex and awaits the same endpoint. FastAPI's routing,
 solving and exception middleware cost more CPU than the operations they wrapped. The operations
 stay mounted on the router too, so whatever the fast path does not take (HEAD, a method the
 path does not serve, a ``root_path``) gets the router's answer, Amazon-shaped as above.
+Around both, ``MarksChanges`` tells the state that a request may have changed it (the keeper
+then saves it).
 
 How a connection is "lost": the ASGI server offers no way to close a socket without answering,
 so the app starts the response (status, headers with the full ``content-length``) and returns
@@ -136,6 +138,32 @@ class SpApiRoutes:
         await self.app(scope, receive, send)
 
 
+# Control API reads that change nothing (``GET /_sandbox/feeds`` moves feeds on, so it counts).
+_PURE_READS = frozenset(
+    f"{CONTROL_PREFIX}/{name}" for name in ("state", "calls", "clock", "docs", "openapi.json")
+)
+
+
+class MarksChanges:
+    """ASGI middleware: after every request that may have changed the state (all but the
+    control API's pure reads), ``state.mark_changed()``, so the keeper saves it."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (
+            scope["method"] in ("GET", "HEAD") and scope["path"] in _PURE_READS
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.state.mark_changed()
+
+
 def _sandbox_error(exc: SandboxError) -> JSONResponse:
     return JSONResponse({"error": exc.message}, status_code=exc.status)
 
@@ -185,6 +213,7 @@ def create_app(state: SandboxState, base_url: str) -> FastAPI:
 
     app.include_router(control.control_router(state))
     app.add_middleware(SpApiRoutes, routes=routes)
+    app.add_middleware(MarksChanges, state=state)  # outermost: after the fast path too
     return app
 
 

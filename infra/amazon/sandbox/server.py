@@ -9,6 +9,9 @@ The demo generator (``serve(..., demo_orders_per_minute=N)``) plays a busy selle
 creates orders of every kind for the demo seller, moves pending ones to unshipped a little
 later, and now and then has a buyer ask to cancel. New orders are dated 2.5 minutes in the
 sandbox's past so that a search sees them at once (Amazon hides the last two minutes).
+
+Given a ``state_file``, both keep the state there across restarts (``keeper``): loaded at start,
+saved within a second of a change and at a clean stop.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import uvicorn
 
 from infra.amazon.sandbox.app import create_app
 from infra.amazon.sandbox.generate import CANCEL_REASONS, build_order, varied_spec
+from infra.amazon.sandbox.keeper import StateKeeper
 from infra.amazon.sandbox.state import DEMO_SELLER, SandboxError, SandboxState
 
 log = logging.getLogger(__name__)
@@ -55,7 +60,12 @@ class DemoGenerator:
         self.state = state
         self.interval_s = 60.0 / orders_per_minute
         self.rng = random.Random(seed)
-        self._pending: list[tuple[datetime, str]] = []  # (promote at, order id)
+        # (promote at, order id); pending orders of a kept state are promoted as if new.
+        self._pending: list[tuple[datetime, str]] = [
+            (state.now() + timedelta(seconds=self.rng.uniform(30, 180)), order.order_id)
+            for order in state.orders_of(DEMO_SELLER.seller_id)
+            if order.status == "PENDING"
+        ]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sandbox-demo", daemon=True)
 
@@ -101,6 +111,7 @@ class DemoGenerator:
                     state.request_cancellation(
                         self.rng.choice(unshipped), self.rng.choice(CANCEL_REASONS), None
                     )
+            state.mark_changed()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -128,27 +139,33 @@ def serve(
     rate_factor: float = 1.0,
     demo_orders_per_minute: float = 0.0,
     base_url: str | None = None,
+    state_file: Path | None = None,
 ) -> None:
     """Serve the sandbox until SIGINT/SIGTERM (uvicorn's own handlers stop it gracefully).
 
     ``base_url`` is where clients reach it, the start of the document URLs it hands out
     (default: ``default_base_url``); behind another name (a container's service name, a
-    proxy) pass that name.
+    proxy) pass that name. ``state_file``: where the state is kept across restarts (None: in
+    memory only); ``keeper.StateFileError`` when it cannot be read or another sandbox keeps it.
     """
     state = SandboxState(rate_factor)
-    demo = DemoGenerator(state, demo_orders_per_minute) if demo_orders_per_minute > 0 else None
     public = base_url or default_base_url(host, port)
+    keeper = StateKeeper(state, state_file, public) if state_file is not None else None
+    if keeper is not None:
+        keeper.open()
+    demo = DemoGenerator(state, demo_orders_per_minute) if demo_orders_per_minute > 0 else None
     config = uvicorn.Config(
         create_app(state, public), host=host, port=port, log_level="info", access_log=False
     )
     server = uvicorn.Server(config)
     log.info(
-        "sandbox on http://%s:%d, reached at %s (rate_factor=%s, demo orders/min=%s)",
+        "sandbox on http://%s:%d, reached at %s (rate_factor=%s, demo orders/min=%s, state %s)",
         host,
         port,
         public,
         rate_factor,
         demo_orders_per_minute,
+        keeper.path if keeper is not None else "in memory only",
     )
     if demo is not None:
         demo.start()
@@ -164,15 +181,27 @@ def serve(
             signal.signal(sig, handler)
         if demo is not None:
             demo.stop()
+        if keeper is not None:
+            keeper.close()
         log.info("sandbox stopped%s", f" on signal {received[0]}" if received else "")
 
 
 @contextmanager
-def running_sandbox(rate_factor: float = 1.0, port: int = 0) -> Iterator[SandboxHandle]:
-    """A sandbox on 127.0.0.1 in a background thread, stopped when the block ends."""
+def running_sandbox(
+    rate_factor: float = 1.0, port: int = 0, state_file: Path | None = None
+) -> Iterator[SandboxHandle]:
+    """A sandbox on 127.0.0.1 in a background thread, stopped when the block ends (its state
+    kept in ``state_file`` when one is given)."""
     state = SandboxState(rate_factor)
     sock = _bind("127.0.0.1", port)
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    keeper = StateKeeper(state, state_file, base_url) if state_file is not None else None
+    if keeper is not None:
+        try:
+            keeper.open()
+        except BaseException:
+            sock.close()
+            raise
     config = uvicorn.Config(
         create_app(state, base_url), log_level="warning", access_log=False, lifespan="off"
     )
@@ -185,6 +214,8 @@ def running_sandbox(rate_factor: float = 1.0, port: int = 0) -> Iterator[Sandbox
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             sock.close()
+            if keeper is not None:
+                keeper.close()
             raise RuntimeError("the sandbox server did not start")
         time.sleep(0.01)
     try:
@@ -193,3 +224,5 @@ def running_sandbox(rate_factor: float = 1.0, port: int = 0) -> Iterator[Sandbox
         server.should_exit = True
         thread.join(timeout=STARTUP_TIMEOUT_S)
         sock.close()
+        if keeper is not None:
+            keeper.close()

@@ -78,10 +78,13 @@ Finances (Finances v0; the events in ``state.finances``, the API in ``operations
   them.
 
 Inspection
-- ``GET /_sandbox/state``: counts (orders by seller and status, packages, tokens, faults).
+- ``GET /_sandbox/state``: counts (orders by seller and status, packages, tokens, faults), the
+  file the state is kept in (``state_file``, null in memory) and whether changes are still to be
+  saved there (``unsaved_changes``; the keeper saves within a second).
 - ``GET /_sandbox/calls?operation=&limit=``: the SP-API calls received (time, request id,
   operation, seller, status, fault); ``DELETE /_sandbox/calls`` empties the log.
-- ``POST /_sandbox/reset``: back to a fresh state with only the demo seller.
+- ``POST /_sandbox/reset``: back to a fresh state with only the demo seller (a kept state is
+  overwritten with it within a second; ``amazon-channel sandbox reset`` calls this).
 """
 
 from __future__ import annotations

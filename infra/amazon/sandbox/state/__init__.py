@@ -4,7 +4,7 @@ The face of the package: records (``records``), Login with Amazon (``auth``), to
 (``buckets``), faults (``faults``), the call log (``calls``), Amazon's clock (``clock``),
 pagination tokens (``tokens``), order changes (``orders``), what items were charged and what
 Amazon keeps (``charges``), financial events and groups (``finances``), all held together by
-``store``.
+``store``; what survives a restart, and its file format (``saved``).
 """
 
 from infra.amazon.sandbox.errors import LwaError, SandboxError

@@ -35,8 +35,9 @@ class SandboxClock:
     def offset(self) -> timedelta:
         return self._offset
 
-    def reset(self) -> None:
-        self._offset = timedelta(0)
+    def reset(self, offset: timedelta = timedelta(0)) -> None:
+        """Back to real time, or (a saved state loaded) to the offset it had reached."""
+        self._offset = offset
 
 
 def whole_seconds(moment: datetime) -> datetime:

@@ -196,6 +196,12 @@ class Ledger:
     def group(self, seller_id: str, wanted: str, now: datetime) -> EventGroup | None:
         return next((g for g in self.groups(seller_id, now) if g.group_id == wanted), None)
 
-    def clear(self) -> None:
-        self.events.clear()
-        self._adjustment_items = 0
+    @property
+    def adjustment_items(self) -> int:
+        """How many ``OrderAdjustmentItemId`` were handed out (the next id's counter)."""
+        return self._adjustment_items
+
+    def clear(self, events: list[FinancialEvent] | None = None, adjustment_items: int = 0) -> None:
+        """Empty, or (a saved state loaded) holding ``events`` and the counter it had reached."""
+        self.events[:] = events or []
+        self._adjustment_items = adjustment_items

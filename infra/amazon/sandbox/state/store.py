@@ -8,6 +8,10 @@ clock that can be moved forward. The HTTP layer reads and changes it only throug
 requests on one event loop, but the demo generator and tests touch the state from other
 threads). Each area keeps its own part (``auth``, ``buckets``, ``faults``, ``calls``,
 ``tokens``, ``finances``); this class holds them together under the lock and the clock.
+
+What survives a restart is ``snapshot``/``restore``'s business (``saved``); when to save is the
+keeper's (``infra.amazon.sandbox.keeper``), told by ``changes``, a counter the HTTP layer and
+the demo generator move after every change (``mark_changed``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from infra.amazon.sandbox.state.records import (
     SandboxOrder,
     SellerAccount,
 )
+from infra.amazon.sandbox.state.saved import SavedState
 from infra.amazon.sandbox.state.tokens import PaginationSigner
 
 FIRST_FEED_ID = 50_001_000_000  # Amazon's feed ids are long numbers, unique per seller
@@ -69,6 +74,10 @@ class SandboxState:
         # Sandbox seconds a new feed takes to finish (``feeds.processing``); None: the steps.
         self.feed_processing_seconds: float | None = None
         self.finances = Ledger()
+        # Moved after every change (``mark_changed``); the keeper saves when it has moved.
+        self.changes = 0
+        self.saved_changes = 0
+        self.state_file: str | None = None  # where the keeper saves it; None: memory only
         self.add_seller(DEMO_SELLER)
 
     @property
@@ -337,10 +346,14 @@ class SandboxState:
                 "feeds_by_status": feeds_by_status,
                 "feed_documents": len(self.feed_documents),
                 "financial_events": len(self.finances.events),
+                "state_file": self.state_file,
+                "unsaved_changes": self.state_file is not None
+                and self.changes != self.saved_changes,
             }
 
     def reset(self) -> None:
-        """Forget everything but the demo seller; rate limits and clock start afresh."""
+        """Forget everything but the demo seller; rate limits and clock start afresh (and a
+        kept state is overwritten with the fresh one at the keeper's next save)."""
         with self.lock:
             self._credentials.clear()
             self.orders.clear()
@@ -354,6 +367,48 @@ class SandboxState:
             self.finances.clear()
             self._clock.reset()
             self.add_seller(DEMO_SELLER)
+
+    # -- what survives a restart ---------------------------------------------------------------
+
+    def mark_changed(self) -> None:
+        """Something may have changed: the keeper saves the state within its interval."""
+        with self.lock:
+            self.changes += 1
+
+    def snapshot(self) -> SavedState:
+        """What a restart keeps (``saved``), over the live records: pickle it under the lock."""
+        with self.lock:
+            return SavedState(
+                sellers=self._credentials.sellers,
+                access_tokens=self._credentials.access_tokens,
+                orders=self.orders,
+                feed_documents=self.feed_documents,
+                feeds=self.feeds,
+                events=self.finances.events,
+                adjustment_items=self.finances.adjustment_items,
+                clock_offset=self._clock.offset,
+                rng_state=self.rng.getstate(),
+                pagination_key=self._pagination.key,
+                gzip_feed_results=self.gzip_feed_results,
+                feed_processing_seconds=self.feed_processing_seconds,
+            )
+
+    def restore(self, saved: SavedState) -> None:
+        """Become the state that was saved (buckets, faults and the call log start afresh)."""
+        with self.lock:
+            self.reset()
+            self._credentials.sellers.clear()
+            self._credentials.sellers.update(saved.sellers)
+            self._credentials.access_tokens.update(saved.access_tokens)
+            self.orders.update(saved.orders)
+            self.feed_documents.update(saved.feed_documents)
+            self.feeds.update(saved.feeds)
+            self.finances.clear(saved.events, saved.adjustment_items)
+            self._clock.reset(saved.clock_offset)
+            self.rng.setstate(saved.rng_state)
+            self._pagination = PaginationSigner(saved.pagination_key)
+            self.gzip_feed_results = saved.gzip_feed_results
+            self.feed_processing_seconds = saved.feed_processing_seconds
 
     # -- pagination tokens ---------------------------------------------------------------------
 

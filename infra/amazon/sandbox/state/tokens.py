@@ -18,10 +18,16 @@ PAGINATION_TOKEN_LIFETIME = timedelta(hours=24)
 
 
 class PaginationSigner:
-    """Signs tokens with a key of its own (new for every sandbox, so tokens never carry over)."""
+    """Signs tokens with a key of its own: new for every fresh sandbox, so tokens never carry
+    over to another; kept with a saved state, so they survive its restart."""
 
-    def __init__(self) -> None:
-        self._key = secrets.token_bytes(16)
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(16)
+
+    @property
+    def key(self) -> bytes:
+        """The signing key, kept with a saved state so tokens issued before a restart hold."""
+        return self._key
 
     def make(self, payload: dict[str, Any], now: datetime) -> str:
         """An opaque, signed token carrying the query, the position and when it was issued."""

@@ -28,6 +28,7 @@ LAYERS = (
     "operations",
     "control",
     "app",
+    "keeper",
     "server",
 )
 
