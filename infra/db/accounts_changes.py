@@ -124,9 +124,11 @@ def purge_account(sessions: sessionmaker[Session], ref: str | int) -> Purged:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name == SellerAccount.__tablename__ or "account_id" not in table.c:
                 continue
-            result = session.execute(delete(table).where(table.c.account_id == account.id))
-            if result.rowcount:
-                counts[table.name] = result.rowcount
+            deleted = session.execute(
+                delete(table).where(table.c.account_id == account.id).returning(table.c.account_id)
+            ).all()
+            if deleted:
+                counts[table.name] = len(deleted)
         session.execute(delete(SellerAccount).where(SellerAccount.id == account.id))
     return Purged(account, counts)
 

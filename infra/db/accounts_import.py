@@ -83,7 +83,7 @@ def _json_lines(text: str) -> list[tuple[int, dict[str, str]]]:
             continue
         try:
             record = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             errors.append(RowError(number, FieldError("line", f"is not JSON: {exc.msg}")))
             continue
         if not isinstance(record, dict):
