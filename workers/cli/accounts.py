@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import click
+import httpx
 
 from domain.refunds.reconnect import ReconnectPlan
 from infra.marketplaces import MARKETPLACES
@@ -295,6 +296,30 @@ def _refused_rows(exc: ImportRefused) -> NoReturn:
         click.echo(f"error: {error}", err=True)
     click.echo("error: nothing imported (fix the rows above and import the file again)", err=True)
     sys.exit(2)
+
+
+@accounts.command("demo-sellers")
+@click.argument("count", type=click.IntRange(min=1))
+def accounts_demo_sellers(count: int) -> None:
+    """Make sure the store has the demo accounts demo-seller-2..COUNT (beside `demo`) and the
+    running sandbox their sellers (a sandbox started later: `amazon-channel sandbox --sellers
+    COUNT`)."""
+    from workers import bootstrap
+    from workers.demo_sellers import ensure_demo_sellers
+
+    with store() as ready:
+        url = ready.resolved_spapi_endpoint() if ready.uses_sandbox() else None
+        try:
+            done = ensure_demo_sellers(bootstrap.container().sessions, count, sandbox_url=url)
+        except httpx.HTTPError as exc:
+            fail(
+                f"sandbox: not reachable at {url} ({exc}): the accounts are in the store; start "
+                f"it with `amazon-channel sandbox --sellers {count}`"
+            )
+    click.echo(
+        f"demo sellers 2..{count}: {done.accounts_added} account(s) added to the store, "
+        f"{done.sellers_added} seller(s) to the sandbox"
+    )
 
 
 @accounts.command("disconnect")

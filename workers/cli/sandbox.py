@@ -15,6 +15,13 @@ from workers.cli.common import settings
 )
 @click.option("--demo-orders-per-minute", type=float, default=0.0, show_default=True)
 @click.option(
+    "--sellers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Demo sellers it knows: its own and demo-seller-2..N (see `accounts demo-sellers`).",
+)
+@click.option(
     "--base-url",
     default=None,
     help="Where clients reach it, the start of the document URLs it hands out "
@@ -26,6 +33,7 @@ def sandbox(
     rate_factor: float | None,
     demo_orders_per_minute: float,
     base_url: str | None,
+    sellers: int,
 ) -> None:
     """Serve the Amazon sandbox (SP-API and Login with Amazon) over HTTP."""
     from infra.amazon.sandbox.server import serve
@@ -38,4 +46,5 @@ def sandbox(
         demo_orders_per_minute=demo_orders_per_minute,
         # Behind a container's service name the clients' URL is not the interface bound here.
         base_url=base_url or loaded.spapi_endpoint or None,
+        sellers=sellers,
     )

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 import uvicorn
 
 from infra.amazon.sandbox.app import create_app
+from infra.amazon.sandbox.demo_sellers import add_demo_sellers
 from infra.amazon.sandbox.generate import CANCEL_REASONS, build_order, varied_spec
 from infra.amazon.sandbox.state import DEMO_SELLER, SandboxError, SandboxState
 
@@ -128,14 +129,16 @@ def serve(
     rate_factor: float = 1.0,
     demo_orders_per_minute: float = 0.0,
     base_url: str | None = None,
+    sellers: int = 1,
 ) -> None:
     """Serve the sandbox until SIGINT/SIGTERM (uvicorn's own handlers stop it gracefully).
 
     ``base_url`` is where clients reach it, the start of the document URLs it hands out
     (default: ``default_base_url``); behind another name (a container's service name, a
-    proxy) pass that name.
+    proxy) pass that name. ``sellers``: the demo sellers it knows (2..N beside its own).
     """
     state = SandboxState(rate_factor)
+    add_demo_sellers(state, sellers)
     demo = DemoGenerator(state, demo_orders_per_minute) if demo_orders_per_minute > 0 else None
     public = base_url or default_base_url(host, port)
     config = uvicorn.Config(
