@@ -85,6 +85,7 @@ def test_since_sets_where_the_first_sync_starts(clean_db: Engine) -> None:
     )
     with clean_db.connect() as conn:
         since = conn.execute(select(SellerAccount.sync_since)).scalar_one()
+    assert since is not None
     assert since.isoformat() == "2026-11-01T00:00:00+00:00"
     refused = add("other", "--region", "SANDBOX", "--marketplace", "US", "--since", "soon")
     assert refused.exit_code == 2
