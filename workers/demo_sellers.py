@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.amazon.demo_sellers import DemoSeller, demo_sellers
+from infra.amazon.sandbox.demo_sellers import DemoSeller, demo_sellers
 from infra.db.accounts_checks import NewAccount
 from infra.db.accounts_import import import_accounts
 from infra.settings import Region

@@ -1,11 +1,58 @@
-"""``--sellers N``: the sandbox knows the demo sellers 2..N (``infra.amazon.demo_sellers``) from
-its start, so a store that added them as accounts reaches them at once. Sellers it has already
-(kept from an earlier run) are left as they are."""
+"""The demo sellers beyond the sandbox's own (``DEMO_SELLER``, the store's account ``demo``):
+seller ``n`` of ``2..N`` is defined here once, so the store's accounts
+(``workers.demo_sellers``) and the sandbox's sellers (``--sellers N``, ``add_demo_sellers``)
+match without either asking the other, whichever starts first.
+
+The credentials are the sandbox's published demo app's, as ``DEMO_SELLER``'s; they open nothing
+but the sandbox.
+"""
 
 from __future__ import annotations
 
-from infra.amazon.demo_sellers import demo_sellers
-from infra.amazon.sandbox.state import SandboxError, SandboxState, SellerAccount
+from dataclasses import dataclass
+
+from infra.amazon.sandbox.state import DEMO_SELLER, SandboxError, SandboxState, SellerAccount
+
+SANDBOX_CLIENT_ID = DEMO_SELLER.client_id
+SANDBOX_CLIENT_SECRET = DEMO_SELLER.client_secret
+
+
+# Marketplaces by turn: one storefront, an EU seller in three (Sweden among them), the Far East.
+_MARKETPLACE_SETS: tuple[tuple[str, ...], ...] = (
+    ("ATVPDKIKX0DER",),
+    ("A1PA6795UKMFR9", "A2NODRKZP88ZB9", "A13V1IB3VIYZZH"),
+    ("A1F83G8C2ARO7P",),
+    ("A1VC38T7YXB528",),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSeller:
+    number: int
+    name: str  # the store's account name
+    seller_id: str
+    refresh_token: str
+    marketplace_ids: tuple[str, ...]
+    client_id: str = SANDBOX_CLIENT_ID
+    client_secret: str = SANDBOX_CLIENT_SECRET
+
+    def __repr__(self) -> str:
+        return f"DemoSeller(name={self.name!r}, seller_id={self.seller_id!r})"
+
+
+def demo_seller(number: int) -> DemoSeller:
+    return DemoSeller(
+        number=number,
+        name=f"demo-seller-{number}",
+        seller_id=f"A1SANDBOXDEMO{number}",
+        refresh_token=f"Atzr|sandbox-demo-seller-{number}",
+        marketplace_ids=_MARKETPLACE_SETS[(number - 2) % len(_MARKETPLACE_SETS)],
+    )
+
+
+def demo_sellers(count: int) -> list[DemoSeller]:
+    """Sellers 2..``count`` (seller 1 is the sandbox's own demo seller, account ``demo``)."""
+    return [demo_seller(n) for n in range(2, count + 1)]
 
 
 def add_demo_sellers(state: SandboxState, count: int) -> int:

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.amazon.demo_sellers import demo_seller
-from infra.amazon.sandbox.demo_sellers import add_demo_sellers
+from infra.amazon.sandbox.demo_sellers import add_demo_sellers, demo_seller
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.db.accounts import list_accounts
 from infra.db.tables import Order
