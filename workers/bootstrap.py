@@ -8,6 +8,7 @@ their own. Nothing is built at import. A prefork worker child builds its own on 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,10 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.ingestion import Cursor, SyncReport, sync_orders
 from domain.shared import Clock
 from infra.amazon.client import SpApiClient, build_client
+from infra.amazon.errors import AmazonAuthError
 from infra.amazon.gateways import SpApiFeeds, SpApiFinances, SpApiOrdersSource, SpApiShipments
+from infra.amazon.lwa import OPERATION as LWA_OPERATION
 from infra.amazon.lwa import LwaCredentials
 from infra.clock import SystemClock
 from infra.db.accounts import AccountView, get_account, list_accounts
+from infra.db.accounts_changes import pause_account
 from infra.db.deliveries import SqlDeliveries
 from infra.db.engine import make_engine, make_session_factory
 from infra.db.feeds import SqlSubmissionStore
@@ -40,6 +44,9 @@ from infra.settings import Region, Settings, load_settings
 # raised with ``retry_after_s`` and becomes the task's countdown (``workers.base``), so a
 # throttled seller never holds a worker slot.
 WORKER_MAX_WAIT_S = 2.0
+# Login with Amazon's answers that say the account's credentials are wrong, not the moment.
+REFUSED_CREDENTIALS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,6 +61,8 @@ class Container:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _clients: dict[int, SpApiClient] = field(default_factory=dict)
     _seller_ids: dict[int, str] = field(default_factory=dict)
+    # The credentials each cached client was built from: an edit of them rebuilds it.
+    _built_from: dict[int, tuple[str, str | None, str]] = field(default_factory=dict)
 
     @property
     def max_wait_s(self) -> float | None:
@@ -144,6 +153,10 @@ class Container:
         """One client per account per process: its token cache and connection pool are reused."""
         with self._lock:
             client = self._clients.get(account.id)
+            built_from = (account.lwa_refresh_token, account.lwa_client_id, account.region)
+            if client is not None and self._built_from.get(account.id, built_from) != built_from:
+                client.close()  # the account's credentials or region were edited since
+                client = None
             if client is None:
                 # The account's region picks the endpoint (and, for the sandbox, its demo app).
                 settings = self.settings.model_copy(
@@ -162,6 +175,7 @@ class Container:
                     max_wait_s=self.max_wait_s,
                 )
                 self._clients[account.id] = client
+                self._built_from[account.id] = built_from
             return client
 
     def amazon_client_for(self, account_id: int) -> SpApiClient:
@@ -172,6 +186,15 @@ class Container:
         if client is not None:
             return client
         return self.amazon_client(get_account(self.sessions, account_id))
+
+    def forget_client(self, account_id: int) -> None:
+        """Drop the account's client (its credentials were refused: a later sync builds a new
+        one from the account as it is then)."""
+        with self._lock:
+            client = self._clients.pop(account_id, None)
+            self._built_from.pop(account_id, None)
+        if client is not None:
+            client.close()
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -243,16 +266,37 @@ def sync_account(
     scope)."""
     c = container()
     account = get_account(c.sessions, account_ref)
-    if not account.connected:  # queued before it was disconnected: nothing goes to Amazon
-        return SyncReport(skipped=True, problems=["the account is disconnected"])
-    with c.orders_source(account) as source:
-        return sync_orders(
-            account_id=account.id,
-            source=source,
-            store=c.ingestion_store,
-            clock=c.clock,
-            scope=scope,
-            overlap=timedelta(seconds=c.settings.sync_overlap_seconds),
-            start=start,
-            on_page=on_page,
+    if not account.reaches_amazon:  # queued before it was disconnected, disabled or paused
+        return SyncReport(skipped=True, problems=[f"the account is {account.status}"])
+    try:
+        with c.orders_source(account) as source:
+            return sync_orders(
+                account_id=account.id,
+                source=source,
+                store=c.ingestion_store,
+                clock=c.clock,
+                scope=scope,
+                overlap=timedelta(seconds=c.settings.sync_overlap_seconds),
+                start=start or account.sync_since,  # a new account's first sync: --since
+                on_page=on_page,
+            )
+    except AmazonAuthError as exc:
+        reason = refused_credentials(exc)
+        if reason is None:
+            raise
+        # Retrying cannot help: paused until a person enables it or gives new credentials.
+        pause_account(c.sessions, account.id, reason)
+        c.forget_client(account.id)
+        log.warning(
+            "account paused: Login with Amazon refused its credentials",
+            extra={"account_id": account.id, "reason": reason},
         )
+        return SyncReport(skipped=True, problems=[f"paused: {reason}"])
+
+
+def refused_credentials(exc: AmazonAuthError) -> str | None:
+    """Login with Amazon's reason when it refused the account's credentials (a revoked or
+    wrong refresh token, an unknown client), or None for any other refusal."""
+    if exc.operation != LWA_OPERATION or exc.code not in REFUSED_CREDENTIALS:
+        return None
+    return f"{exc.code}: {exc.message.removeprefix('LWA token request failed: ')}"

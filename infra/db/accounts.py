@@ -1,4 +1,5 @@
-"""Seller accounts: add, list, look up, disconnect and reconnect. Refresh tokens are stored,
+"""Seller accounts: add, list, look up, disconnect and reconnect (``accounts_changes``: edit,
+disable, enable, pause, remove; ``accounts_import``: many at once). Refresh tokens are stored,
 never logged or printed.
 
 A disconnected account (``connected`` false) has nothing sent to Amazon: no sync, no shipment
@@ -16,12 +17,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.fulfilments import FulfilmentState
 from domain.shared import row_id
+from infra.db.accounts_checks import AccountError, NewAccount, checked
 from infra.db.tables import Fulfilment, SellerAccount
-from infra.settings import Region
 
-
-class AccountError(ValueError):
-    """An account that cannot be added or found; the message says which field and why."""
+__all__ = [
+    "AccountError",
+    "AccountView",
+    "account_matches",
+    "add_account",
+    "get_account",
+    "list_accounts",
+    "set_connected",
+    "view_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +41,38 @@ class AccountView:
     marketplace_ids: tuple[str, ...]
     lwa_client_id: str | None
     lwa_refresh_token: str
-    active: bool
+    active: bool  # False: disabled by a person
     connected: bool = True
     disconnected_at: datetime | None = None
+    paused_at: datetime | None = None
+    paused_reason: str | None = None
+    removed_at: datetime | None = None
+    sync_since: datetime | None = None
 
     def __repr__(self) -> str:  # the refresh token stays out of logs and tracebacks
         return f"AccountView(id={self.id}, name={self.name!r}, region={self.region!r})"
 
+    @property
+    def reaches_amazon(self) -> bool:
+        """Synced and sent for: connected, enabled, not paused, not removed."""
+        return self.connected and self.active and self.paused_at is None and self.removed_at is None
 
-def _view(row: SellerAccount) -> AccountView:
+    @property
+    def status(self) -> str:
+        """In words, the first that holds: removed, disabled, paused (with Amazon's reason),
+        disconnected, active."""
+        if self.removed_at is not None:
+            return "removed"
+        if not self.active:
+            return "disabled"
+        if self.paused_at is not None:
+            return f"paused: {self.paused_reason or 'credentials refused'}"
+        if not self.connected:
+            return "disconnected"
+        return "active"
+
+
+def view_of(row: SellerAccount) -> AccountView:
     return AccountView(
         id=row.id,
         name=row.name,
@@ -53,6 +84,10 @@ def _view(row: SellerAccount) -> AccountView:
         active=row.active,
         connected=row.connected,
         disconnected_at=row.disconnected_at,
+        paused_at=row.paused_at,
+        paused_reason=row.paused_reason,
+        removed_at=row.removed_at,
+        sync_since=row.sync_since,
     )
 
 
@@ -73,42 +108,67 @@ def add_account(
     marketplace_ids: list[str],
     refresh_token: str,
     client_id: str | None = None,
+    sync_since: datetime | None = None,
+    app_client_id: str = "",
 ) -> AccountView:
-    if not name.strip():
-        raise AccountError("name: must not be empty")
-    if region not in set(Region):
-        raise AccountError(f"region: must be one of {', '.join(Region)}, got {region!r}")
-    if not marketplace_ids:
-        raise AccountError("marketplace_ids: at least one marketplace is needed")
-    if not refresh_token.startswith("Atzr|"):
-        raise AccountError("refresh_token: a Login with Amazon refresh token starts with 'Atzr|'")
-    row = SellerAccount(
-        name=name.strip(),
-        selling_partner_id=selling_partner_id,
-        region=region,
-        marketplace_ids=marketplace_ids,
-        lwa_client_id=client_id,
-        lwa_refresh_token=refresh_token,
+    """Check (``accounts_checks.checked``) and store one account. ``app_client_id``:
+    ``LWA_CLIENT_ID``, which a real region needs when the account names no client id."""
+    new = checked(
+        NewAccount(
+            name=name,
+            selling_partner_id=selling_partner_id,
+            region=region,
+            marketplace_ids=tuple(marketplace_ids),
+            refresh_token=refresh_token,
+            client_id=client_id,
+            sync_since=sync_since,
+        ),
+        app_client_id=app_client_id,
     )
+    row = _row(new)
     try:
         with sessions.begin() as session:
             session.add(row)
             session.flush()
-            return _view(row)
+            return view_of(row)
     except IntegrityError as exc:
-        raise AccountError(f"name: an account called {name!r} exists already") from exc
+        raise AccountError.of("name", f"an account called {new.name!r} exists already") from exc
+
+
+def _row(new: NewAccount) -> SellerAccount:
+    return SellerAccount(
+        name=new.name,
+        selling_partner_id=new.selling_partner_id,
+        region=new.region,
+        marketplace_ids=list(new.marketplace_ids),
+        lwa_client_id=new.client_id,
+        lwa_refresh_token=new.refresh_token,
+        sync_since=new.sync_since,
+    )
 
 
 def list_accounts(
-    sessions: sessionmaker[Session], *, active_only: bool = False, connected_only: bool = False
+    sessions: sessionmaker[Session],
+    *,
+    active_only: bool = False,
+    connected_only: bool = False,
+    include_removed: bool = False,
 ) -> list[AccountView]:
+    """By id. ``active_only``: enabled, not paused, not removed (what beat syncs);
+    ``include_removed``: removed accounts too (hidden otherwise)."""
     with sessions() as session:
         query = select(SellerAccount).order_by(SellerAccount.id)
         if active_only:
-            query = query.where(SellerAccount.active.is_(True))
+            query = query.where(
+                SellerAccount.active.is_(True),
+                SellerAccount.paused_at.is_(None),
+                SellerAccount.removed_at.is_(None),
+            )
         if connected_only:
             query = query.where(SellerAccount.connected.is_(True))
-        return [_view(row) for row in session.scalars(query)]
+        if not include_removed:
+            query = query.where(SellerAccount.removed_at.is_(None))
+        return [view_of(row) for row in session.scalars(query)]
 
 
 def get_account(sessions: sessionmaker[Session], ref: str | int) -> AccountView:
@@ -120,8 +180,8 @@ def get_account(sessions: sessionmaker[Session], ref: str | int) -> AccountView:
         else:
             row = session.scalars(select(SellerAccount).where(SellerAccount.name == ref)).first()
         if row is None:
-            raise AccountError(f"account: no account {ref!r}")
-        return _view(row)
+            raise AccountError.of("account", f"no account {ref!r}")
+        return view_of(row)
 
 
 def set_connected(sessions: sessionmaker[Session], ref: str | int, connected: bool) -> AccountView:

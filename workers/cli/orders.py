@@ -29,9 +29,10 @@ def orders_list(account: str | None, status: str | None, limit: int) -> None:
     with store():
         rows = recent_orders(bootstrap.container().sessions, account, status, limit)
     table(
-        ["amazon order", "status", "by", "marketplace", "total", "purchased", "flags"],
+        ["account", "amazon order", "status", "by", "marketplace", "total", "purchased", "flags"],
         [
             [
+                r["account"],
                 r["amazon_order_id"],
                 r["status"],
                 r["fulfilled_by"],

@@ -34,6 +34,13 @@ _STATE_FILE_HELP = "Where the state is kept (default DATA_DIR/sandbox/state.pick
 )
 @click.option("--demo-orders-per-minute", type=float, default=0.0, show_default=True)
 @click.option(
+    "--sellers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Demo sellers it knows: its own and demo-seller-2..N (see `accounts demo-sellers`).",
+)
+@click.option(
     "--base-url",
     default=None,
     help="Where clients reach it, the start of the document URLs it hands out "
@@ -51,6 +58,7 @@ def sandbox(
     base_url: str | None,
     state_file: Path | None,
     in_memory: bool,
+    sellers: int,
 ) -> None:
     """Serve the Amazon sandbox (SP-API and Login with Amazon) over HTTP.
 
@@ -74,6 +82,7 @@ def sandbox(
             # Behind a container's service name the clients' URL is not the interface bound here.
             base_url=base_url or loaded.spapi_endpoint or None,
             state_file=None if in_memory else state_file or default_state_file(loaded),
+            sellers=sellers,
         )
     except StateFileError as exc:
         fail(str(exc))

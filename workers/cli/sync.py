@@ -23,8 +23,12 @@ def sync(account: str) -> None:
             report = bootstrap.sync_account(account)
         except (AccountError, AmazonError) as exc:
             fail(str(exc))
-    if report.skipped:
-        click.echo("another sync of this account is running; nothing done")
+    if report.skipped:  # paused, disabled, disconnected, or another sync holds the lock
+        click.echo(
+            f"{report.problems[0]}; nothing done"
+            if report.problems
+            else "another sync of this account is running; nothing done"
+        )
         return
     click.echo(
         f"{report.orders} orders in {report.pages} pages: {report.created} new, "

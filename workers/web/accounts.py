@@ -1,8 +1,10 @@
-"""The seller accounts' connection to Amazon, for the platform: ``POST .../disconnect`` stops
-everything towards Amazon, ``GET .../reconnect-plan`` shows what reconnecting would send (and
-changes nothing), ``POST .../reconnect`` connects again and makes every held refund and
-cancellation wait for approval, ``POST .../approvals`` approves or rejects them. The same steps
-and the same plan as the CLI's ``accounts disconnect|reconnect|approve``.
+"""The seller accounts and their connection to Amazon, for the platform: ``GET /accounts`` lists
+them with their status, ``POST .../disable`` and ``.../enable`` stop and resume one,
+``POST .../disconnect`` stops everything towards Amazon, ``GET .../reconnect-plan`` shows what
+reconnecting would send (and changes nothing), ``POST .../reconnect`` connects again and makes
+every held refund and cancellation wait for approval, ``POST .../approvals`` approves or
+rejects them. The same steps and the same plan as the CLI's
+``accounts list|disable|enable|disconnect|reconnect|approve``.
 
 No held refund is sent by reconnecting: a refund of an order that shipped meanwhile would give
 money back for goods the buyer has, so each waits for a person (``domain.refunds.reconnect``).
@@ -17,6 +19,7 @@ FastAPI, so that every refusal names its field in the channel's words
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from annotated_types import Ge, Le
@@ -27,7 +30,8 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.refunds.reconnect import Approval, approve, reconnect_plan
 from domain.shared import FieldError, row_id
-from infra.db.accounts import AccountError, AccountView, get_account, set_connected
+from infra.db.accounts import AccountError, AccountView, get_account, list_accounts, set_connected
+from infra.db.accounts_changes import set_enabled
 from workers import bootstrap
 from workers.doors.fulfilments.queueing import TaskSender
 from workers.doors.limits import (
@@ -401,3 +405,82 @@ async def post_approvals(
 ) -> JSONResponse:
     raw = await request.body()
     return await run_in_threadpool(_approve, account, raw, sender)
+
+
+# --- status: list, disable, enable (the CLI's ``accounts list|disable|enable``) ---------------
+
+
+class AccountStatusOut(AccountOut):
+    """A seller account with its status (its credentials never)."""
+
+    status: str = Field(
+        description="active, disabled, paused (Login with Amazon refused its credentials), "
+        "disconnected or removed: only an active one is synced and sent for."
+    )
+    paused_reason: str | None = Field(description="Login with Amazon's answer, when paused.")
+    paused_at: datetime | None = Field(description="When it was paused.")
+
+
+class AccountsOut(BaseModel):
+    accounts: list[AccountStatusOut]
+
+
+def status_out(account: AccountView) -> dict[str, Any]:
+    return {
+        **account_out(account),
+        "status": account.status.split(":")[0],
+        "paused_reason": account.paused_reason,
+        "paused_at": account.paused_at.isoformat() if account.paused_at else None,
+    }
+
+
+@router.get(
+    "",
+    response_model=None,
+    summary="The seller accounts with their status",
+    description="By id; removed accounts are left out. A paused account says why.",
+    responses={200: {"model": AccountsOut, "description": "Every account not removed."}},
+)
+def get_accounts() -> JSONResponse:
+    accounts = list_accounts(bootstrap.container().sessions)
+    return JSONResponse({"accounts": [status_out(a) for a in accounts]})
+
+
+def _set_enabled(ref: str, enabled: bool) -> JSONResponse:
+    try:
+        view = set_enabled(bootstrap.container().sessions, ref, enabled)
+    except AccountError:
+        return _no_account(ref)
+    return JSONResponse(status_out(view))
+
+
+@router.post(
+    "/{account}/disable",
+    response_model=None,
+    summary="Stop syncing and sending for a seller account",
+    description="Nothing is deleted; enabling it resumes the sync from its watermark. Twice "
+    "changes nothing.",
+    responses={
+        200: {"model": AccountStatusOut, "description": "The account, disabled."},
+        **_NO_ACCOUNT,
+        **_BAD_PATH,
+    },
+)
+def disable(account: AccountRef) -> JSONResponse:
+    return _set_enabled(account, False)
+
+
+@router.post(
+    "/{account}/enable",
+    response_model=None,
+    summary="Sync a seller account again",
+    description="Undoes a disable, or a pause on refused credentials (they are tried at the "
+    "next sync). Twice changes nothing.",
+    responses={
+        200: {"model": AccountStatusOut, "description": "The account, enabled."},
+        **_NO_ACCOUNT,
+        **_BAD_PATH,
+    },
+)
+def enable(account: AccountRef) -> JSONResponse:
+    return _set_enabled(account, True)

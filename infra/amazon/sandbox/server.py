@@ -31,6 +31,7 @@ from pathlib import Path
 import uvicorn
 
 from infra.amazon.sandbox.app import create_app
+from infra.amazon.sandbox.demo_sellers import add_demo_sellers
 from infra.amazon.sandbox.generate import CANCEL_REASONS, build_order, varied_spec
 from infra.amazon.sandbox.keeper import StateKeeper
 from infra.amazon.sandbox.state import DEMO_SELLER, SandboxError, SandboxState
@@ -140,6 +141,7 @@ def serve(
     demo_orders_per_minute: float = 0.0,
     base_url: str | None = None,
     state_file: Path | None = None,
+    sellers: int = 1,
 ) -> None:
     """Serve the sandbox until SIGINT/SIGTERM (uvicorn's own handlers stop it gracefully).
 
@@ -147,12 +149,15 @@ def serve(
     (default: ``default_base_url``); behind another name (a container's service name, a
     proxy) pass that name. ``state_file``: where the state is kept across restarts (None: in
     memory only); ``keeper.StateFileError`` when it cannot be read or another sandbox keeps it.
+    ``sellers``: the demo sellers it knows (2..N beside its own; added when missing, after
+    the kept state is loaded).
     """
     state = SandboxState(rate_factor)
     public = base_url or default_base_url(host, port)
     keeper = StateKeeper(state, state_file, public) if state_file is not None else None
     if keeper is not None:
         keeper.open()
+    add_demo_sellers(state, sellers)
     demo = DemoGenerator(state, demo_orders_per_minute) if demo_orders_per_minute > 0 else None
     config = uvicorn.Config(
         create_app(state, public), host=host, port=port, log_level="info", access_log=False

@@ -39,7 +39,7 @@ from domain.feeds import FeedStatus, FeedType, MessageOutcome, Submission, Submi
 from infra.db.feeds import transitions as moves
 from infra.db.feeds.messages import FeedMessages
 from infra.db.feeds.transitions import OPEN, Move, in_states
-from infra.db.tables import FeedSubmission, SellerAccount
+from infra.db.tables import FeedSubmission, SellerAccount, reaches_amazon
 
 F = FeedSubmission.metadata.tables[FeedSubmission.__tablename__]
 _A = FeedSubmission.metadata.tables[SellerAccount.__tablename__]
@@ -376,7 +376,7 @@ class SqlSubmissionStore:
     # -- the sweeper's pick ------------------------------------------------------------------
 
     def due_submissions(self, limit: int, resend_after: timedelta) -> list[int]:
-        connected = select(_A.c.id).where(_A.c.connected.is_(True))
+        connected = select(_A.c.id).where(reaches_amazon(_A))
         due: ColumnElement[bool] = or_(
             F.c.next_attempt_at.is_(None), F.c.next_attempt_at <= func.now()
         )

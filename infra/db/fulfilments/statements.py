@@ -36,7 +36,7 @@ from infra.db.fulfilments import transitions as moves
 from infra.db.fulfilments.transitions import Move, in_states
 from infra.db.sql.compiled import Compiled
 from infra.db.tables import Fulfilment as FulfilmentRow
-from infra.db.tables import FulfilmentLine, Order, OrderItem, SellerAccount
+from infra.db.tables import FulfilmentLine, Order, OrderItem, SellerAccount, reaches_amazon
 
 _IN_FLIGHT = (FulfilmentState.ACCEPTED.value, FulfilmentState.SENDING.value)
 
@@ -197,9 +197,7 @@ _LEASE_FREE = or_(
 )
 # Nothing is sent for a disconnected account: its fulfilments wait, accepted, until it is
 # reconnected (then the sweeper sends them).
-_CONNECTED = F.c.account_id.in_(
-    select(SellerAccount.id).where(SellerAccount.connected.is_(True)).scalar_subquery()
-)
+_CONNECTED = F.c.account_id.in_(select(SellerAccount.id).where(reaches_amazon()).scalar_subquery())
 # accepted, or sending under this owner's lease or under one that ran out -> sending.
 CLAIM = Compiled(
     with_lines(

@@ -14,7 +14,7 @@ from domain.fulfilments import FulfilmentState
 from infra.db.fulfilments.base import StoreBase
 from infra.db.fulfilments.rows import amazon_view
 from infra.db.tables import Fulfilment as FulfilmentRow
-from infra.db.tables import Order, SellerAccount
+from infra.db.tables import Order, SellerAccount, reaches_amazon
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -41,7 +41,7 @@ class SweeperMixin(StoreBase):
                 .join(Order, Order.id == FulfilmentRow.order_id)
                 .join(SellerAccount, SellerAccount.id == FulfilmentRow.account_id)
                 .where(
-                    SellerAccount.connected.is_(True),  # a disconnected account sends nothing
+                    reaches_amazon(),  # a disconnected (disabled, paused) account sends nothing
                     or_(
                         FulfilmentRow.next_attempt_at.is_(None),
                         FulfilmentRow.next_attempt_at <= func.now(),

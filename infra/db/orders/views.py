@@ -31,13 +31,19 @@ def recent_orders(
     sessions: sessionmaker[Session], account: str | None, status: str | None, limit: int
 ) -> list[dict[str, Any]]:
     with sessions() as session:
-        query = select(Order).order_by(Order.amazon_updated_at.desc()).limit(limit)
+        query = (
+            select(Order, SellerAccount.name)
+            .join(SellerAccount, SellerAccount.id == Order.account_id)
+            .order_by(Order.amazon_updated_at.desc())
+            .limit(limit)
+        )
         if account is not None:
-            query = query.join(SellerAccount).where(account_matches(account))
+            query = query.where(account_matches(account))
         if status is not None:
             query = query.where(Order.status == status.upper())
         return [
             {
+                "account": account_name,
                 "amazon_order_id": o.amazon_order_id,
                 "status": o.status,
                 "fulfilled_by": o.fulfilled_by,
@@ -47,7 +53,7 @@ def recent_orders(
                 "purchased_at": o.purchased_at,
                 "flags": _flags(o),
             }
-            for o in session.scalars(query)
+            for o, account_name in session.execute(query)
         ]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, any_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as upsert
 
@@ -34,7 +34,7 @@ from infra.db.outbox import EventEncoder
 from infra.db.refunds.base import StoreBase
 from infra.db.refunds.intake import SqlRefundIntakeUnit
 from infra.db.refunds.rows import L, R, lines_values, load_one, refund_of, refund_values
-from infra.db.tables import FinanceCursor, Order, SellerAccount
+from infra.db.tables import FinanceCursor, Order, SellerAccount, reaches_amazon
 
 _O = R.metadata.tables[Order.__tablename__]
 _A = R.metadata.tables[SellerAccount.__tablename__]
@@ -189,8 +189,6 @@ class AmazonRefundsMixin(StoreBase):
     def sweep_accounts(self) -> list[int]:
         with self.engine.connect() as conn:
             found = conn.execute(
-                select(_A.c.id)
-                .where(and_(_A.c.connected.is_(True), _A.c.active.is_(True)))
-                .order_by(_A.c.id)
+                select(_A.c.id).where(reaches_amazon(_A)).order_by(_A.c.id)
             ).scalars()
             return [int(i) for i in found]

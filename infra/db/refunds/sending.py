@@ -43,7 +43,7 @@ from infra.db.feeds.transitions import in_states, sources_in
 from infra.db.outbox import EventEncoder
 from infra.db.refunds.base import StoreBase
 from infra.db.refunds.rows import R, load, with_lines
-from infra.db.tables import FeedSubmission, SellerAccount
+from infra.db.tables import FeedSubmission, SellerAccount, reaches_amazon
 
 _F = R.metadata.tables[FeedSubmission.__tablename__]
 _A = R.metadata.tables[SellerAccount.__tablename__]
@@ -68,7 +68,7 @@ _ACK = and_(R.c.kind == RefundKind.CANCELLATION.value, R.c.whole_order.is_(True)
 
 def _sendable() -> Any:
     """Accepted store refunds due now, of connected accounts."""
-    connected = select(_A.c.id).where(_A.c.connected.is_(True)).scalar_subquery()
+    connected = select(_A.c.id).where(reaches_amazon(_A)).scalar_subquery()
     return and_(
         in_states(R.c.state, TAKE_FROM),
         R.c.source == RefundSource.STORE.value,

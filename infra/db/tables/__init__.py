@@ -7,7 +7,7 @@ Unique business keys carry the idempotency: orders per (account, Amazon order id
 Every module is imported here, so ``Base.metadata`` holds every table.
 """
 
-from infra.db.tables.accounts import SellerAccount
+from infra.db.tables.accounts import SellerAccount, reaches_amazon
 from infra.db.tables.base import Base
 from infra.db.tables.feeds import FeedSubmission
 from infra.db.tables.fulfilments import Fulfilment, FulfilmentLine, RejectedFulfilment, ShipByAlert
@@ -37,4 +37,5 @@ __all__ = [
     "SyncCursor",
     "WebhookAttempt",
     "WebhookDelivery",
+    "reaches_amazon",
 ]

@@ -7,8 +7,11 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     String,
+    Table,
     Text,
+    and_,
     func,
     text,
 )
@@ -38,7 +41,28 @@ class SellerAccount(Base):
     connected: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     disconnected_at: Mapped[datetime | None] = mapped_column(UtcTime)
     reconnected_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    # Paused: Login with Amazon refused the account's credentials (the reason is its answer);
+    # nothing is tried again until a person enables it or gives a new refresh token.
+    paused_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    # Removed: hidden and never synced; its orders and history stay (a purge deletes them).
+    removed_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    # Where the first sync starts (None: one day back).
+    sync_since: Mapped[datetime | None] = mapped_column(UtcTime)
     created_at: Mapped[datetime] = mapped_column(UtcTime, server_default=func.now())
 
     def __repr__(self) -> str:
         return f"SellerAccount(id={self.id!r}, name={self.name!r}, region={self.region!r})"
+
+
+def reaches_amazon(accounts: Table | None = None) -> ColumnElement[bool]:
+    """The accounts something is sent to Amazon for (a sync, a confirmation, a feed): connected,
+    enabled (``active``), not paused and not removed. ``accounts``: the table as a statement
+    names it (the Core table by default)."""
+    t = accounts if accounts is not None else SellerAccount.__table__
+    return and_(
+        t.c.connected.is_(True),
+        t.c.active.is_(True),
+        t.c.paused_at.is_(None),
+        t.c.removed_at.is_(None),
+    )

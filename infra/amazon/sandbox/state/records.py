@@ -1,4 +1,4 @@
-"""The records the sandbox keeps: marketplaces, sellers, orders with items and packages, feeds.
+"""The records the sandbox keeps: sellers, orders with items and packages, feeds.
 
 Orders are kept as records, not as JSON: both Orders API versions are drawn from the same
 record (``render``), so v0 and v2026-01-01 can never disagree. A test that wants an odd order
@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+# Every marketplace of Amazon's published list, shared with the store's account checks.
+from infra.marketplaces import MARKETPLACES as MARKETPLACES
+from infra.marketplaces import Marketplace as Marketplace
 
 FULFILLMENT_STATUSES = (
     "PENDING_AVAILABILITY",
@@ -34,30 +38,6 @@ SERVICE_LEVELS = (
     "SCHEDULED",
 )
 FEED_PROCESSING_STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
-
-
-@dataclass(frozen=True, slots=True)
-class Marketplace:
-    marketplace_id: str
-    name: str  # the v2026-01-01 marketplaceName and the v0 SalesChannel
-    country_code: str
-    currency: str
-
-
-MARKETPLACES: dict[str, Marketplace] = {
-    m.marketplace_id: m
-    for m in (
-        Marketplace("ATVPDKIKX0DER", "Amazon.com", "US", "USD"),
-        Marketplace("A2EUQ1WTGCTBG2", "Amazon.ca", "CA", "CAD"),
-        Marketplace("A1AM78C64UM0Y8", "Amazon.com.mx", "MX", "MXN"),
-        Marketplace("A1F83G8C2ARO7P", "Amazon.co.uk", "GB", "GBP"),
-        Marketplace("A1PA6795UKMFR9", "Amazon.de", "DE", "EUR"),
-        Marketplace("A13V1IB3VIYZZH", "Amazon.fr", "FR", "EUR"),
-        Marketplace("APJ6JRA9NG5V4", "Amazon.it", "IT", "EUR"),
-        Marketplace("A1RKKUPIHCS9HS", "Amazon.es", "ES", "EUR"),
-        Marketplace("A1VC38T7YXB528", "Amazon.co.jp", "JP", "JPY"),
-    )
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,6 +140,8 @@ ROUTES = [
     ("get", "/v1/accounts/{account}/reconnect-plan"),
     ("post", "/v1/accounts/{account}/reconnect"),
     ("post", "/v1/accounts/{account}/approvals"),
+    ("post", "/v1/accounts/{account}/disable"),
+    ("post", "/v1/accounts/{account}/enable"),
 ]
 # A body each route takes (the others read none).
 GOOD_BODY = {
@@ -500,3 +502,22 @@ def test_a_bad_approval_body_is_refused_naming_the_field_and_nothing_moves(
     assert response.status_code == 422, response.text
     assert reasons(response) == errors
     assert set(states(container, held).values()) == {RefundState.AWAITING_APPROVAL}
+
+
+def test_accounts_are_listed_with_their_status_and_can_be_disabled(
+    client: TestClient, account_id: int
+) -> None:
+    listed = client.get("/v1/accounts", headers=AUTH)
+    assert listed.status_code == 200
+    assert [(a["account_id"], a["status"]) for a in listed.json()["accounts"]] == [
+        (account_id, "active")
+    ]
+    disabled = post(client, f"/v1/accounts/{account_id}/disable")
+    assert disabled.status_code == 200
+    assert disabled.json()["status"] == "disabled"
+    assert post(client, f"/v1/accounts/{account_id}/disable").json()["status"] == "disabled"
+    assert client.get("/v1/accounts", headers=AUTH).json()["accounts"][0]["status"] == "disabled"
+    assert post(client, f"/v1/accounts/{account_id}/enable").json()["status"] == "active"
+    missing = post(client, "/v1/accounts/nobody/enable")
+    assert missing.status_code == 404
+    assert reasons(missing) == {"account": "no seller account 'nobody'"}

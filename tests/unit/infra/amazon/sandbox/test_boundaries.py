@@ -1,7 +1,8 @@
 """The sandbox is the fake of Amazon: it knows Amazon's shapes and nothing of ours, and its
 parts stack in one order.
 
-Of the project's own code it imports only itself and Amazon's models (``infra.amazon.models``):
+Of the project's own code it imports only itself, Amazon's models (``infra.amazon.models``) and
+Amazon's published list of marketplaces (``infra.marketplaces``, shared with the store's checks):
 never the domain, the store, the settings or the workers, so it cannot drift into playing
 our code instead of Amazon's. Inside, each part imports only the parts before it in ``LAYERS``
 (the package docstring's picture).
@@ -15,7 +16,7 @@ from pathlib import Path
 import infra.amazon.sandbox
 
 OURS = ("domain", "infra", "workers", "tests", "bench")
-ALLOWED = ("infra.amazon.sandbox", "infra.amazon.models")
+ALLOWED = ("infra.amazon.sandbox", "infra.amazon.models", "infra.marketplaces")
 ROOT = Path(infra.amazon.sandbox.__file__).parent
 LAYERS = (
     "errors",
@@ -28,6 +29,7 @@ LAYERS = (
     "operations",
     "control",
     "app",
+    "demo_sellers",
     "keeper",
     "server",
 )
