@@ -23,9 +23,7 @@ PATH_PATTERN = re.compile(r"`((?:domain|infra|workers|tests|bench|\.ci)/[\w./-]*
 
 
 def test_every_setting_is_documented() -> None:
-    missing = [
-        name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in README
-    ]
+    missing = [name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in README]
     assert not missing, f"settings the README's configuration does not name: {missing}"
 
 
