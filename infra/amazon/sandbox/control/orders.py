@@ -4,7 +4,7 @@ charged by a shipment event)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from infra.amazon.sandbox.control.finances import adjustment_json
 from infra.amazon.sandbox.generate import ItemSpec, OrderSpec, create_bulk, create_order
 from infra.amazon.sandbox.render import order_2026_full, order_items_v0, order_v0
-from infra.amazon.sandbox.state import DEMO_SELLER, SandboxOrder, SandboxState, iso
+from infra.amazon.sandbox.state import DEMO_SELLER, SandboxError, SandboxOrder, SandboxState, iso
 
 Status = Literal[
     "PENDING_AVAILABILITY",
@@ -48,6 +48,9 @@ class OrderIn(BaseModel):
     missing_buyer: bool = False
     prime: bool = False
     created_time: datetime | None = None
+    # An order made this long ago (Amazon hides the last two minutes from searches: 180 makes
+    # it visible to the next sync at once). Not with created_time.
+    created_seconds_ago: float | None = Field(default=None, ge=0, le=10 * 365 * 86_400)
     ship_by: datetime | None = None
     deliver_by: datetime | None = None
     service_level: str | None = None
@@ -129,6 +132,11 @@ def router(state: SandboxState) -> APIRouter:
 
     @routes.post("/orders", status_code=201)
     def add_order(body: OrderIn) -> dict[str, Any]:
+        created_time = _utc(body.created_time)
+        if body.created_seconds_ago is not None:
+            if created_time is not None:
+                raise SandboxError("give created_time or created_seconds_ago, not both")
+            created_time = state.now() - timedelta(seconds=body.created_seconds_ago)
         spec = OrderSpec(
             seller_id=body.seller_id,
             marketplace_id=body.marketplace_id,
@@ -151,7 +159,7 @@ def router(state: SandboxState) -> APIRouter:
             replacement_of=body.replacement_of,
             missing_buyer=body.missing_buyer,
             prime=body.prime,
-            created_time=_utc(body.created_time),
+            created_time=created_time,
             ship_by=_utc(body.ship_by),
             deliver_by=_utc(body.deliver_by),
             service_level=body.service_level,

@@ -74,3 +74,21 @@ def test_state_order_view_and_reset(sandbox: Sandbox) -> None:
     assert handle.state.orders == {}
     assert client.get("/_sandbox/state").json()["sellers"] == [DEMO_SELLER.seller_id]
     assert client.get(f"/_sandbox/orders/{order_id}").status_code == 404
+
+
+def test_an_order_made_minutes_ago_is_seen_by_the_next_search_at_once(sandbox: Sandbox) -> None:
+    _, client = sandbox
+    headers = demo_headers(client)
+    old = create(client, created_seconds_ago=180)["order_id"]
+    fresh = create(client)["order_id"]
+    both = client.post(
+        "/_sandbox/orders",
+        json={"created_seconds_ago": 180, "created_time": "2026-01-01T00:00:00Z"},
+    )
+
+    seen = search(client, headers, createdAfter="2020-01-01T00:00:00Z").json()["orders"]
+
+    assert [o["orderId"] for o in seen] == [old]  # the fresh one is within Amazon's two minutes
+    assert fresh != old
+    assert both.status_code == 400, both.text
+    assert "not both" in both.text
