@@ -20,14 +20,28 @@ def orders() -> None:
 @orders.command("list")
 @click.option("--account", default=None)
 @click.option("--status", default=None)
-@click.option("--limit", type=int, default=50, show_default=True)
-def orders_list(account: str | None, status: str | None, limit: int) -> None:
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option(
+    "--to-ship",
+    is_flag=True,
+    help="Only what a fulfilment can be sent for: merchant-fulfilled, units to ship, "
+    "no buyer cancellation request.",
+)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
+def orders_list(
+    account: str | None, status: str | None, limit: int, to_ship: bool, as_json: bool
+) -> None:
     """The most recently updated orders."""
     from infra.db.orders import recent_orders
     from workers import bootstrap
 
     with store():
-        rows = recent_orders(bootstrap.container().sessions, account, status, limit)
+        rows = recent_orders(
+            bootstrap.container().sessions, account, status, limit, to_ship=to_ship
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
     table(
         ["account", "amazon order", "status", "by", "marketplace", "total", "purchased", "flags"],
         [

@@ -27,8 +27,18 @@ def _flags(order: Order) -> str:
     return ",".join(flags)
 
 
+# What a fulfilment can be sent for: the merchant's own orders with units still to ship, no
+# buyer asking to cancel (that needs a review first) and not read-only.
+TO_SHIP_STATUSES = ("UNSHIPPED", "PARTIALLY_SHIPPED")
+
+
 def recent_orders(
-    sessions: sessionmaker[Session], account: str | None, status: str | None, limit: int
+    sessions: sessionmaker[Session],
+    account: str | None,
+    status: str | None,
+    limit: int,
+    *,
+    to_ship: bool = False,
 ) -> list[dict[str, Any]]:
     with sessions() as session:
         query = (
@@ -41,6 +51,13 @@ def recent_orders(
             query = query.where(account_matches(account))
         if status is not None:
             query = query.where(Order.status == status.upper())
+        if to_ship:
+            query = query.where(
+                Order.status.in_(TO_SHIP_STATUSES),
+                Order.fulfilled_by == "MERCHANT",
+                Order.buyer_cancel_requested.is_(False),
+                Order.read_only.is_(False),
+            )
         return [
             {
                 "account": account_name,
