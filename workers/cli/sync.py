@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import click
@@ -9,25 +10,39 @@ import click
 from domain.shared import TimeRefused, parse_utc
 from workers.cli.common import fail, store
 
+# A person who asks for a sync now wants one that starts after the running one: wait this long
+# for a sync of the account that a worker is running to end, then run ours.
+WAIT_FOR_RUNNING_SYNC_S = 120.0
+
 
 @click.command()
 @click.argument("account")
 def sync(account: str) -> None:
-    """Sync one account's orders once, now."""
+    """Sync one account's orders once, now (after a sync a worker is running, if any)."""
     from infra.amazon.errors import AmazonError
     from infra.db.accounts import AccountError
     from workers import bootstrap
 
     with store():
-        try:
-            report = bootstrap.sync_account(account)
-        except (AccountError, AmazonError) as exc:
-            fail(str(exc))
-    if report.skipped:  # paused, disabled, disconnected, or another sync holds the lock
+        deadline = time.monotonic() + WAIT_FOR_RUNNING_SYNC_S
+        said = False
+        while True:
+            try:
+                report = bootstrap.sync_account(account)
+            except (AccountError, AmazonError) as exc:
+                fail(str(exc))
+            running = report.skipped and not report.problems
+            if not running or time.monotonic() > deadline:
+                break
+            if not said:
+                click.echo("another sync of this account is running; waiting for it to end")
+                said = True
+            time.sleep(0.5)
+    if report.skipped:  # paused, disabled, disconnected, or another sync held the lock
         click.echo(
             f"{report.problems[0]}; nothing done"
             if report.problems
-            else "another sync of this account is running; nothing done"
+            else "another sync of this account is still running; nothing done"
         )
         return
     click.echo(

@@ -94,3 +94,37 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(
         assert conn.execute(select(func.count()).select_from(Order)).scalar_one() == 300
     resumed = len(sandbox.state.call_log(op, limit=10_000)) - calls_before
     assert resumed < 12, "it continued from its last page rather than from the start"
+
+
+def test_a_sync_asked_while_a_worker_syncs_waits_for_it_then_runs(
+    sandbox: SandboxHandle, demo_account: str, clean_db: Engine
+) -> None:
+    from sqlalchemy.orm import sessionmaker as make_sessions
+
+    from infra.db.accounts import get_account
+    from infra.db.engine import advisory_lock
+
+    create_bulk(
+        sandbox.state, 5, seller_id=DEMO_SELLER.seller_id, marketplace_id=None,
+        fulfilled_by=None, status=None, items_per_order=None, spread_seconds=60, seed=4,
+    )  # fmt: skip
+    sandbox.state.advance_clock(180)
+    account_id = get_account(make_sessions(clean_db), demo_account).id
+    held, release = threading.Event(), threading.Event()
+
+    def a_worker_syncing() -> None:
+        with advisory_lock(clean_db, f"sync:{account_id}:orders") as locked:
+            assert locked
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=a_worker_syncing, daemon=True)
+    holder.start()
+    held.wait(10)
+    threading.Timer(1.5, release.set).start()
+    result = CliRunner().invoke(main, ["sync", demo_account])
+    holder.join(timeout=10)
+
+    assert result.exit_code == 0, result.output
+    assert "another sync of this account is running; waiting for it to end" in result.output
+    assert "5 new" in result.output
