@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra.amazon.sandbox.generate import create_bulk
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER, Fault
+from infra.db.accounts import get_account
+from infra.db.engine import advisory_lock
 from infra.db.tables import Order, SyncCursor
 from workers.cli import main
 from workers.demo import ensure_demo_account
@@ -109,7 +111,7 @@ def test_a_sync_asked_while_a_worker_syncs_waits_for_it_then_runs(
         fulfilled_by=None, status=None, items_per_order=None, spread_seconds=60, seed=4,
     )  # fmt: skip
     sandbox.state.advance_clock(180)
-    account_id = get_account(make_sessions(clean_db), demo_account).id
+    account_id = get_account(sessionmaker(clean_db), demo_account).id
     held, release = threading.Event(), threading.Event()
 
     def a_worker_syncing() -> None:
