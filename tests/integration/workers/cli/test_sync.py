@@ -101,11 +101,6 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(
 def test_a_sync_asked_while_a_worker_syncs_waits_for_it_then_runs(
     sandbox: SandboxHandle, demo_account: str, clean_db: Engine
 ) -> None:
-    from sqlalchemy.orm import sessionmaker as make_sessions
-
-    from infra.db.accounts import get_account
-    from infra.db.engine import advisory_lock
-
     create_bulk(
         sandbox.state, 5, seller_id=DEMO_SELLER.seller_id, marketplace_id=None,
         fulfilled_by=None, status=None, items_per_order=None, spread_seconds=60, seed=4,
