@@ -42,6 +42,7 @@ def _command_lines() -> list[list[str]]:
     code = code.replace("\\\n", " ")
     lines: list[list[str]] = []
     for line in code.splitlines():
+        line = re.split(r"(?:^|\s)#", line)[0]  # a comment
         at = line.find("amazon-channel ")
         if at < 0:
             continue
@@ -57,7 +58,7 @@ def _command_lines() -> list[list[str]]:
 def _resolve(words: list[str]) -> tuple[click.Command, list[str]]:
     command: click.Command = main
     rest = list(words)
-    while isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
+    while isinstance(command, click.Group) and rest and not rest[0].lstrip("[").startswith("-"):
         sub = command.commands.get(rest[0])
         if sub is None:
             if rest[0] in ("…", "...") or rest[0].isupper():
