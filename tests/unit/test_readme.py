@@ -34,10 +34,28 @@ def test_every_file_the_readme_names_exists() -> None:
     assert not missing, f"the README names files that do not exist: {missing}"
 
 
+def _shell_blocks(text: str) -> list[str]:
+    """The fenced blocks marked ``sh`` or unmarked (a ```` ```csv ```` block is data)."""
+    blocks: list[str] = []
+    lines: list[str] | None = None
+    shell = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if lines is None:
+                lines, shell = [], line[3:].strip() in ("", "sh")
+            else:
+                if shell:
+                    blocks.append("\n".join(lines))
+                lines = None
+        elif lines is not None:
+            lines.append(line)
+    return blocks
+
+
 def _command_lines() -> list[list[str]]:
     """Each ``amazon-channel ...`` command written in the README's code, as words (a line's
     continuation joined, options' values kept, shell syntax after the command dropped)."""
-    code = "\n".join(re.findall(r"```(?:sh)?\n(.*?)```", README, flags=re.S))
+    code = "\n".join(_shell_blocks(README))
     code += "\n" + "\n".join(re.findall(r"`(amazon-channel [^`]+)`", README))
     code = code.replace("\\\n", " ")
     lines: list[list[str]] = []
