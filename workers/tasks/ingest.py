@@ -5,6 +5,11 @@ Beat ticks every minute, and a sync at Amazon's real quotas may wait longer than
 the fan-out queues a sync only for an account that has none waiting, and the mark goes when
 that sync ends, done or given up. A mark that outlives its sync (a message expired unread, a
 worker killed) lapses on its own after ``PENDING_TTL_S``.
+
+And a tick queues an account's sync only when its ``searchOrders`` budget holds more than
+``SYNC_BUDGET_RESERVE`` calls (read from the shared Redis budget without taking any): a fixed
+minute would spend three times what Amazon refills and leave every seller with an empty budget
+(``domain.ingestion.schedule``). A new account's budget is full, so its first sync is at once.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 import redis
 
+from domain.ingestion import seconds_until_sync_due
 from workers import bootstrap
 from workers.app import app
 from workers.base import ChannelTask, channel_task
@@ -59,17 +65,21 @@ def pending_syncs() -> PendingSyncs:
 
 @channel_task("ingest.sync_all")
 def sync_all() -> int:
-    """Beat's trigger: one sync task per active account that has none waiting; returns how
-    many were queued."""
+    """Beat's trigger: one sync task per active account that has none waiting and whose
+    ``searchOrders`` budget can afford it (``domain.ingestion.schedule``); returns how many
+    were queued."""
+    c = bootstrap.container()
     pending = pending_syncs()
+    accounts = bootstrap.active_accounts()
+    reserve = c.settings.sync_budget_reserve
     queued = 0
-    for account_id in bootstrap.active_account_ids():
-        if not pending.claim(account_id):
+    for account, budget in zip(accounts, c.search_budgets(accounts), strict=True):
+        if seconds_until_sync_due(budget, reserve) > 0 or not pending.claim(account.id):
             continue
         try:
-            sync_account.apply_async(args=[account_id], expires=SYNC_EXPIRES_S)
+            sync_account.apply_async(args=[account.id], expires=SYNC_EXPIRES_S)
         except BaseException:
-            pending.release(account_id)  # nothing was queued: the next tick tries again
+            pending.release(account.id)  # nothing was queued: the next tick tries again
             raise
         queued += 1
     return queued
