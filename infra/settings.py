@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # SP-API clients (one per account) a process keeps, least recently used dropped first;
     # 0 builds one per use. Every client shares the process's one HTTP client unless
     # AMAZON_SHARED_HTTP is false (one per client: the old behaviour, for the benchmark).
-    amazon_client_cache_size: int = Field(default=2000, ge=0)
+    amazon_client_cache_size: int = Field(default=5000, ge=0)
     amazon_shared_http: bool = True
 
     # The sandbox.

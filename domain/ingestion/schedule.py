@@ -5,16 +5,24 @@ per seller. A sync costs at least one call, so a fixed one-minute schedule spend
 what refills and empties every seller's bucket within half an hour; after that a sync with many
 pages (a busy afternoon, a backfill) crawls at one page per refill with nothing in hand.
 
-So a scheduled sync only spends from above a reserve: it is due when the seller's budget holds
-more than ``reserve`` calls. A seller with calls to spare (a new account, a quiet one) is synced
-at every tick; a steady one settles at the budget's own pace (one sync per refill); the reserve
-stays for the syncs that need many pages, and those may spend it all (their task waits for the
-budget, it is not refused). A new account's budget is untouched, so its first sync is at once.
+So the schedule follows the budget, read without spending from it:
+
+- above a reserve (``reserve`` calls kept for syncs with many pages) a sync is due at every tick:
+  a quiet seller, a new one, spends from its burst; a steady one settles at the budget's own pace,
+  one sync per refill, with the reserve whole;
+- at or below the reserve (a sync with many pages spent it: those may spend it all, their task
+  waits for the budget, it is not refused) a sync is due once ``RECOVERY_CALLS`` calls have
+  refilled since the last one was queued: new orders still arrive every few minutes while half
+  of what refills rebuilds the reserve;
+- a first sync (no sync queued before) is due at once, whatever the budget holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# Below the reserve, one sync per this many calls refilled: the rest rebuilds the reserve.
+RECOVERY_CALLS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +38,21 @@ class SearchBudget:
             raise ValueError("a budget's rate must be > 0 (an unlimited one is None)")
 
 
-def seconds_until_sync_due(budget: SearchBudget | None, reserve: int) -> float:
+def seconds_until_sync_due(
+    budget: SearchBudget | None, reserve: int, *, since_last_s: float | None
+) -> float:
     """0.0 when the account's scheduled sync may be queued now, else how long until it may.
 
-    ``budget`` None means no limit applies (limits lifted): always due. A reserve as large as
-    the bucket is taken as one call less than the bucket, so a seller is still synced.
+    ``budget`` None means no limit applies (limits lifted): always due. ``since_last_s``: the
+    seconds since the account's last sync was queued, None if none ever was. A reserve as large
+    as the bucket is taken as one call less than the bucket, so a seller is still synced.
     """
-    if budget is None:
+    if budget is None or since_last_s is None:
         return 0.0
     keep = max(0.0, min(float(reserve), budget.capacity - 1))
-    needed = keep + 1
-    if budget.tokens >= needed:
+    if budget.tokens >= keep + 1:
         return 0.0
-    return (needed - budget.tokens) / budget.rate
+    until_recovered = RECOVERY_CALLS / budget.rate - since_last_s
+    until_a_call = (1 - budget.tokens) / budget.rate
+    until_above_reserve = (keep + 1 - budget.tokens) / budget.rate
+    return max(0.0, min(until_above_reserve, max(until_recovered, until_a_call)))
