@@ -9,7 +9,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import fulfil, ingest, refunds
+from bench import fulfil, ingest, refunds, sellers
 from infra.logging import configure_logging
 from infra.settings import load_settings
 from workers.supervisor import services
@@ -22,8 +22,13 @@ def main() -> None:
     parser.add_argument("--fulfilments", type=int, default=2000, help="for the throughput run")
     parser.add_argument("--paced", type=int, default=90, help="fulfilments at Amazon's rate")
     parser.add_argument("--refunds", type=int, default=1000, help="refunds accepted at once")
-    parser.add_argument("--only", choices=["ingest", "fulfil", "refunds"], default=None)
+    parser.add_argument("--accounts", type=int, default=1000, help="sellers for the sellers run")
+    parser.add_argument("--ticks", type=int, default=3, help="beat's minutes in the sellers run")
+    parser.add_argument("--only", choices=["ingest", "fulfil", "refunds", "sellers"], default=None)
+    parser.add_argument("what", nargs="?", choices=["sellers"], help="that benchmark alone")
     args = parser.parse_args()
+    if args.what is not None:
+        args.only = args.what
     configure_logging("WARNING")
     settings = load_settings()
     if not (settings.database_url and settings.redis_url and settings.broker_url):
@@ -36,6 +41,8 @@ def main() -> None:
             fulfil.print_result(fulfil.run(ready, args.fulfilments, args.paced))
         if args.only in (None, "refunds"):
             refunds.print_result(refunds.run(ready, args.refunds))
+        if args.only in (None, "sellers"):
+            sellers.print_result(sellers.run(ready, args.accounts, args.ticks))
 
 
 if __name__ == "__main__":

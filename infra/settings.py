@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     http_read_timeout: float = 30.0
     # Fraction of Amazon's published rate the client allows itself (headroom against jitter).
     rate_safety: float = Field(default=0.9, gt=0, le=1)
+    # SP-API clients (one per account) a process keeps, least recently used dropped first;
+    # 0 builds one per use. Every client shares the process's one HTTP client unless
+    # AMAZON_SHARED_HTTP is false (one per client: the old behaviour, for the benchmark).
+    amazon_client_cache_size: int = Field(default=5000, ge=0)
+    amazon_shared_http: bool = True
 
     # The sandbox.
     sandbox_host: str = "127.0.0.1"
@@ -73,6 +78,9 @@ class Settings(BaseSettings):
     sync_interval_seconds: float = 60.0
     sync_overlap_seconds: float = 300.0
     sync_page_size: int = Field(default=100, ge=1, le=100)
+    # searchOrders calls of each seller's budget that scheduled syncs leave for syncs with many
+    # pages: a sync is queued only when the budget holds more (domain.ingestion.schedule).
+    sync_budget_reserve: int = Field(default=10, ge=0)
     # The broker's redelivery delay for a dead worker's message (tests shorten it).
     broker_visibility_timeout: int = 900
 

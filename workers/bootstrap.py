@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -21,13 +22,14 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.ingestion import Cursor, SyncReport, sync_orders
+from domain.ingestion import Cursor, SearchBudget, SyncReport, sync_orders
 from domain.shared import Clock
-from infra.amazon.client import SpApiClient, build_client
+from infra.amazon.client import SpApiClient, build_client, new_http, new_limiter
 from infra.amazon.errors import AmazonAuthError
 from infra.amazon.gateways import SpApiFeeds, SpApiFinances, SpApiOrdersSource, SpApiShipments
 from infra.amazon.lwa import OPERATION as LWA_OPERATION
 from infra.amazon.lwa import LwaCredentials
+from infra.amazon.ratelimit import RateLimiter, RedisRateLimiter
 from infra.clock import SystemClock
 from infra.db.accounts import AccountView, get_account, list_accounts
 from infra.db.accounts_changes import pause_account
@@ -46,6 +48,8 @@ from infra.settings import Region, Settings, load_settings
 WORKER_MAX_WAIT_S = 2.0
 # Login with Amazon's answers that say the account's credentials are wrong, not the moment.
 REFUSED_CREDENTIALS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+# The operation a sync spends, and whose budget sets when the next one is due.
+SEARCH_ORDERS = "orders2026.searchOrders"
 log = logging.getLogger(__name__)
 
 
@@ -59,7 +63,10 @@ class Container:
     patient: bool = False
     given_clock: Clock | None = None  # a test's clock; the system's when None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _clients: dict[int, SpApiClient] = field(default_factory=dict)
+    # Least recently used first; bounded by ``settings.amazon_client_cache_size``.
+    _clients: OrderedDict[int, SpApiClient] = field(default_factory=OrderedDict)
+    # One limiter per rate setting (the sandbox's factor, Amazon's own), shared by every seller.
+    _limiters: dict[bool, RateLimiter] = field(default_factory=dict)
     _seller_ids: dict[int, str] = field(default_factory=dict)
     # The credentials each cached client was built from: an edit of them rebuilds it.
     _built_from: dict[int, tuple[str, str | None, str]] = field(default_factory=dict)
@@ -89,6 +96,11 @@ class Container:
         if not url.startswith(("redis", "unix")):
             raise RuntimeError("REDIS_URL is not set (the rate limiter needs Redis)")
         return redis.Redis.from_url(url, socket_timeout=10, health_check_interval=25)
+
+    @cached_property
+    def amazon_http(self) -> httpx.Client:
+        """Every seller's SP-API calls: one SSL context and one connection pool per process."""
+        return new_http(self.settings)
 
     @cached_property
     def webhook_http(self) -> httpx.Client:
@@ -150,41 +162,83 @@ class Container:
         )
 
     def amazon_client(self, account: AccountView) -> SpApiClient:
-        """One client per account per process: its token cache and connection pool are reused."""
+        """One client per account per process, the ``amazon_client_cache_size`` most recently
+        used kept. A dropped client is not closed (a task may still hold it); it owns nothing
+        to close unless ``amazon_shared_http`` is off, and then the collector closes it."""
         with self._lock:
             client = self._clients.get(account.id)
             built_from = (account.lwa_refresh_token, account.lwa_client_id, account.region)
             if client is not None and self._built_from.get(account.id, built_from) != built_from:
-                client.close()  # the account's credentials or region were edited since
+                # The account's credentials or region were edited since: build it anew (the old
+                # one is not closed: a task may still hold it).
+                self._clients.pop(account.id, None)
                 client = None
-            if client is None:
-                # The account's region picks the endpoint (and, for the sandbox, its demo app).
-                settings = self.settings.model_copy(
-                    update={"amazon_region": Region(account.region)}
-                )
-                credentials = LwaCredentials(
-                    client_id=account.lwa_client_id or settings.lwa_app_client_id(),
-                    client_secret=settings.lwa_app_client_secret(),
-                    refresh_token=SecretStr(account.lwa_refresh_token),
-                )
-                client = build_client(
-                    settings,
-                    seller_key=f"{account.selling_partner_id}:{account.region}",
-                    credentials=credentials,
-                    redis_client=self.redis,
-                    max_wait_s=self.max_wait_s,
-                )
+            if client is not None:
+                self._clients.move_to_end(account.id)
+                return client
+            client = self._build_client(account)
+            if self.settings.amazon_client_cache_size > 0:
                 self._clients[account.id] = client
                 self._built_from[account.id] = built_from
+                while len(self._clients) > self.settings.amazon_client_cache_size:
+                    dropped, _ = self._clients.popitem(last=False)
+                    self._built_from.pop(dropped, None)
             return client
+
+    def _build_client(self, account: AccountView) -> SpApiClient:
+        # The account's region picks the endpoint (and, for the sandbox, its demo app).
+        settings = self._account_settings(account)
+        credentials = LwaCredentials(
+            client_id=account.lwa_client_id or settings.lwa_app_client_id(),
+            client_secret=settings.lwa_app_client_secret(),
+            refresh_token=SecretStr(account.lwa_refresh_token),
+        )
+        return build_client(
+            settings,
+            seller_key=seller_key(account),
+            credentials=credentials,
+            redis_client=self.redis,
+            max_wait_s=self.max_wait_s,
+            http=self.amazon_http if self.settings.amazon_shared_http else None,
+            limiter=self._limiter(settings),
+        )
+
+    def _account_settings(self, account: AccountView) -> Settings:
+        return self.settings.model_copy(update={"amazon_region": Region(account.region)})
+
+    def _limiter(self, settings: Settings) -> RateLimiter:
+        """The process's limiter for an account's settings (called under ``_lock``)."""
+        sandbox = settings.uses_sandbox()
+        limiter = self._limiters.get(sandbox)
+        if limiter is None:
+            limiter = self._limiters[sandbox] = new_limiter(settings, self.redis)
+        return limiter
+
+    def search_budgets(self, accounts: Sequence[AccountView]) -> list[SearchBudget | None]:
+        """Each account's ``searchOrders`` budget now, nothing taken (None: no limit applies)."""
+        with self._lock:
+            limiters = [self._limiter(self._account_settings(a)) for a in accounts]
+        budgets: list[SearchBudget | None] = [None] * len(accounts)
+        by_limiter: dict[int, list[int]] = {}
+        for n, limiter in enumerate(limiters):
+            if isinstance(limiter, RedisRateLimiter):
+                by_limiter.setdefault(id(limiter), []).append(n)
+        for positions in by_limiter.values():
+            limiter = limiters[positions[0]]
+            assert isinstance(limiter, RedisRateLimiter)
+            keys = [seller_key(accounts[n]) for n in positions]
+            for n, budget in zip(positions, limiter.peek(keys, SEARCH_ORDERS), strict=True):
+                budgets[n] = budget
+        return budgets
 
     def amazon_client_for(self, account_id: int) -> SpApiClient:
         """``amazon_client`` by account id: the account is read from the store only when this
         process has no client for it yet (a cached client never looks at the account again)."""
         with self._lock:
             client = self._clients.get(account_id)
-        if client is not None:
-            return client
+            if client is not None:
+                self._clients.move_to_end(account_id)
+                return client
         return self.amazon_client(get_account(self.sessions, account_id))
 
     def forget_client(self, account_id: int) -> None:
@@ -206,6 +260,8 @@ class Container:
             self.redis.close()
         if "webhook_http" in self.__dict__:
             self.webhook_http.close()
+        if "amazon_http" in self.__dict__:
+            self.amazon_http.close()
 
 
 _container: Container | None = None
@@ -249,10 +305,18 @@ def reset_and_close() -> None:
         _container = None
 
 
-def active_account_ids() -> list[int]:
+def seller_key(account: AccountView) -> str:
+    """The name of the account's rate budget: its seller in its region."""
+    return f"{account.selling_partner_id}:{account.region}"
+
+
+def active_accounts() -> list[AccountView]:
     """The accounts beat syncs: active and connected (a disconnected one sends nothing)."""
-    accounts = list_accounts(container().sessions, active_only=True, connected_only=True)
-    return [a.id for a in accounts]
+    return list_accounts(container().sessions, active_only=True, connected_only=True)
+
+
+def active_account_ids() -> list[int]:
+    return [a.id for a in active_accounts()]
 
 
 def sync_account(

@@ -9,6 +9,7 @@ from domain.ingestion.ports import (
     PageOutcome,
     PaginationExpired,
 )
+from domain.ingestion.schedule import SearchBudget, seconds_until_sync_due
 from domain.ingestion.sync import SyncReport, split_page, sync_orders
 
 __all__ = [
@@ -19,7 +20,9 @@ __all__ = [
     "OrdersSource",
     "PageOutcome",
     "PaginationExpired",
+    "SearchBudget",
     "SyncReport",
+    "seconds_until_sync_due",
     "split_page",
     "sync_orders",
 ]

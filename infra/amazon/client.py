@@ -5,6 +5,12 @@ methods hand on to the families in ``infra.amazon.api`` (also reachable as ``cli
 ``client.orders_v0``, ``client.feeds``, ``client.finances``, ``client.reports``,
 ``client.documents``); the rules
 every call follows (rate budget, token, errors, retries, logging) live in ``infra.amazon.http``.
+
+A process that serves many sellers builds one ``httpx.Client`` (``new_http``) and one limiter
+(``new_limiter``) and hands them to every seller's ``build_client``: an ``httpx.Client`` costs an
+SSL context (most of the CPU of building a client) and a connection pool, and every seller talks
+to the same few hosts. What is the seller's own stays per client: its LWA token provider (the
+token itself cached in Redis) and its rate budget (keyed by ``seller_key`` in the shared limiter).
 """
 
 from __future__ import annotations
@@ -53,14 +59,17 @@ __all__ = [
     "USER_AGENT",
     "SpApiClient",
     "build_client",
+    "new_http",
+    "new_limiter",
 ]
 
 
 class SpApiClient:
     """SP-API for one seller (``seller_key`` names the seller's rate budget, e.g. id + region).
 
-    The client owns ``http`` from here on: ``close()`` closes it. Reuse one client per seller
-    per process so connections and the access token are reused.
+    The client owns ``http`` from here on unless ``owns_http`` is False (a process's shared
+    client, closed by whoever built it): ``close()`` closes only what it owns. Reuse one client
+    per seller per process so the access token is reused.
 
     ``max_wait_s`` None (the default) waits and retries as long as Amazon's rules allow, for the
     CLI and the benchmarks; a number is for a worker slot: no wait longer than that, transient
@@ -82,7 +91,9 @@ class SpApiClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        owns_http: bool = True,
     ) -> None:
+        self.owns_http = owns_http
         retry = RetryPolicy(
             max_attempts=max_attempts,
             backoff_base_s=backoff_base_s,
@@ -104,7 +115,8 @@ class SpApiClient:
         return f"SpApiClient(endpoint={self.endpoint!r}, seller_key={self.seller_key!r})"
 
     def close(self) -> None:
-        self.http.close()
+        if self.owns_http:
+            self.http.close()
 
     def __enter__(self) -> SpApiClient:
         return self
@@ -429,6 +441,29 @@ class SpApiClient:
         return self.documents.download_document(url, compression)
 
 
+def new_http(settings: Settings) -> httpx.Client:
+    """The HTTP client SP-API calls go through (one per process can serve every seller)."""
+    return httpx.Client(
+        timeout=httpx.Timeout(settings.http_read_timeout, connect=settings.http_connect_timeout),
+        follow_redirects=False,
+    )
+
+
+def new_limiter(settings: Settings, redis_client: redis.Redis | None = None) -> RateLimiter:
+    """The rate limiter for ``settings``' endpoint; one per process can serve every seller.
+
+    With Redis the budget is shared by every process; without it (one-off tools) it is kept in
+    this process. Against the sandbox the bucket is scaled by ``sandbox_rate_factor`` like the
+    sandbox's own, and a factor of 0 (limits lifted) turns the client-side limiter off.
+    """
+    rate_factor = settings.sandbox_rate_factor if settings.uses_sandbox() else 1.0
+    if rate_factor == 0:
+        return NoRateLimiter()
+    if redis_client is not None:
+        return RedisRateLimiter(redis_client, safety=settings.rate_safety, rate_factor=rate_factor)
+    return InProcessRateLimiter(safety=settings.rate_safety, rate_factor=rate_factor)
+
+
 def build_client(
     settings: Settings,
     seller_key: str,
@@ -436,36 +471,27 @@ def build_client(
     redis_client: redis.Redis | None = None,
     *,
     max_wait_s: float | None = None,
+    http: httpx.Client | None = None,
+    limiter: RateLimiter | None = None,
 ) -> SpApiClient:
     """A client for one seller, configured from settings only (region or sandbox endpoint).
 
-    With Redis the rate budget and the access token are shared by every process; without it
-    (one-off tools) both are kept in this process. Against the sandbox the bucket is scaled by
-    ``sandbox_rate_factor`` like the sandbox's own, and a factor of 0 (limits lifted) turns the
-    client-side limiter off. ``max_wait_s``: see ``SpApiClient`` (workers pass a few seconds).
+    With Redis the access token is shared by every process (and so is the budget, see
+    ``new_limiter``). ``http`` and ``limiter``: a process's shared ones (the client then does not
+    close ``http``); by default the client builds its own. ``max_wait_s``: see ``SpApiClient``
+    (workers pass a few seconds).
     """
-    http = httpx.Client(
-        timeout=httpx.Timeout(settings.http_read_timeout, connect=settings.http_connect_timeout),
-        follow_redirects=False,
-    )
-    rate_factor = settings.sandbox_rate_factor if settings.uses_sandbox() else 1.0
-    limiter: RateLimiter
-    if rate_factor == 0:
-        limiter = NoRateLimiter()
-    elif redis_client is not None:
-        limiter = RedisRateLimiter(
-            redis_client, safety=settings.rate_safety, rate_factor=rate_factor
-        )
-    else:
-        limiter = InProcessRateLimiter(safety=settings.rate_safety, rate_factor=rate_factor)
+    owns_http = http is None
+    shared_http = new_http(settings) if http is None else http
     tokens = LwaTokenProvider(
-        settings.resolved_lwa_token_url(), credentials, http, cache=redis_client
+        settings.resolved_lwa_token_url(), credentials, shared_http, cache=redis_client
     )
     return SpApiClient(
         settings.resolved_spapi_endpoint(),
         seller_key,
         tokens=tokens,
-        limiter=limiter,
-        http=http,
+        limiter=new_limiter(settings, redis_client) if limiter is None else limiter,
+        http=shared_http,
         max_wait_s=max_wait_s,
+        owns_http=owns_http,
     )

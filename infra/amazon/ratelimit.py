@@ -31,6 +31,10 @@ When Amazon answers 429 anyway, its bucket is empty whatever ours says, so ``on_
 empties ours too: every process then waits one refill instead of spending retries on 429s. It
 answers how long that refill takes, so a caller that will not wait can say when to come back.
 
+``peek`` reads what several sellers' buckets hold now without taking anything (one pipelined
+round trip, Redis ``TIME`` again the clock): the ingest schedule asks it which sellers can afford
+a sync (``domain.ingestion.schedule``).
+
 Also here: ``InProcessRateLimiter`` (the same bucket in one process, for tools run without
 Redis) and ``NoRateLimiter`` (the "limits lifted" benchmark).
 """
@@ -42,12 +46,13 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import redis
 
+from domain.ingestion import SearchBudget
 from infra.amazon.errors import RateLimitTimeout
 from infra.amazon.models import UsagePlan, usage_plan
 
@@ -279,6 +284,35 @@ class RedisRateLimiter(_BucketLimiter):
         ttl_ms = math.ceil(self.params(operation_key).capacity / rate * 1000) + 60000
         ahead = self._drain_script(keys=[self._keys(seller_key, operation_key)[0]], args=[ttl_ms])
         return float(_text(ahead)) + 1 / rate
+
+    def peek(self, seller_keys: Sequence[str], operation_key: str) -> list[SearchBudget]:
+        """What each seller's bucket for ``operation_key`` holds now; nothing is taken.
+
+        The same arithmetic as the bucket script (refill since ``ts``, capped; an absent bucket
+        is a full one), on Redis' clock, in one pipelined round trip for every seller."""
+        params = self.params(operation_key)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.time()
+        for seller_key in seller_keys:
+            bucket_key, observed_key = self._keys(seller_key, operation_key)
+            pipe.hmget(bucket_key, "tokens", "ts")
+            pipe.get(observed_key)
+        answers = pipe.execute()
+        seconds, micros = answers[0]
+        now = float(seconds) + float(micros) / 1_000_000
+        budgets: list[SearchBudget] = []
+        for state, raw_observed in zip(answers[1::2], answers[2::2], strict=True):
+            rate = params.rate
+            observed = _parse_rate(None if raw_observed is None else _text(raw_observed))
+            if observed is not None and observed < rate:
+                rate = observed
+            rate *= self.safety
+            tokens = float(params.capacity)
+            if state[0] is not None and state[1] is not None:
+                held, ts = float(_text(state[0])), float(_text(state[1]))
+                tokens = min(tokens, held + max(0.0, now - ts) * rate)
+            budgets.append(SearchBudget(tokens=tokens, capacity=params.capacity, rate=rate))
+        return budgets
 
     def effective_rate(self, seller_key: str, operation_key: str) -> float:
         """The refill rate the script applies now (after safety and any observed lower rate)."""

@@ -5,15 +5,23 @@ Beat ticks every minute, and a sync at Amazon's real quotas may wait longer than
 the fan-out queues a sync only for an account that has none waiting, and the mark goes when
 that sync ends, done or given up. A mark that outlives its sync (a message expired unread, a
 worker killed) lapses on its own after ``PENDING_TTL_S``.
+
+And a tick queues an account's sync only when its ``searchOrders`` budget makes it due (read
+from the shared Redis budget without taking any, and the time its last sync was queued,
+``QueuedAt``): a fixed minute would spend three times what Amazon refills and leave every
+seller with an empty budget (``domain.ingestion.schedule``). A first sync is due at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Sequence
 from typing import Any
 
 import redis
 
+from domain.ingestion import seconds_until_sync_due
 from workers import bootstrap
 from workers.app import app
 from workers.base import ChannelTask, channel_task
@@ -57,20 +65,55 @@ def pending_syncs() -> PendingSyncs:
     return PendingSyncs(bootstrap.container().redis)
 
 
+class QueuedAt:
+    """When each account's last scheduled sync was queued (epoch seconds), one Redis key each.
+
+    A lapsed key makes the account's next sync a first one (due at once): harmless, once."""
+
+    PREFIX = "amazon-channel:ingest:queued-at:"
+
+    def __init__(self, client: redis.Redis, ttl_s: int = 86_400) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+
+    def read(self, account_ids: Sequence[int]) -> list[float | None]:
+        if not account_ids:
+            return []
+        values = self.client.mget([self._key(a) for a in account_ids])
+        return [None if v is None else float(v) for v in values]
+
+    def mark(self, account_id: int, at: float) -> None:
+        self.client.set(self._key(account_id), repr(at), ex=self.ttl_s)
+
+    def _key(self, account_id: int) -> str:
+        return f"{self.PREFIX}{int(account_id)}"
+
+
 @channel_task("ingest.sync_all")
 def sync_all() -> int:
-    """Beat's trigger: one sync task per active account that has none waiting; returns how
-    many were queued."""
-    pending = pending_syncs()
+    """Beat's trigger: one sync task per active account that has none waiting and whose
+    ``searchOrders`` budget makes it due (``domain.ingestion.schedule``); returns how many were
+    queued."""
+    c = bootstrap.container()
+    pending, queued_at = pending_syncs(), QueuedAt(c.redis)
+    accounts = bootstrap.active_accounts()
+    reserve = c.settings.sync_budget_reserve
+    budgets = c.search_budgets(accounts)
+    last_queued = queued_at.read([a.id for a in accounts])
+    now = time.time()
     queued = 0
-    for account_id in bootstrap.active_account_ids():
-        if not pending.claim(account_id):
+    for account, budget, last in zip(accounts, budgets, last_queued, strict=True):
+        since_last = None if last is None else max(0.0, now - last)
+        if seconds_until_sync_due(budget, reserve, since_last_s=since_last) > 0:
+            continue
+        if not pending.claim(account.id):
             continue
         try:
-            sync_account.apply_async(args=[account_id], expires=SYNC_EXPIRES_S)
+            sync_account.apply_async(args=[account.id], expires=SYNC_EXPIRES_S)
         except BaseException:
-            pending.release(account_id)  # nothing was queued: the next tick tries again
+            pending.release(account.id)  # nothing was queued: the next tick tries again
             raise
+        queued_at.mark(account.id, now)
         queued += 1
     return queued
 

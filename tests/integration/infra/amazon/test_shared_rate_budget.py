@@ -81,3 +81,35 @@ def test_the_refill_is_granted_whole_and_no_more_whoever_asks(
     assert grants_racing(shared, asks_each=3) == 7
     pass_time(connections[0], shared[0], 100 * capacity / rate)  # long idle: a full bucket
     assert grants_racing(shared, asks_each=capacity) == capacity
+
+
+def test_a_peek_reads_each_sellers_budget_and_takes_nothing(
+    connections: list[redis.Redis],
+) -> None:
+    rl = limiters(connections)[0]
+    params = bucket_params(usage_plan(OPERATION))
+    other = "A2OTHER:NA"
+    for _ in range(5):
+        assert rl.try_acquire(SELLER, OPERATION) == 0
+    first, untouched = rl.peek([SELLER, other], OPERATION)
+    assert first.tokens == pytest.approx(params.capacity - 5, abs=0.01)
+    assert untouched.tokens == params.capacity, "a seller never seen holds a full budget"
+    assert first.rate == pytest.approx(params.rate * SAFETY)
+    assert first.capacity == params.capacity
+    again, _ = rl.peek([SELLER, other], OPERATION)
+    assert again.tokens == pytest.approx(first.tokens, abs=0.01), "a peek takes nothing"
+    pass_time(connections[0], rl, 10 / (params.rate * SAFETY))
+    (refilled,) = rl.peek([SELLER], OPERATION)
+    assert refilled.tokens == params.capacity, "refilled, capped"
+
+
+def test_a_peek_follows_a_lower_rate_amazon_applies_and_an_emptied_bucket(
+    connections: list[redis.Redis],
+) -> None:
+    rl = limiters(connections)[0]
+    default = usage_plan(OPERATION).rate
+    rl.observe_rate_limit_header(SELLER, OPERATION, str(default / 2))
+    rl.on_throttled(SELLER, OPERATION)
+    (budget,) = rl.peek([SELLER], OPERATION)
+    assert budget.rate == pytest.approx(default / 2 * SAFETY)
+    assert budget.tokens == pytest.approx(0, abs=0.01)

@@ -14,6 +14,7 @@ import redis
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.amazon.ratelimit import DEFAULT_KEY_PREFIX
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import Fault
 from infra.db.accounts import add_account
@@ -32,7 +33,7 @@ from tests.integration.workers.scenarios import (
 )
 from workers import bootstrap
 from workers.demo import ensure_demo_account
-from workers.tasks.ingest import PENDING_TTL_S, PendingSyncs, sync_all
+from workers.tasks.ingest import PENDING_TTL_S, PendingSyncs, QueuedAt, sync_all
 
 pytestmark = pytest.mark.integration
 
@@ -61,14 +62,19 @@ def env(child_env: dict[str, str], sandbox: SandboxHandle) -> dict[str, str]:
     return {**worker_env(child_env, sandbox, RATE_FACTOR), "SYNC_PAGE_SIZE": "25"}
 
 
+def _forget_syncs_and_budgets(client: redis.Redis) -> None:
+    """No sync mark, last-queued time or rate budget of an earlier test's accounts (ids are
+    reused from one test to the next, and budgets were spent at other rates)."""
+    for prefix in (PendingSyncs.PREFIX, QueuedAt.PREFIX, f"{DEFAULT_KEY_PREFIX}:"):
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+
+
 @pytest.fixture
 def pending(redis_client: redis.Redis) -> Iterator[PendingSyncs]:
-    marks = PendingSyncs(redis_client)
-    for key in redis_client.scan_iter(f"{PendingSyncs.PREFIX}*"):
-        redis_client.delete(key)
-    yield marks
-    for key in redis_client.scan_iter(f"{PendingSyncs.PREFIX}*"):
-        redis_client.delete(key)
+    _forget_syncs_and_budgets(redis_client)
+    yield PendingSyncs(redis_client)
+    _forget_syncs_and_budgets(redis_client)
 
 
 def test_an_ingestion_worker_killed_mid_sync_loses_nothing(
