@@ -19,6 +19,7 @@ import pytest
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.amazon.lwa import CACHE_PREFIX as LWA_CACHE_PREFIX
 from infra.amazon.ratelimit import DEFAULT_KEY_PREFIX
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.settings import Settings
@@ -48,8 +49,14 @@ def celery_app(broker_url: str) -> Iterator[Any]:
 
 @pytest.fixture
 def fresh_budgets(redis_client: redis.Redis) -> None:
-    """No budget or sync mark left by an earlier test (they ran at other rates)."""
-    for pattern in (f"{DEFAULT_KEY_PREFIX}:*", f"{PendingSyncs.PREFIX}*", f"{QueuedAt.PREFIX}*"):
+    """No budget or sync mark left by an earlier test (they ran at other rates), and no access
+    token another test's sandbox issued (ours would answer it 403: one more searchOrders)."""
+    for pattern in (
+        f"{DEFAULT_KEY_PREFIX}:*",
+        f"{PendingSyncs.PREFIX}*",
+        f"{QueuedAt.PREFIX}*",
+        f"{LWA_CACHE_PREFIX}:*",
+    ):
         for key in redis_client.scan_iter(pattern):
             redis_client.delete(key)
 
