@@ -24,9 +24,11 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
+from kombu.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,62 @@ class EmbeddedServerError(RuntimeError):
     """An embedded server could not be started; the message says which and why."""
 
 
+class ServiceUnreachable(RuntimeError):
+    """A server at a URL does not answer; the message names the server and the URL tried."""
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceUrls:
     database_url: str
     redis_url: str
     broker_url: str
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password (if any) replaced, fit for a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port is not None else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def check_reachable(urls: ServiceUrls, timeout_s: int = 5) -> None:
+    """Connect once to each server; ``ServiceUnreachable`` names the first that does not answer
+    and the URL tried (a command then says so in one line instead of a driver's traceback)."""
+    libpq_url = urls.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    try:
+        psycopg.connect(libpq_url, connect_timeout=timeout_s).close()
+    except psycopg.Error as exc:
+        raise ServiceUnreachable(
+            f"cannot reach PostgreSQL at {redact_url(urls.database_url)}: {_first_line(exc)}"
+        ) from exc
+    try:
+        client = redis.Redis.from_url(urls.redis_url, socket_connect_timeout=timeout_s)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        raise ServiceUnreachable(
+            f"cannot reach Redis at {redact_url(urls.redis_url)}: {_first_line(exc)}"
+        ) from exc
+    if urls.broker_url == urls.redis_url:
+        return
+    try:
+        with Connection(urls.broker_url, connect_timeout=timeout_s) as broker:  # type: ignore[no-untyped-call]
+            broker.ensure_connection(max_retries=1)
+    except Exception as exc:  # kombu raises its transports' own errors: a process edge
+        raise ServiceUnreachable(
+            f"cannot reach the broker at {redact_url(urls.broker_url)}: {_first_line(exc)}"
+        ) from exc
 
 
 def _set_pdeathsig() -> None:  # runs in the child between fork and exec
@@ -189,6 +242,11 @@ class EmbeddedServices:
         self.redis = EmbeddedRedis(data_dir)
         self._started_postgres = False
         self._started_redis = False
+
+    @staticmethod
+    def needed(database_url: str, redis_url: str, broker_url: str) -> bool:
+        """Whether ``start`` would start (or reuse) an embedded server for these URLs."""
+        return not database_url or not redis_url or not broker_url
 
     def start(self, database_url: str, redis_url: str, broker_url: str) -> ServiceUrls:
         """Fill in each empty URL with an embedded server."""

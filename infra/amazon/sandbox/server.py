@@ -138,8 +138,14 @@ def serve(
     state = SandboxState(rate_factor)
     demo = DemoGenerator(state, demo_orders_per_minute) if demo_orders_per_minute > 0 else None
     public = base_url or default_base_url(host, port)
+    # log_config=None: uvicorn's lines go through the process's own logging (one format).
     config = uvicorn.Config(
-        create_app(state, public), host=host, port=port, log_level="info", access_log=False
+        create_app(state, public),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        log_config=None,
     )
     server = uvicorn.Server(config)
     log.info(

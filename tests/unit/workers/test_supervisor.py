@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from infra.settings import Settings, load_settings
-from workers.supervisor import child_environment, procfile_processes, services
+from workers.supervisor import child_environment, procfile_processes
+from workers.system import services
 
 DATABASE_URL = "postgresql+psycopg://app@db.internal/channel"
 REDIS_URL = "redis://cache.internal:6379/1"
