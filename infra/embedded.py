@@ -98,7 +98,8 @@ def check_reachable(urls: ServiceUrls, timeout_s: int = 5) -> None:
         ) from exc
 
 
-def _set_pdeathsig() -> None:  # runs in the child between fork and exec
+def set_parent_death_signal() -> None:  # runs in the child between fork and exec
+    """The child gets SIGTERM when the process that started it dies, even by SIGKILL."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     pr_set_pdeathsig = 1
     libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
@@ -196,7 +197,10 @@ class EmbeddedRedis:
             "--logfile", str(self.dir / "redis.log"),
         ]  # fmt: skip
         self._process = subprocess.Popen(
-            args, preexec_fn=_set_pdeathsig, stdin=subprocess.DEVNULL, start_new_session=True
+            args,
+            preexec_fn=set_parent_death_signal,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.embedded import set_parent_death_signal
 from infra.settings import Settings
 from workers.queues import QUEUES
 
@@ -134,7 +135,15 @@ class Supervisor:
     def _start(self, child: Child) -> None:
         log.debug("starting %s", child.spec.name)
         env = {**self.env, "PROCESS_NAME": child.spec.name}
-        child.process = subprocess.Popen(child.spec.argv, env=env, start_new_session=True)
+        # A session of its own: the terminal's Ctrl-C reaches the supervisor only. A parent-death
+        # signal: a supervisor killed with SIGKILL leaves no worker behind (each gets the SIGTERM
+        # of a warm shutdown).
+        child.process = subprocess.Popen(
+            child.spec.argv,
+            env=env,
+            start_new_session=True,
+            preexec_fn=set_parent_death_signal,  # one thread: the supervisor forks nowhere else
+        )
 
     def _request_stop(self, signum: int, _frame: object) -> None:
         self.stopping = True
