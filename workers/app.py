@@ -106,7 +106,23 @@ def quiet_record(record: logging.LogRecord) -> bool:
         return True
     if record.name == "celery.apps.worker" and record.msg == "%s ready.":
         return True
+    if record.name == "celery.worker.control" and record.msg == "sync with %s":
+        return True  # a worker joined (mingle)
+    if record.name == "infra.amazon.http" and record.msg == "spapi call":
+        return _routine_call_of_housekeeping(record)
     return record.name in _WORKER_START_LOGGERS
+
+
+def _routine_call_of_housekeeping(record: logging.LogRecord) -> bool:
+    """A successful SP-API call made by a housekeeping task (a sync's ``searchOrders``): the
+    task's own line says what it found. Throttles and errors keep their level."""
+    from celery import current_task
+
+    from workers.schedule import HOUSEKEEPING
+
+    status = getattr(record, "status", None)
+    ok = isinstance(status, int) and status < 400 and getattr(record, "error", None) is None
+    return ok and getattr(current_task, "name", None) in HOUSEKEEPING
 
 
 @signals.worker_ready.connect

@@ -297,7 +297,8 @@ class Readiness:
 class LazyWork:
     """Whether a lazy worker's queue has work: a message other than its own sweep's tick
     (``SELF_SWEEPS``) waits on it, or the worker was started for this system before (its store
-    may hold work only that sweep moves on; remembered in Redis)."""
+    may hold work only that sweep moves on; remembered in Redis). Until then the sweep's ticks
+    are taken off the queue as they come: nobody would read them before they expire."""
 
     def __init__(self, ready: Settings) -> None:
         self.probe = QueueProbe(ready.broker_url)
@@ -309,6 +310,8 @@ class LazyWork:
             if self.redis.exists(key):
                 return True
         if not self.probe.has_work(queue, housekeeping=SELF_SWEEPS):
+            # Beat's ticks for it would pile up unread (each expires in seconds): gone.
+            self.probe.discard(queue, SELF_SWEEPS)
             return False
         with contextlib.suppress(redis.RedisError):
             self.redis.set(key, 1)

@@ -172,7 +172,10 @@ def test_the_probe_tells_a_queue_of_sweeps_from_one_with_work(
         celery_app.send_task("refund.sweep", queue="refund")
         wait_for(lambda: probe.has_work("refund"), 10)
         assert not probe.has_work("refund", sweeps)
+        assert probe.discard("refund", sweeps) == 1, "an unread tick is taken off"
         celery_app.send_task("refund.flush", queue="refund")
+        wait_for(lambda: probe.has_work("refund", sweeps), 10)
+        assert probe.discard("refund", sweeps) == 0, "work stays"
         assert probe.has_work("refund", sweeps)
     finally:
         probe.close()

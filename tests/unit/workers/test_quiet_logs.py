@@ -119,3 +119,19 @@ def test_a_failing_quiet_test_loses_no_record() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "kept", None, None)
     assert Demote(broken).filter(record)
     assert record.levelno == logging.INFO
+
+
+def test_uvicorns_steps_are_quiet_its_address_is_not(logs: io.StringIO) -> None:
+    uvicorn = logging.getLogger("uvicorn.error")
+    uvicorn.info("Started server process [%d]", 42)
+    uvicorn.info("Application startup complete.")
+    uvicorn.info("Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", "http", "127.0.0.1", 1)
+    (line,) = logs.getvalue().splitlines()
+    assert "Uvicorn running on http://127.0.0.1:1" in line
+
+
+def test_an_amazon_call_outside_housekeeping_keeps_its_level(logs: io.StringIO) -> None:
+    logging.getLogger("infra.amazon.http").info(
+        "spapi call", extra={"status": 200, "error": None, "operation": "orders.getOrder"}
+    )
+    assert "spapi call" in logs.getvalue()
