@@ -20,10 +20,12 @@ import contextlib
 import dataclasses
 import logging
 import os
+import shutil
 import socket
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import redis
@@ -235,8 +237,18 @@ def ready_block(state: RunState) -> list[str]:
         ("data", state.data_dir),
     ]  # fmt: skip
     lines = [f"  {label:<10} {value}" for label, value in rows if value]
-    lines.append("  another terminal: amazon-channel orders list (reaches this run via run.json)")
+    lines.append(f"  another terminal, any folder: {_this_cli()} orders list")
     return ["", *lines, "ready"]
+
+
+def _this_cli() -> str:
+    """This installation's ``amazon-channel``, in full when it is not on the PATH (a
+    checkout's ``.venv``), so the hint works as pasted."""
+    beside = Path(sys.executable).parent / "amazon-channel"
+    on_path = shutil.which("amazon-channel")
+    if beside.exists() and (on_path is None or Path(on_path) != beside):
+        return str(beside)
+    return "amazon-channel"
 
 
 def _on_ready(ready: Settings, specs: list[ProcessSpec], state: RunState) -> None:

@@ -28,6 +28,9 @@ def run() -> None:
         sys.exit(run_all(settings("run")))
     except (AlreadyRunning, ServiceUnreachable, EmbeddedServerError) as exc:
         fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C while the servers were starting: they are stopped
+        click.echo("stopped", err=True)
+        sys.exit(130)
 
 
 @click.command()

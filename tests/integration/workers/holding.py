@@ -9,14 +9,15 @@ import sys
 import time
 from pathlib import Path
 
-from workers.app import app
+from workers.app import app  # noqa: F401 (``celery -A`` finds the app in this module)
+from workers.base import channel_task
 from workers.supervisor import ProcessSpec
 
 HOLD_TASK = "events.hold"
 LONGEST_HOLD_S = 120.0
 
 
-@app.task(name=HOLD_TASK)
+@channel_task(HOLD_TASK)  # a task like the project's own, routed to events by its name
 def hold(folder: str) -> str:
     """Say it started, wait for ``release`` to appear, say it finished."""
     here = Path(folder)
