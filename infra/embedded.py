@@ -29,11 +29,19 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import redis
 from kombu.connection import Connection
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "amazon_channel"
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux; keep a margin
+
+
+def _answer_at_once() -> Retry:
+    """No retries: redis-py retries a refused connection three times with a backoff (3.7 s),
+    which is what "is it up?" and "it is gone" must not wait for."""
+    return Retry(NoBackoff(), 0)
 
 
 class EmbeddedServerError(RuntimeError):
@@ -78,7 +86,9 @@ def check_reachable(urls: ServiceUrls, timeout_s: int = 5) -> None:
             f"cannot reach PostgreSQL at {redact_url(urls.database_url)}: {_first_line(exc)}"
         ) from exc
     try:
-        client = redis.Redis.from_url(urls.redis_url, socket_connect_timeout=timeout_s)
+        client = redis.Redis.from_url(
+            urls.redis_url, socket_connect_timeout=timeout_s, retry=_answer_at_once()
+        )
         try:
             client.ping()
         finally:
@@ -164,7 +174,9 @@ class EmbeddedRedis:
 
     def _ping(self) -> bool:
         try:
-            client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1)
+            client = redis.Redis(
+                unix_socket_path=str(self.socket), socket_timeout=1, retry=_answer_at_once()
+            )
             try:
                 return bool(client.ping())
             finally:
@@ -227,7 +239,9 @@ class EmbeddedRedis:
         if process is None or process.poll() is not None:
             return
         try:
-            client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5)
+            client = redis.Redis(
+                unix_socket_path=str(self.socket), socket_timeout=5, retry=_answer_at_once()
+            )
             client.shutdown(nosave=False)
         except (redis.RedisError, OSError):
             pass  # SHUTDOWN closes the connection under us; the wait below is the check

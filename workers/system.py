@@ -106,8 +106,8 @@ def started_services(settings: Settings) -> Iterator[Settings]:
     embedded = EmbeddedServices(settings.data_dir)
     if embedded.needed(settings.database_url, settings.redis_url, settings.broker_url):
         announce(f"starting the embedded servers in {settings.data_dir} ...")
-    urls = embedded.start(settings.database_url, settings.redis_url, settings.broker_url)
     try:
+        urls = embedded.start(settings.database_url, settings.redis_url, settings.broker_url)
         check_reachable(urls)
         yield settings.model_copy(
             update={

@@ -111,24 +111,7 @@ def test_a_server_that_does_not_answer_is_one_line_naming_its_url(
 ) -> None:
     data_dir = tmp_path / "data"
     pid = os.getpid()  # a live process: the run state is taken as current
-    write_run_state(
-        data_dir,
-        RunState(
-            pid=pid,
-            pid_started_at=process_started_at(pid) or 0.0,
-            started_at="2026-12-01T10:00:00+00:00",
-            data_dir=str(data_dir),
-            database_url="postgresql+psycopg://app:hidden@127.0.0.1:1/channel",
-            redis_url="redis://127.0.0.1:1/0",
-            broker_url="redis://127.0.0.1:1/0",
-            sandbox_url="",
-            web_url="",
-            docs_url="",
-            metrics_url="",
-            flower_url="",
-            api_token="",
-        ),
-    )
+    write_run_state(data_dir, _unreachable(data_dir, pid, process_started_at(pid) or 0.0))
     done = _cli(["accounts", "list"], _without_servers(child_env, data_dir), tmp_path)
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
@@ -186,3 +169,36 @@ def test_run_json_names_everything_a_second_shell_needs(running: Running) -> Non
     data = json.loads((running.data_dir / "run.json").read_text())
     assert data["pid"] == running.process.pid
     assert {"database_url", "redis_url", "broker_url", "sandbox_url", "web_url"} <= set(data)
+
+
+def _unreachable(data_dir: Path, pid: int, started: float) -> RunState:
+    """A run state whose servers do not answer (nothing listens on port 1)."""
+    return RunState(
+        pid=pid,
+        pid_started_at=started,
+        started_at="2026-12-01T10:00:00+00:00",
+        data_dir=str(data_dir),
+        database_url="postgresql+psycopg://app:hidden@127.0.0.1:1/channel",
+        redis_url="redis://127.0.0.1:1/0",
+        broker_url="redis://127.0.0.1:1/0",
+        sandbox_url="",
+        web_url="",
+        docs_url="",
+        metrics_url="",
+        flower_url="",
+        api_token="",
+    )
+
+
+def test_with_nothing_running_the_cli_says_it_starts_the_servers_and_where(
+    child_env: dict[str, str], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    # Left by a run that was killed: its process is gone, so its servers are not used.
+    write_run_state(data_dir, _unreachable(data_dir, gone.pid, 1.0))
+    done = _cli(["accounts", "list"], _without_servers(child_env, data_dir), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[0] == f"starting the embedded servers in {data_dir} ..."
+    assert (data_dir / "postgres").is_dir()
