@@ -23,6 +23,7 @@ import os
 import shutil
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +52,7 @@ DEMO_API_TOKEN = "demo-token"  # noqa: S105 (only ever handed out against the sa
 # store may hold work that only the queue's own sweep moves on (``workers.schedule.SELF_SWEEPS``).
 LAZY_STARTED_KEY = "amazon-channel:supervisor:started:"
 PING_TIMEOUT_S = 1.0
+SLOW_START_S = 90.0  # then say what is not up yet
 HTTP_TIMEOUT_S = 1.0
 
 
@@ -279,9 +281,20 @@ class Readiness:
             self.urls.append(f"http://127.0.0.1:{ready.flower_port}/healthcheck")
         host = socket.gethostname()
         self.workers = {f"{s.queue}@{host}" for s in specs if s.queue is not None and not s.lazy}
+        self.warn_at: float | None = time.monotonic() + SLOW_START_S
 
     def check(self) -> bool:
-        return all(self._answers(url) for url in self.urls) and self._workers_answer()
+        silent = [url for url in self.urls if not self._answers(url)]
+        if not silent and self._workers_answer():
+            return True
+        if self.warn_at is not None and time.monotonic() >= self.warn_at:
+            self.warn_at = None  # once: the logs above say why
+            log.warning(
+                "not ready after %.0fs: waiting for %s",
+                SLOW_START_S,
+                ", ".join(silent) or "the workers to answer a ping",
+            )
+        return False
 
     @staticmethod
     def _answers(url: str) -> bool:
