@@ -27,21 +27,20 @@ PROCESS_WIDTH = 8  # the longest process name (``sandbox``, ``flower``) and a sp
 
 QuietTest = Callable[[logging.LogRecord], bool]
 # uvicorn's start-up and shutdown steps, one line each per process (``WEB_WORKERS`` of them):
-# at DEBUG, so a server says "running on ..." once and nothing else when all is well.
-_UVICORN_STEPS = frozenset(
-    {
-        "Started server process [%d]",
-        "Started parent process [%d]",
-        "Waiting for application startup.",
-        "Application startup complete.",
-        "Shutting down",
-        "Waiting for application shutdown.",
-        "Application shutdown complete.",
-        "Finished server process [%d]",
-        "Terminated child process [%d]",
-        "Waiting for child process [%d]",
-        "Stopping parent process [%d]",
-    }
+# at DEBUG, so a server says "running on ..." once and nothing else when all is well. Prefixes:
+# uvicorn puts some pids in the message itself.
+_UVICORN_STEPS = (
+    "Started server process [",
+    "Started parent process [",
+    "Waiting for application startup.",
+    "Application startup complete.",
+    "Shutting down",
+    "Waiting for application shutdown.",
+    "Application shutdown complete.",
+    "Finished server process [",
+    "Terminated child process [",
+    "Waiting for child process [",
+    "Stopping parent process [",
 )
 
 
@@ -75,7 +74,12 @@ def _named(process: str, json: bool) -> Any:
 
 
 def uvicorn_steps(record: logging.LogRecord) -> bool:
-    return record.name == "uvicorn.error" and record.msg in _UVICORN_STEPS
+    message = record.msg
+    return (
+        record.name == "uvicorn.error"
+        and isinstance(message, str)
+        and message.startswith(_UVICORN_STEPS)
+    )
 
 
 class Demote(logging.Filter):

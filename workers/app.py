@@ -75,6 +75,8 @@ def _fresh_child(**_kwargs: Any) -> None:
 # The id of the last housekeeping run that found nothing, in this pool child (a prefork child
 # runs one task at a time, and Celery logs "succeeded" right after ``task_success``).
 _found_nothing: dict[str, str | None] = {"task_id": None}
+# The task this pool child is running (``task_prerun`` / ``task_postrun``).
+_running: dict[str, str | None] = {"task": None}
 _WORKER_START_LOGGERS = ("celery.worker.consumer.connection", "celery.worker.consumer.mingle")
 _BEAT_START_MESSAGES = ("beat: Starting...", "beat: Acquired lock")
 
@@ -116,13 +118,21 @@ def quiet_record(record: logging.LogRecord) -> bool:
 def _routine_call_of_housekeeping(record: logging.LogRecord) -> bool:
     """A successful SP-API call made by a housekeeping task (a sync's ``searchOrders``): the
     task's own line says what it found. Throttles and errors keep their level."""
-    from celery import current_task
-
     from workers.schedule import HOUSEKEEPING
 
     status = getattr(record, "status", None)
     ok = isinstance(status, int) and status < 400 and getattr(record, "error", None) is None
-    return ok and getattr(current_task, "name", None) in HOUSEKEEPING
+    return ok and _running["task"] in HOUSEKEEPING
+
+
+@signals.task_prerun.connect
+def _note_running(sender: Any = None, **_kwargs: Any) -> None:
+    _running["task"] = getattr(sender, "name", None)
+
+
+@signals.task_postrun.connect
+def _note_done(**_kwargs: Any) -> None:
+    _running["task"] = None
 
 
 @signals.worker_ready.connect

@@ -135,3 +135,20 @@ def test_an_amazon_call_outside_housekeeping_keeps_its_level(logs: io.StringIO) 
         "spapi call", extra={"status": 200, "error": None, "operation": "orders.getOrder"}
     )
     assert "spapi call" in logs.getvalue()
+
+
+def test_uvicorns_steps_with_their_pid_in_the_message_are_quiet_too(logs: io.StringIO) -> None:
+    logging.getLogger("uvicorn.error").info("Terminated child process [4242]")
+    assert logs.getvalue() == ""
+
+
+def test_a_housekeeping_tasks_successful_amazon_call_is_quiet(logs: io.StringIO) -> None:
+    http = logging.getLogger("infra.amazon.http")
+    celery_app._note_running(sender=_FakeTask("ingest.sync_account", "t-9"))
+    try:
+        http.info("spapi call", extra={"status": 200, "error": None})
+        assert logs.getvalue() == ""
+        http.info("spapi call", extra={"status": 429, "error": "QuotaExceeded"})
+        assert "spapi call" in logs.getvalue(), "a throttle keeps its level"
+    finally:
+        celery_app._note_done()
