@@ -6,10 +6,15 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run demo test check pytest faults test-services bench clean
 
+# The install says what it does: a first one downloads about 150 packages (a few minutes), and
+# pip's own lines show each one as it comes.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	@echo "install 1/3: the virtualenv in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "install 2/3: amazon-channel and its dependencies (pip; a first install takes minutes)"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e '.[dev]'
+	@touch $(STAMP)
+	@echo "install 3/3: done ($(VENV))"
 
 install: $(STAMP)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from bench import fulfil, ingest, refunds, sellers
 from infra.logging import configure_logging
 from infra.settings import load_settings
-from workers.supervisor import services
+from workers.system import services
 
 
 def main() -> None:

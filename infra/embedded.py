@@ -24,9 +24,13 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
+from kombu.connection import Connection
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +38,18 @@ DATABASE_NAME = "amazon_channel"
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux; keep a margin
 
 
+def _answer_at_once() -> Retry:
+    """No retries: redis-py retries a refused connection three times with a backoff (3.7 s),
+    which is what "is it up?" and "it is gone" must not wait for."""
+    return Retry(NoBackoff(), 0)
+
+
 class EmbeddedServerError(RuntimeError):
     """An embedded server could not be started; the message says which and why."""
+
+
+class ServiceUnreachable(RuntimeError):
+    """A server at a URL does not answer; the message names the server and the URL tried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +59,57 @@ class ServiceUrls:
     broker_url: str
 
 
-def _set_pdeathsig() -> None:  # runs in the child between fork and exec
+def redact_url(url: str) -> str:
+    """The URL with its password (if any) replaced, fit for a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port is not None else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def check_reachable(urls: ServiceUrls, timeout_s: int = 5) -> None:
+    """Connect once to each server; ``ServiceUnreachable`` names the first that does not answer
+    and the URL tried (a command then says so in one line instead of a driver's traceback)."""
+    libpq_url = urls.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    try:
+        psycopg.connect(libpq_url, connect_timeout=timeout_s).close()
+    except psycopg.Error as exc:
+        raise ServiceUnreachable(
+            f"cannot reach PostgreSQL at {redact_url(urls.database_url)}: {_first_line(exc)}"
+        ) from exc
+    try:
+        client = redis.Redis.from_url(
+            urls.redis_url, socket_connect_timeout=timeout_s, retry=_answer_at_once()
+        )
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        raise ServiceUnreachable(
+            f"cannot reach Redis at {redact_url(urls.redis_url)}: {_first_line(exc)}"
+        ) from exc
+    if urls.broker_url == urls.redis_url:
+        return
+    try:
+        with Connection(urls.broker_url, connect_timeout=timeout_s) as broker:  # type: ignore[no-untyped-call]
+            broker.ensure_connection(max_retries=1)
+    except Exception as exc:  # kombu raises its transports' own errors: a process edge
+        raise ServiceUnreachable(
+            f"cannot reach the broker at {redact_url(urls.broker_url)}: {_first_line(exc)}"
+        ) from exc
+
+
+def set_parent_death_signal() -> None:  # runs in the child between fork and exec
+    """The child gets SIGTERM when the process that started it dies, even by SIGKILL."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     pr_set_pdeathsig = 1
     libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
@@ -110,7 +174,9 @@ class EmbeddedRedis:
 
     def _ping(self) -> bool:
         try:
-            client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1)
+            client = redis.Redis(
+                unix_socket_path=str(self.socket), socket_timeout=1, retry=_answer_at_once()
+            )
             try:
                 return bool(client.ping())
             finally:
@@ -143,7 +209,10 @@ class EmbeddedRedis:
             "--logfile", str(self.dir / "redis.log"),
         ]  # fmt: skip
         self._process = subprocess.Popen(
-            args, preexec_fn=_set_pdeathsig, stdin=subprocess.DEVNULL, start_new_session=True
+            args,
+            preexec_fn=set_parent_death_signal,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -170,7 +239,9 @@ class EmbeddedRedis:
         if process is None or process.poll() is not None:
             return
         try:
-            client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5)
+            client = redis.Redis(
+                unix_socket_path=str(self.socket), socket_timeout=5, retry=_answer_at_once()
+            )
             client.shutdown(nosave=False)
         except (redis.RedisError, OSError):
             pass  # SHUTDOWN closes the connection under us; the wait below is the check
@@ -189,6 +260,11 @@ class EmbeddedServices:
         self.redis = EmbeddedRedis(data_dir)
         self._started_postgres = False
         self._started_redis = False
+
+    @staticmethod
+    def needed(database_url: str, redis_url: str, broker_url: str) -> bool:
+        """Whether ``start`` would start (or reuse) an embedded server for these URLs."""
+        return not database_url or not redis_url or not broker_url
 
     def start(self, database_url: str, redis_url: str, broker_url: str) -> ServiceUrls:
         """Fill in each empty URL with an embedded server."""

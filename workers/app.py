@@ -29,13 +29,21 @@ Reliability choices, from Celery's and kombu's issue trackers and our own fault 
 - Beat is RedBeat: one active scheduler guarded by a Redis lock; periodic tasks are triggers and
   the tasks themselves take PostgreSQL advisory locks, so a duplicated tick is harmless.
 - ``worker_send_task_events`` / ``task_send_sent_event``: Flower shows every task's life.
+
+Logging: one line per process at start (``--quiet`` drops Celery's banner; ``_announce_worker``
+and ``_announce_beat`` say who is up), and housekeeping that found nothing at DEBUG
+(``quiet_record``, ``workers.schedule.found_nothing``).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from celery import Celery, signals
+
+log = logging.getLogger(__name__)
 
 app = Celery("amazon_channel")
 # Imported by Celery the first time it needs its configuration, inside the running process.
@@ -48,7 +56,12 @@ def _setup_logging(**_kwargs: Any) -> None:
     from workers import bootstrap
 
     settings = bootstrap.container().settings
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(
+        settings.log_level,
+        settings.log_json,
+        process=settings.process_name or "celery",
+        quiet=quiet_record,
+    )
 
 
 @signals.worker_process_init.connect
@@ -57,3 +70,86 @@ def _fresh_child(**_kwargs: Any) -> None:
     from workers import bootstrap
 
     bootstrap.reset()
+
+
+# The id of the last housekeeping run that found nothing, in this pool child (a prefork child
+# runs one task at a time, and Celery logs "succeeded" right after ``task_success``).
+_found_nothing: dict[str, str | None] = {"task_id": None}
+# The task this pool child is running (``task_prerun`` / ``task_postrun``).
+_running: dict[str, str | None] = {"task": None}
+_WORKER_START_LOGGERS = ("celery.worker.consumer.connection", "celery.worker.consumer.mingle")
+_BEAT_START_MESSAGES = ("beat: Starting...", "beat: Acquired lock")
+
+
+@signals.task_success.connect
+def _note_idle_run(sender: Any = None, result: Any = None, **_kwargs: Any) -> None:
+    from workers.schedule import found_nothing
+
+    name = getattr(sender, "name", "")
+    task_id = getattr(getattr(sender, "request", None), "id", None)
+    _found_nothing["task_id"] = task_id if found_nothing(name, result) else None
+
+
+def quiet_record(record: logging.LogRecord) -> bool:
+    """Celery's lines that say nothing happened, logged at DEBUG: a housekeeping task received
+    (it logs again if it did something), one that succeeded finding nothing, beat sending one,
+    and the worker's start-up chatter (``_announce_worker`` says it is ready in one line)."""
+    from workers.schedule import HOUSEKEEPING
+
+    args = record.args
+    if record.name in ("celery.worker.strategy", "celery.app.trace") and isinstance(args, dict):
+        name = args.get("name")
+        if record.name == "celery.worker.strategy":
+            return name in HOUSEKEEPING
+        return args.get("id") is not None and args.get("id") == _found_nothing["task_id"]
+    if record.name == "celery.beat" and record.msg == "Scheduler: Sending due task %s (%s)":
+        return isinstance(args, tuple) and len(args) == 2 and args[1] in HOUSEKEEPING
+    if record.name == "celery.beat" and record.msg in _BEAT_START_MESSAGES:
+        return True
+    if record.name == "celery.apps.worker" and record.msg == "%s ready.":
+        return True
+    if record.name == "celery.worker.control" and record.msg == "sync with %s":
+        return True  # a worker joined (mingle)
+    if record.name == "infra.amazon.http" and record.msg == "spapi call":
+        return _routine_call_of_housekeeping(record)
+    return record.name in _WORKER_START_LOGGERS
+
+
+def _routine_call_of_housekeeping(record: logging.LogRecord) -> bool:
+    """A successful SP-API call made by a housekeeping task (a sync's ``searchOrders``): the
+    task's own line says what it found. Throttles and errors keep their level."""
+    from workers.schedule import HOUSEKEEPING
+
+    status = getattr(record, "status", None)
+    ok = isinstance(status, int) and status < 400 and getattr(record, "error", None) is None
+    return ok and _running["task"] in HOUSEKEEPING
+
+
+@signals.task_prerun.connect
+def _note_running(sender: Any = None, **_kwargs: Any) -> None:
+    _running["task"] = getattr(sender, "name", None)
+
+
+@signals.task_postrun.connect
+def _note_done(**_kwargs: Any) -> None:
+    _running["task"] = None
+
+
+@signals.worker_ready.connect
+def _announce_worker(sender: Any = None, **_kwargs: Any) -> None:
+    """One line for a worker that is up (the banner that lists every task is off: ``--quiet``).
+    It keeps Celery's " ready." wording, which the tests' worker harness waits for."""
+    controller = getattr(sender, "controller", None)
+    queues = ",".join(sorted(q.name for q in app.amqp.queues.consume_from.values()))
+    log.info(
+        "worker %s ready. (concurrency %s, pid %d)",
+        queues or "?",
+        getattr(controller, "concurrency", "?"),
+        os.getpid(),
+    )
+
+
+@signals.beat_init.connect
+def _announce_beat(sender: Any = None, **_kwargs: Any) -> None:
+    schedule = app.conf.beat_schedule or {}
+    log.info("beat ready. (%d entries, pid %d)", len(schedule), os.getpid())

@@ -83,6 +83,9 @@ task_default_priority = None
 # Beat: RedBeat with its lock; due entries checked every 5 s.
 beat_scheduler = "redbeat.RedBeatScheduler"
 redbeat_redis_url = _settings.redis_url or _settings.broker_url
+# None of the broker's transport options for RedBeat's client (what RedBeat already did with none
+# set, but it warned at every start that this fallback will change).
+redbeat_redis_options: dict[str, object] = {}
 redbeat_key_prefix = "amazon-channel:redbeat:"
 redbeat_lock_timeout = 30
 beat_max_loop_interval = 5

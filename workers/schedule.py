@@ -1,11 +1,54 @@
 """Beat's schedule: triggers only. Each task guards itself (advisory locks, leases), so a tick
-repeated by a beat fail-over is harmless."""
+repeated by a beat fail-over is harmless.
+
+Most ticks find nothing to do, so a run that found nothing logs at DEBUG (``found_nothing``,
+applied by ``workers.app`` to Celery's own "received" and "succeeded" lines): an idle system is
+quiet at INFO, and a line at INFO means something happened.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from infra.settings import Settings
+
+# Housekeeping: the periodic tasks (and the per-account sync they fan out to) whose idle runs
+# log at DEBUG.
+HOUSEKEEPING: frozenset[str] = frozenset(
+    {
+        "ingest.sync_all",
+        "ingest.sync_account",
+        "events.dispatch",
+        "events.deliver",
+        "fulfil.sweep",
+        "fulfil.read_back",
+        "fulfil.check_deadlines",
+        "refund.sweep",
+        "refund.sweep_amazon",
+    }
+)
+# Triggers whose work shows in the tasks they queue (each sync logs its own line when it found
+# something): always at DEBUG.
+ALWAYS_QUIET: frozenset[str] = frozenset({"ingest.sync_all"})
+# Counts of what a run looked at, not of what it did (a sync re-reads its overlap window, the
+# deadline check reads every open order).
+LOOKED_AT: frozenset[str] = frozenset({"skipped", "checked", "pages", "orders", "unchanged"})
+# Ticks that only move on work their own queue was handed before (a refund's intake, a flush):
+# alone on a queue they do not make the supervisor start its lazy worker (``workers.supervisor``).
+SELF_SWEEPS: frozenset[str] = frozenset({"refund.sweep"})
+
+
+def found_nothing(task_name: str, result: object) -> bool:
+    """A housekeeping run with nothing to report: a falsy result, or a report whose counts of
+    work done are all zero (or empty)."""
+    if task_name not in HOUSEKEEPING:
+        return False
+    if task_name in ALWAYS_QUIET:
+        return True
+    if isinstance(result, Mapping):
+        return not any(value for key, value in result.items() if key not in LOOKED_AT)
+    return not result
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:

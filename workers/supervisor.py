@@ -1,9 +1,10 @@
-"""``amazon-channel run``: the whole system in one terminal, the same processes as the Procfile.
+"""The process manager of ``amazon-channel run``: the Procfile's processes as children.
 
-Starts the embedded PostgreSQL and Redis when no URLs are given, migrates, starts the sandbox
-with a demo seller when no Amazon credentials are given, then every Procfile process as a child.
-Ctrl-C (SIGINT) or SIGTERM stops the children (SIGTERM, then SIGKILL after a grace period), then
-the embedded servers. A child that dies is restarted with a back-off, as a process manager would.
+``workers.system`` starts the servers and hands this the processes. A child that dies is
+restarted with a back-off, as a process manager would. The workers of ``LAZY_QUEUES`` start only
+once their queue first holds work (a refund or payout worker is two idle processes for a store
+that sells and ships). Ctrl-C (SIGINT) or SIGTERM stops the children with Celery's warm
+shutdown (``Supervisor``), then ``workers.system`` stops the servers.
 """
 
 from __future__ import annotations
@@ -15,26 +16,30 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.db import migrate
-from infra.embedded import EmbeddedServices
-from infra.settings import Settings, load_settings
+from infra.embedded import set_parent_death_signal
+from infra.settings import Settings
 from workers.queues import QUEUES
 
 log = logging.getLogger(__name__)
 
 GRACE_S = 35.0  # longer than the workers' soft shutdown (30 s)
-DEMO_API_TOKEN = "demo-token"  # noqa: S105 (only ever handed out against the sandbox)
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
+# Workers started when their queue first has work, then kept.
+LAZY_QUEUES: frozenset[str] = frozenset({"refund", "payout"})
+LOOP_S = 0.5
+PROBE_INTERVAL_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
 class ProcessSpec:
     name: str
     argv: tuple[str, ...]
+    queue: str | None = None  # a worker's queue
+    lazy: bool = False  # started once its queue has work
 
 
 class ProcfileError(ValueError):
@@ -71,27 +76,11 @@ def procfile_processes(procfile: Path = PROCFILE) -> list[ProcessSpec]:
         raise ProcfileError(f"{procfile}: workers for {queues}, but the queues are {QUEUES}")
     specs: list[ProcessSpec] = []
     for name, argv in commands.items():
+        queue = argv[2] if argv[:2] == ["amazon-channel", "worker"] and len(argv) > 2 else None
         if argv and argv[0] == "amazon-channel":
             argv = [sys.executable, "-m", "workers.cli", *argv[1:]]
-        specs.append(ProcessSpec(name, tuple(argv)))
+        specs.append(ProcessSpec(name, tuple(argv), queue=queue, lazy=queue in LAZY_QUEUES))
     return specs
-
-
-@contextlib.contextmanager
-def services(settings: Settings) -> Iterator[Settings]:
-    """Settings whose URLs all point at running servers, embedded ones started if needed."""
-    embedded = EmbeddedServices(settings.data_dir)
-    urls = embedded.start(settings.database_url, settings.redis_url, settings.broker_url)
-    try:
-        yield settings.model_copy(
-            update={
-                "database_url": urls.database_url,
-                "redis_url": urls.redis_url,
-                "broker_url": urls.broker_url,
-            }
-        )
-    finally:
-        embedded.stop()
 
 
 @dataclass
@@ -100,64 +89,135 @@ class Child:
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
+    wanted: bool = True  # a lazy worker is not, until its queue first has work
+
+
+def should_start_lazy(child: Child, has_work: Callable[[str], bool]) -> bool:
+    """A lazy worker not yet started whose queue now has work (then it stays, restarted if it
+    dies, like the others)."""
+    queue = child.spec.queue
+    return not child.wanted and queue is not None and has_work(queue)
 
 
 class Supervisor:
-    def __init__(self, specs: list[ProcessSpec], env: dict[str, str]) -> None:
-        self.children = [Child(spec) for spec in specs]
+    """Starts the children, restarts the ones that die, and stops them all on SIGINT/SIGTERM.
+
+    ``has_work(queue)`` is asked every ``PROBE_INTERVAL_S`` for each lazy worker not started
+    yet; ``is_ready()`` every loop until it says yes, then ``on_ready()`` runs once.
+
+    Stopping is Celery's warm shutdown: SIGTERM to each child's main process only (a worker
+    then finishes the tasks it is running, its pool children included), a grace period, and
+    SIGKILL to the child's whole process group for whatever is still alive after it. A second
+    signal while stopping cuts the grace period short. The children run in sessions of their
+    own (``start_new_session``), so the terminal's Ctrl-C reaches this process alone and the
+    order above is the only one they get.
+    """
+
+    def __init__(
+        self,
+        specs: list[ProcessSpec],
+        env: dict[str, str],
+        *,
+        has_work: Callable[[str], bool] | None = None,
+        is_ready: Callable[[], bool] | None = None,
+        on_ready: Callable[[], None] | None = None,
+        grace_s: float = GRACE_S,
+    ) -> None:
+        self.children = [Child(spec, wanted=not spec.lazy) for spec in specs]
         self.env = env
+        self.has_work = has_work or (lambda _queue: True)
+        self.is_ready = is_ready
+        self.on_ready = on_ready
+        self.grace_s = grace_s
         self.stopping = False
+        self.signals = 0
 
     def _start(self, child: Child) -> None:
-        log.info("starting %s", child.spec.name)
-        child.process = subprocess.Popen(child.spec.argv, env=self.env, start_new_session=True)
+        log.debug("starting %s", child.spec.name)
+        env = {**self.env, "PROCESS_NAME": child.spec.name}
+        # A session of its own: the terminal's Ctrl-C reaches the supervisor only. A parent-death
+        # signal: a supervisor killed with SIGKILL leaves no worker behind (each gets the SIGTERM
+        # of a warm shutdown).
+        child.process = subprocess.Popen(
+            child.spec.argv,
+            env=env,
+            start_new_session=True,
+            preexec_fn=set_parent_death_signal,  # one thread: the supervisor forks nowhere else
+        )
+
+    def _request_stop(self, signum: int, _frame: object) -> None:
+        self.stopping = True
+        self.signals += 1
 
     def run(self) -> int:
-        def request_stop(signum: int, _frame: object) -> None:
-            self.stopping = True
-
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
-        for child in self.children:
-            self._start(child)
+        signal.signal(signal.SIGINT, self._request_stop)
+        signal.signal(signal.SIGTERM, self._request_stop)
+        ready = self.is_ready is None
+        next_probe = 0.0
         while not self.stopping:
             now = time.monotonic()
-            for child in self.children:
-                process = child.process
-                if process is not None and process.poll() is not None:
-                    child.restarts += 1
-                    delay = min(30.0, 2.0**child.restarts)
-                    log.warning(
-                        "%s exited with %s; restarting in %.0fs",
-                        child.spec.name,
-                        process.returncode,
-                        delay,
-                    )
-                    child.process = None
-                    child.next_start = now + delay
-                if child.process is None and now >= child.next_start:
-                    self._start(child)
-            time.sleep(0.5)
+            self._restart_the_dead(now)
+            if now >= next_probe:
+                next_probe = now + PROBE_INTERVAL_S
+                self._start_lazy_with_work()
+            if not ready and self.is_ready is not None and self.is_ready():
+                ready = True
+                if self.on_ready is not None:
+                    self.on_ready()
+            if not self.stopping:
+                time.sleep(LOOP_S)
         self.stop()
         return 0
 
-    def stop(self) -> None:
-        log.info("stopping %d processes", len(self.children))
+    def _restart_the_dead(self, now: float) -> None:
         for child in self.children:
-            if child.process is not None and child.process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(child.process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + GRACE_S
-        for child in self.children:
-            if child.process is None:
+            if not child.wanted or self.stopping:
                 continue
-            try:
-                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log.warning("%s did not stop in time; killing it", child.spec.name)
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(child.process.pid, signal.SIGKILL)
-                child.process.wait(timeout=5)
+            process = child.process
+            if process is not None and process.poll() is not None:
+                child.restarts += 1
+                delay = min(30.0, 2.0**child.restarts)
+                log.warning(
+                    "%s exited with %s; restarting in %.0fs",
+                    child.spec.name,
+                    process.returncode,
+                    delay,
+                )
+                child.process = None
+                child.next_start = now + delay
+            if child.process is None and now >= child.next_start:
+                self._start(child)
+
+    def _start_lazy_with_work(self) -> None:
+        for child in self.children:
+            if not self.stopping and should_start_lazy(child, self.has_work):
+                log.info("%s has work: starting its worker", child.spec.queue)
+                child.wanted = True
+                self._start(child)
+
+    def _running(self) -> list[Child]:
+        return [c for c in self.children if c.process is not None and c.process.poll() is None]
+
+    def stop(self) -> None:
+        running = self._running()
+        log.info("stopping %d processes (running tasks finish first)", len(running))
+        self.signals = 0
+        for child in running:
+            assert child.process is not None
+            with contextlib.suppress(ProcessLookupError):
+                child.process.send_signal(signal.SIGTERM)  # the main process only
+        deadline = time.monotonic() + self.grace_s
+        while self._running() and time.monotonic() < deadline and self.signals == 0:
+            time.sleep(0.1)
+        for child in self._running():
+            assert child.process is not None
+            log.warning("%s did not stop in time; killing it", child.spec.name)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait(timeout=5)
+        for child in self.children:
+            if child.process is not None:
+                child.process.wait(timeout=5)  # reaped: no zombie left behind
 
 
 def child_environment(ready: Settings, **extra: str) -> dict[str, str]:
@@ -170,45 +230,3 @@ def child_environment(ready: Settings, **extra: str) -> dict[str, str]:
         "BROKER_URL": ready.broker_url,
         **extra,
     }
-
-
-def run_all(settings: Settings | None = None) -> int:
-    settings = settings or load_settings()
-    with services(settings) as ready:
-        migrate.upgrade(ready.database_url)
-        specs = procfile_processes()
-        extra: dict[str, str] = {}
-        if ready.uses_sandbox():
-            from workers.bootstrap import Container
-            from workers.demo import ensure_demo_account
-
-            if not ready.api_token_list():
-                # A token for trying the API against the sandbox; production sets API_TOKENS.
-                extra["API_TOKENS"] = DEMO_API_TOKEN
-                log.info("API token for this demo run: %s", DEMO_API_TOKEN)
-            setup = Container(ready)
-            try:
-                ensure_demo_account(setup.sessions)
-            finally:
-                setup.close()
-            specs.insert(
-                0,
-                ProcessSpec(
-                    "sandbox",
-                    (
-                        sys.executable,
-                        "-m",
-                        "workers.cli",
-                        "sandbox",
-                        "--demo-orders-per-minute",
-                        str(ready.demo_orders_per_minute),
-                    ),
-                ),
-            )
-        log.info(
-            "web on http://%s:%d, Flower on http://127.0.0.1:%d",
-            ready.web_host,
-            ready.web_port,
-            ready.flower_port,
-        )
-        return Supervisor(specs, child_environment(ready, **extra)).run()

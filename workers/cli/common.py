@@ -15,28 +15,35 @@ from infra.logging import configure_logging
 from infra.settings import Settings, load_settings
 
 
-def settings() -> Settings:
+def settings(process: str = "cli") -> Settings:
+    """The environment's settings, with logging configured; the log lines name ``process``
+    unless the supervisor named this one (``PROCESS_NAME``)."""
     loaded = load_settings()
-    configure_logging(loaded.log_level, loaded.log_json)
+    configure_logging(loaded.log_level, loaded.log_json, process=loaded.process_name or process)
     return loaded
 
 
 @contextlib.contextmanager
 def store() -> Iterator[Settings]:
-    """Settings with live services and this process's container pointed at them: the embedded
-    servers start when no URLs are configured (reusing the ones ``amazon-channel run`` keeps
-    up), so every command works on a fresh machine."""
+    """Settings with live services and this process's container pointed at them: the servers
+    the environment names, else those of the ``amazon-channel run`` that is up in the data
+    folder (its ``run.json``), else the embedded servers, started here (so every command works
+    on a fresh machine). A server that does not answer is one ``error:`` line naming its URL."""
     from infra.db import migrate
+    from infra.embedded import EmbeddedServerError, ServiceUnreachable
     from workers import bootstrap
-    from workers.supervisor import services
+    from workers.system import services
 
-    with services(settings()) as ready:
-        migrate.upgrade(ready.database_url)
-        bootstrap.use(ready)
-        try:
-            yield ready
-        finally:
-            bootstrap.reset_and_close()
+    try:
+        with services(settings()) as ready:
+            migrate.upgrade(ready.database_url)
+            bootstrap.use(ready)
+            try:
+                yield ready
+            finally:
+                bootstrap.reset_and_close()
+    except (ServiceUnreachable, EmbeddedServerError) as exc:
+        fail(str(exc))
 
 
 def fail(message: str) -> NoReturn:

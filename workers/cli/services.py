@@ -1,23 +1,36 @@
 """The commands that start processes: ``run`` (everything), ``demo``, and the Procfile's own
-(``worker QUEUE``, ``beat``, ``flower``, ``web``)."""
+(``worker QUEUE``, ``beat``, ``flower``, ``web``).
+
+Each names its process on its log lines (``PROCESS_NAME``, which the supervisor sets to the
+Procfile's name, else the queue or the command); Celery's banners are off (``--quiet``): each
+process says in one line that it is up (``workers.app``).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
 import click
 
-from workers.cli.common import settings
+from workers.cli.common import fail, settings
 from workers.queues import QUEUES
 
 
 @click.command()
 def run() -> None:
     """Start everything: embedded services, the sandbox, beat, workers, web and Flower."""
-    from workers.supervisor import run_all
+    from infra.embedded import EmbeddedServerError, ServiceUnreachable
+    from workers.system import AlreadyRunning, run_all
 
-    sys.exit(run_all(settings()))
+    try:
+        sys.exit(run_all(settings("run")))
+    except (AlreadyRunning, ServiceUnreachable, EmbeddedServerError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C while the servers were starting: they are stopped
+        click.echo("stopped", err=True)
+        sys.exit(130)
 
 
 @click.command()
@@ -30,9 +43,11 @@ def demo(count: int) -> None:
     sys.exit(run_demo_on_own_data(settings(), count))
 
 
-def _exec_celery(args: list[str]) -> None:
-    argv = [sys.executable, "-m", "celery", "-A", "workers.app", *args]
-    os.execv(sys.executable, argv)  # noqa: S606 (our own interpreter, fixed arguments)
+def _exec_celery(process: str, args: list[str]) -> None:
+    """Become Celery, named ``process`` on its log lines unless the supervisor named it."""
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "--quiet", *args]
+    env = {**os.environ, "PROCESS_NAME": settings().process_name or process}
+    os.execve(sys.executable, argv, env)  # noqa: S606 (our own interpreter, fixed arguments)
 
 
 @click.command()
@@ -42,6 +57,7 @@ def worker(queue: str, concurrency: int) -> None:
     """A Celery worker for one queue."""
     loaded = settings()
     _exec_celery(
+        queue,
         [
             "worker",
             "-Q",
@@ -53,21 +69,32 @@ def worker(queue: str, concurrency: int) -> None:
             "--loglevel",
             loaded.log_level,
             "-E",
-        ]
+        ],
     )
 
 
 @click.command()
 def beat() -> None:
     """Celery beat (RedBeat: one active scheduler, guarded by a Redis lock)."""
-    _exec_celery(["beat", "--loglevel", settings().log_level])
+    _exec_celery("beat", ["beat", "--loglevel", settings().log_level])
 
 
 @click.command()
 def flower() -> None:
     """Flower, the operators' view of tasks and workers."""
-    loaded = settings()
-    _exec_celery(["flower", f"--port={loaded.flower_port}", "--address=127.0.0.1"])
+    from celery.bin.celery import main as celery_main
+
+    # In this process, not exec'd: Flower sets up no logging of its own with tornado's
+    # ``--logging=none``, so its lines go through ours (configured here).
+    loaded = settings("flower")
+    # Flower asks the workers at its start, often before they are up, and warns once per
+    # question; its page shows the workers as they come.
+    logging.getLogger("flower.inspector").setLevel(logging.ERROR)
+    sys.argv = [
+        sys.executable, "-A", "workers.app", "--quiet", "flower",
+        f"--port={loaded.flower_port}", "--address=127.0.0.1", "--logging=none",
+    ]  # fmt: skip
+    celery_main()
 
 
 @click.command()
@@ -75,7 +102,9 @@ def web() -> None:
     """The web process: health, metrics and the platform's API."""
     import uvicorn
 
-    loaded = settings()
+    from infra.logging import uvicorn_log_config
+
+    loaded = settings("web")
     uvicorn.run(
         "workers.web.app:create_app",
         factory=True,
@@ -83,4 +112,7 @@ def web() -> None:
         port=loaded.web_port,
         workers=loaded.web_workers,
         log_level=loaded.log_level.lower(),
+        log_config=uvicorn_log_config(
+            loaded.log_level, loaded.log_json, loaded.process_name or "web"
+        ),
     )

@@ -159,8 +159,14 @@ def serve(
         keeper.open()
     add_demo_sellers(state, sellers)
     demo = DemoGenerator(state, demo_orders_per_minute) if demo_orders_per_minute > 0 else None
+    # log_config=None: uvicorn's lines go through the process's own logging (one format).
     config = uvicorn.Config(
-        create_app(state, public), host=host, port=port, log_level="info", access_log=False
+        create_app(state, public),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        log_config=None,
     )
     server = uvicorn.Server(config)
     log.info(

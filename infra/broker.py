@@ -1,0 +1,107 @@
+"""What waits on a broker queue, without taking it: the supervisor starts a queue's worker only
+once the queue holds work (``workers.supervisor``).
+
+Through kombu, which already speaks every broker we use:
+
+- Redis: a queue is a list (one per priority step, kombu's ``queue\\x06\\x16<step>``); the
+  messages are read in place (``LRANGE``), never popped, so the names of the waiting tasks are
+  known and beat's housekeeping ticks can be told apart from real work.
+- AMQP: a passive ``queue_declare`` gives the queue's message count but no names (a message
+  cannot be read without being taken), so every message counts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from kombu.connection import Connection
+
+log = logging.getLogger(__name__)
+
+# Enough to see past a queue of housekeeping ticks (they expire unread within seconds).
+PEEK_LIMIT = 100
+
+
+def task_name(body: bytes | str) -> str | None:
+    """The task a Redis-transport message carries (Celery's protocol 2: ``headers.task``)."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    headers = message.get("headers")
+    name = headers.get("task") if isinstance(headers, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def counts_as_work(names: Iterable[str | None], housekeeping: frozenset[str]) -> bool:
+    """A waiting message that is not a housekeeping tick (an unreadable one counts)."""
+    return any(name not in housekeeping for name in names)
+
+
+class QueueProbe:
+    """Has ``queue`` work waiting? One broker connection, opened on first use and kept."""
+
+    def __init__(self, broker_url: str) -> None:
+        self.broker_url = broker_url
+        self._connection: Any = None
+
+    def _channel(self) -> Any:
+        if self._connection is None:
+            self._connection = Connection(self.broker_url, connect_timeout=5)  # type: ignore[no-untyped-call]
+        return self._connection.default_channel
+
+    def has_work(self, queue: str, housekeeping: frozenset[str] = frozenset()) -> bool:
+        """True when a message other than a ``housekeeping`` one waits on ``queue``. A broker
+        that cannot be asked says no (the next probe asks again)."""
+        try:
+            channel = self._channel()
+            if self._connection.transport.driver_type == "redis":
+                return counts_as_work(self._peek_redis(channel, queue), housekeeping)
+            declared = channel.queue_declare(queue=queue, passive=True)
+            return int(declared.message_count) > 0
+        except Exception as exc:  # noqa: BLE001 (a probe reports; the supervisor goes on)
+            log.debug("cannot look at queue %s: %s", queue, exc)
+            self.close()
+            return False
+
+    def discard(self, queue: str, housekeeping: frozenset[str]) -> int:
+        """Remove the ``housekeeping`` messages waiting on a Redis ``queue`` that no worker
+        reads (beat's ticks, due to expire unread); the count removed. On other brokers, 0."""
+        removed = 0
+        try:
+            channel = self._channel()
+            if self._connection.transport.driver_type != "redis":
+                return 0
+            for key in self._keys(channel, queue):
+                for body in channel.client.lrange(key, 0, PEEK_LIMIT):
+                    if task_name(body) in housekeeping:
+                        removed += int(channel.client.lrem(key, 1, body))
+        except Exception as exc:  # noqa: BLE001 (a tidy-up; the next probe tries again)
+            log.debug("cannot tidy queue %s: %s", queue, exc)
+            self.close()
+        return removed
+
+    @staticmethod
+    def _keys(channel: Any, queue: str) -> list[str]:
+        return list(dict.fromkeys(channel._q_for_pri(queue, s) for s in channel.priority_steps))
+
+    @classmethod
+    def _peek_redis(cls, channel: Any, queue: str) -> list[str | None]:
+        names: list[str | None] = []
+        for key in cls._keys(channel, queue):
+            names.extend(task_name(body) for body in channel.client.lrange(key, 0, PEEK_LIMIT))
+        return names
+
+    def close(self) -> None:
+        connection = self._connection
+        self._connection = None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception as exc:  # noqa: BLE001 (closing a broken connection)
+                log.debug("closing the probe's broker connection: %s", exc)
