@@ -82,16 +82,33 @@ def uvicorn_steps(record: logging.LogRecord) -> bool:
     )
 
 
+# Paths a probe asks every few seconds (a process manager's health check, Prometheus, the
+# supervisor's readiness): their access lines say nothing happened.
+PROBE_PATHS = frozenset({"/healthz", "/metrics", "/healthcheck"})
+
+
+def probe_request(record: logging.LogRecord) -> bool:
+    """uvicorn's access line of a successful probe (``args``: client, method, path, version,
+    status)."""
+    args = record.args
+    if record.name != "uvicorn.access" or not isinstance(args, tuple) or len(args) < 5:
+        return False
+    path, status = str(args[2]).split("?", 1)[0], args[4]
+    return path in PROBE_PATHS and isinstance(status, int) and status < 400
+
+
+def _routine(record: logging.LogRecord) -> bool:
+    return uvicorn_steps(record) or probe_request(record)
+
+
 class Demote(logging.Filter):
-    """Logs the records ``quiet`` picks (and uvicorn's steps) at DEBUG: dropped unless DEBUG is
-    on."""
+    """Logs the records ``quiet`` picks (and uvicorn's steps, successful probes) at DEBUG:
+    dropped unless DEBUG is on."""
 
     def __init__(self, quiet: QuietTest | None = None) -> None:
         super().__init__()
         given = quiet
-        self.quiet: QuietTest = (
-            uvicorn_steps if given is None else (lambda r: uvicorn_steps(r) or given(r))
-        )
+        self.quiet: QuietTest = _routine if given is None else (lambda r: _routine(r) or given(r))
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno <= logging.DEBUG:

@@ -39,9 +39,15 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from typing import Any
 
 from celery import Celery, signals
+from celery.platforms import SecurityWarning
+
+# Celery warns in ten lines per worker when it runs as root (a container's default user); one
+# line of ours says the same (``_announce_worker``).
+warnings.filterwarnings("ignore", category=SecurityWarning)
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +153,8 @@ def _announce_worker(sender: Any = None, **_kwargs: Any) -> None:
         getattr(controller, "concurrency", "?"),
         os.getpid(),
     )
+    if os.getuid() == 0:
+        log.warning("worker %s runs as root: give it a user of its own in production", queues)
 
 
 @signals.beat_init.connect

@@ -122,7 +122,7 @@ def started_services(settings: Settings) -> Iterator[Settings]:
         embedded.stop()
 
 
-def sandbox_spec(settings: Settings) -> ProcessSpec:
+def sandbox_spec(settings: Settings, sellers: int = 1) -> ProcessSpec:
     return ProcessSpec(
         "sandbox",
         (
@@ -132,12 +132,20 @@ def sandbox_spec(settings: Settings) -> ProcessSpec:
             "sandbox",
             "--demo-orders-per-minute",
             str(settings.demo_orders_per_minute),
+            "--sellers",
+            str(sellers),
         ),
     )
 
 
-def run_all(settings: Settings | None = None, specs: list[ProcessSpec] | None = None) -> int:
-    """Everything (``specs``: the Procfile's processes, and the sandbox when it is used)."""
+def run_all(
+    settings: Settings | None = None,
+    specs: list[ProcessSpec] | None = None,
+    *,
+    sellers: int = 1,
+) -> int:
+    """Everything (``specs``: the Procfile's processes, and the sandbox when it is used, with
+    ``sellers`` demo sellers on both sides)."""
     settings = settings or load_settings()
     running = live_run_state(settings.data_dir)
     if running is not None:
@@ -152,21 +160,26 @@ def run_all(settings: Settings | None = None, specs: list[ProcessSpec] | None = 
         if specs is None:
             specs = procfile_processes()
             if ready.uses_sandbox():
-                token = _prepare_sandbox(ready, extra)
-                specs.insert(0, sandbox_spec(ready))
+                token = _prepare_sandbox(ready, extra, sellers)
+                specs.insert(0, sandbox_spec(ready, sellers))
         code = supervise(ready, specs, extra, api_token=token)
     announce("stopped")
     return code
 
 
-def _prepare_sandbox(ready: Settings, extra: dict[str, str]) -> str:
-    """The demo seller's account, and the demo API token unless ``API_TOKENS`` gives some."""
+def _prepare_sandbox(ready: Settings, extra: dict[str, str], sellers: int = 1) -> str:
+    """The demo sellers' accounts (``demo``, then ``demo-seller-2..sellers``), and the demo API
+    token unless ``API_TOKENS`` gives some."""
     from workers.bootstrap import Container
     from workers.demo import ensure_demo_account
+    from workers.demo_sellers import ensure_demo_sellers
 
     setup = Container(ready)
     try:
         ensure_demo_account(setup.sessions)
+        if sellers > 1:
+            added = ensure_demo_sellers(setup.sessions, sellers).accounts_added
+            log.info("demo sellers: %d accounts (%d new)", sellers, added)
     finally:
         setup.close()
     if ready.api_token_list():

@@ -5,9 +5,10 @@ Procfile process); once it says ``ready``, the shell blocks between the README's
 markers run in order in one bash, from the checkout, as written. The only edits are the ports:
 the test's run listens on free ones, so the README's ``127.0.0.1:8000`` / ``:8765`` are
 rewritten. Then the run is stopped with SIGINT (it must say ``stopped``), started again on the
-same folder, and the order the walkthrough fulfilled must still be known on both sides: in the
-store and at the sandbox. A command from another folder reaches the same system through the
-run-state file, with no URL in its environment.
+same folder (with ``--sellers 3``), and the order the walkthrough fulfilled must still be known
+on both sides: in the store and at the sandbox; the demo sellers are there on both sides too.
+A command from another folder reaches the same system through the run-state file, with no URL
+in its environment.
 """
 
 from __future__ import annotations
@@ -66,11 +67,12 @@ class Run:
         self.log = log
         self.lines: list[str] = []
         self.process: subprocess.Popen[str] | None = None
+        self.collector: threading.Thread | None = None
 
-    def start(self, timeout_s: float = 120.0) -> None:
+    def start(self, *options: str, timeout_s: float = 120.0) -> None:
         self.lines = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "run"],
+            [sys.executable, "-m", "workers.cli", "run", *options],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -78,7 +80,8 @@ class Run:
             text=True,
             start_new_session=True,
         )
-        threading.Thread(target=self._collect, daemon=True).start()
+        self.collector = threading.Thread(target=self._collect, daemon=True)
+        self.collector.start()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if any(line.strip().endswith("ready") for line in list(self.lines)):
@@ -101,11 +104,18 @@ class Run:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(timeout=timeout_s)
+            code = self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
             raise AssertionError(f"run did not stop in {timeout_s} s:\n{self.tail()}") from None
+        finally:
+            if self.collector is not None:
+                self.collector.join(timeout=10)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+        return code
 
     def tail(self, n: int = 60) -> str:
         return "".join(self.lines[-n:])
@@ -162,7 +172,8 @@ def test_the_walkthrough_runs_as_written_and_the_system_remembers(
     assert run.stop() == 0
     assert run.lines[-1].strip().endswith("stopped"), run.tail()
 
-    run.start()
+    # Started again, now with three demo sellers (``demo``, ``demo-seller-2``, ``-3``).
+    run.start("--sellers", "3")
     sandbox = f"http://127.0.0.1:{env['SANDBOX_PORT']}"
     at_amazon = httpx.get(f"{sandbox}/_sandbox/orders/{order}", timeout=10)
     assert at_amazon.status_code == 200, at_amazon.text
@@ -177,3 +188,20 @@ def test_the_walkthrough_runs_as_written_and_the_system_remembers(
     )
     assert again.returncode == 0, again.stderr
     assert order in again.stdout
+    listed = subprocess.run(
+        ["amazon-channel", "accounts", "list", "--json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    names = {account["name"] for account in _json_lines(listed.stdout)}
+    assert {"demo", "second-shop", "demo-seller-2", "demo-seller-3"} <= names
+    sellers = httpx.get(f"{sandbox}/_sandbox/state", timeout=10).json()["sellers"]
+    assert {"A2SECONDSELLER", "A1SANDBOXDEMO2", "A1SANDBOXDEMO3"} <= set(sellers)
+
+
+def _json_lines(text: str) -> list[dict[str, object]]:
+    text = text.strip()
+    if text.startswith("["):
+        loaded: list[dict[str, object]] = json.loads(text)
+        return loaded
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -19,13 +19,23 @@ from workers.queues import QUEUES
 
 
 @click.command()
-def run() -> None:
+@click.option(
+    "--sellers",
+    type=click.IntRange(1, 100_000),
+    default=1,
+    show_default=True,
+    help="Demo sellers on the sandbox and in the store: demo, then demo-seller-2..N.",
+)
+def run(sellers: int) -> None:
     """Start everything: embedded services, the sandbox, beat, workers, web and Flower."""
     from infra.embedded import EmbeddedServerError, ServiceUnreachable
     from workers.system import AlreadyRunning, run_all
 
+    loaded = settings("run")
+    if sellers > 1 and not loaded.uses_sandbox():
+        fail("--sellers: demo sellers live on the sandbox; with Amazon credentials add accounts")
     try:
-        sys.exit(run_all(settings("run")))
+        sys.exit(run_all(loaded, sellers=sellers))
     except (AlreadyRunning, ServiceUnreachable, EmbeddedServerError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:  # Ctrl-C while the servers were starting: they are stopped

@@ -152,3 +152,18 @@ def test_a_housekeeping_tasks_successful_amazon_call_is_quiet(logs: io.StringIO)
         assert "spapi call" in logs.getvalue(), "a throttle keeps its level"
     finally:
         celery_app._note_done()
+
+
+def test_a_successful_probe_is_quiet_a_failing_one_and_api_calls_are_not(
+    logs: io.StringIO,
+) -> None:
+    access = logging.getLogger("uvicorn.access")
+    line = '%s - "%s %s HTTP/%s" %d'
+    access.info(line, "127.0.0.1:1", "GET", "/healthz", "1.1", 200)
+    access.info(line, "127.0.0.1:1", "GET", "/metrics?name=x", "1.1", 200)
+    access.info(line, "127.0.0.1:1", "GET", "/healthz", "1.1", 503)
+    access.info(line, "127.0.0.1:1", "POST", "/v1/fulfilments", "1.1", 201)
+    lines = logs.getvalue().splitlines()
+    assert len(lines) == 2
+    assert '"GET /healthz HTTP/1.1" 503' in lines[0]
+    assert '"POST /v1/fulfilments HTTP/1.1" 201' in lines[1]
