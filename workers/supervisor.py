@@ -99,6 +99,11 @@ def should_start_lazy(child: Child, has_work: Callable[[str], bool]) -> bool:
     return not child.wanted and queue is not None and has_work(queue)
 
 
+# A child's exit status for "refused": a setting or a kept state it cannot start with (the CLI's
+# one-line ``error:``). Restarting it cannot help, so the run stops with the same status.
+REFUSED_EXIT = 2
+
+
 class Supervisor:
     """Starts the children, restarts the ones that die, and stops them all on SIGINT/SIGTERM.
 
@@ -131,6 +136,7 @@ class Supervisor:
         self.grace_s = grace_s
         self.stopping = False
         self.signals = 0
+        self.exit_code = 0
 
     def _start(self, child: Child) -> None:
         log.debug("starting %s", child.spec.name)
@@ -150,8 +156,17 @@ class Supervisor:
         self.signals += 1
 
     def run(self) -> int:
-        signal.signal(signal.SIGINT, self._request_stop)
-        signal.signal(signal.SIGTERM, self._request_stop)
+        previous = {
+            signum: signal.signal(signum, self._request_stop)
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            return self._supervise()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _supervise(self) -> int:
         ready = self.is_ready is None
         next_probe = 0.0
         while not self.stopping:
@@ -167,7 +182,7 @@ class Supervisor:
             if not self.stopping:
                 time.sleep(LOOP_S)
         self.stop()
-        return 0
+        return self.exit_code
 
     def _restart_the_dead(self, now: float) -> None:
         for child in self.children:
@@ -175,6 +190,17 @@ class Supervisor:
                 continue
             process = child.process
             if process is not None and process.poll() is not None:
+                if process.returncode == REFUSED_EXIT:
+                    # It said why on its own line; starting it again would say it again.
+                    log.error(
+                        "%s refused to start (exit %d, its reason above); stopping everything",
+                        child.spec.name,
+                        REFUSED_EXIT,
+                    )
+                    child.process = None
+                    self.stopping = True
+                    self.exit_code = REFUSED_EXIT
+                    return
                 child.restarts += 1
                 delay = min(30.0, 2.0**child.restarts)
                 log.warning(
@@ -228,5 +254,7 @@ def child_environment(ready: Settings, **extra: str) -> dict[str, str]:
         "DATABASE_URL": ready.database_url,
         "REDIS_URL": ready.redis_url,
         "BROKER_URL": ready.broker_url,
+        # The folder this run resolved: a child finds the same one whatever its working folder.
+        "DATA_DIR": str(ready.data_dir),
         **extra,
     }

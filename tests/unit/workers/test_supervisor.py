@@ -5,10 +5,18 @@ reaches a running system through its run state."""
 from __future__ import annotations
 
 import os
+import sys
 
 from infra.runstate import RunState
 from infra.settings import Settings, load_settings
-from workers.supervisor import Child, child_environment, procfile_processes, should_start_lazy
+from workers.supervisor import (
+    Child,
+    ProcessSpec,
+    Supervisor,
+    child_environment,
+    procfile_processes,
+    should_start_lazy,
+)
 
 DATABASE_URL = "postgresql+psycopg://app@db.internal/channel"
 REDIS_URL = "redis://cache.internal:6379/1"
@@ -105,3 +113,17 @@ def _run_state() -> RunState:
         flower_url="http://127.0.0.1:20003",
         api_token="demo-token",
     )
+
+
+def test_a_child_that_refuses_to_start_stops_the_run_with_its_status() -> None:
+    """Exit 2 is a refusal (a setting or kept state it cannot start with): restarting it would
+    only refuse again, so everything stops and the run exits 2."""
+    sleeper = ProcessSpec("web", (sys.executable, "-c", "import time; time.sleep(60)"))
+    refuser = ProcessSpec("sandbox", (sys.executable, "-c", "raise SystemExit(2)"))
+    supervisor = Supervisor([refuser, sleeper], dict(os.environ), grace_s=5)
+
+    code = supervisor.run()
+
+    assert code == 2
+    assert all(c.process is None or c.process.poll() is not None for c in supervisor.children)
+    assert supervisor.children[0].restarts == 0
