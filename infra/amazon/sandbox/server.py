@@ -31,7 +31,7 @@ from pathlib import Path
 import uvicorn
 
 from infra.amazon.sandbox.app import create_app
-from infra.amazon.sandbox.demo_sellers import add_demo_sellers
+from infra.amazon.sandbox.demo_sellers import add_demo_sellers, demo_sellers
 from infra.amazon.sandbox.generate import CANCEL_REASONS, build_order, varied_spec
 from infra.amazon.sandbox.keeper import StateKeeper
 from infra.amazon.sandbox.state import DEMO_SELLER, SandboxError, SandboxState
@@ -51,20 +51,29 @@ class SandboxHandle:
 
 
 class DemoGenerator:
-    """Creates demo orders at a steady pace on a daemon thread until ``stop``."""
+    """Creates demo orders at a steady pace on a daemon thread until ``stop``, for the demo
+    seller or, given several ``sellers``, for one of them drawn at random each time."""
 
     def __init__(
-        self, state: SandboxState, orders_per_minute: float, seed: int | None = None
+        self,
+        state: SandboxState,
+        orders_per_minute: float,
+        seed: int | None = None,
+        sellers: tuple[str, ...] = (DEMO_SELLER.seller_id,),
     ) -> None:
         if orders_per_minute <= 0:
             raise ValueError("orders_per_minute must be > 0")
+        if not sellers:
+            raise ValueError("sellers must name at least one seller")
         self.state = state
         self.interval_s = 60.0 / orders_per_minute
         self.rng = random.Random(seed)
+        self.sellers = sellers
         # (promote at, order id); pending orders of a kept state are promoted as if new.
         self._pending: list[tuple[datetime, str]] = [
             (state.now() + timedelta(seconds=self.rng.uniform(30, 180)), order.order_id)
-            for order in state.orders_of(DEMO_SELLER.seller_id)
+            for seller in sellers
+            for order in state.orders_of(seller)
             if order.status == "PENDING"
         ]
         self._stop = threading.Event()
@@ -96,7 +105,9 @@ class DemoGenerator:
             for order_id in due:
                 if state.orders.get(order_id) and state.orders[order_id].status == "PENDING":
                     state.set_status(order_id, "UNSHIPPED")
-            spec = varied_spec(self.rng, state, DEMO_SELLER.seller_id, now - DEMO_BACKDATE)
+            # One seller: no draw, so a seeded run makes the same orders as before.
+            seller = self.sellers[0] if len(self.sellers) == 1 else self.rng.choice(self.sellers)
+            spec = varied_spec(self.rng, state, seller, now - DEMO_BACKDATE)
             order = build_order(state, spec, self.rng)
             state.add_order(order)
             if order.status == "PENDING":
@@ -105,7 +116,7 @@ class DemoGenerator:
             if self.rng.random() < 0.08:
                 unshipped = [
                     o.order_id
-                    for o in state.orders_of(DEMO_SELLER.seller_id)
+                    for o in state.orders_of(seller)
                     if o.status == "UNSHIPPED" and o.fulfilled_by == "MERCHANT"
                 ]
                 if unshipped:
@@ -158,7 +169,12 @@ def serve(
     if keeper is not None:
         keeper.open()
     add_demo_sellers(state, sellers)
-    demo = DemoGenerator(state, demo_orders_per_minute) if demo_orders_per_minute > 0 else None
+    every_seller = (DEMO_SELLER.seller_id, *(s.seller_id for s in demo_sellers(sellers)))
+    demo = (
+        DemoGenerator(state, demo_orders_per_minute, sellers=every_seller)
+        if demo_orders_per_minute > 0
+        else None
+    )
     # log_config=None: uvicorn's lines go through the process's own logging (one format).
     config = uvicorn.Config(
         create_app(state, public),

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from infra.amazon.sandbox.demo_sellers import add_demo_sellers, demo_sellers
 from infra.amazon.sandbox.server import DemoGenerator
-from infra.amazon.sandbox.state import SandboxState
+from infra.amazon.sandbox.state import DEMO_SELLER, SandboxState
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +33,21 @@ def test_the_demo_generator_makes_orders_searches_see_at_once() -> None:
     assert len({o.marketplace_id for o in orders}) > 1
     assert {o.fulfilled_by for o in orders} == {"MERCHANT", "AMAZON"}
     assert any(len(o.items) > 1 for o in orders)
+
+
+def test_with_several_demo_sellers_each_gets_orders_in_its_own_marketplaces() -> None:
+    state = SandboxState(rate_factor=0)
+    add_demo_sellers(state, 3)
+    sellers = (DEMO_SELLER.seller_id, *(s.seller_id for s in demo_sellers(3)))
+    demo = DemoGenerator(state, orders_per_minute=60, seed=3, sellers=sellers)
+    for _ in range(60):
+        demo.tick()
+
+    by_seller = {seller: state.orders_of(seller) for seller in sellers}
+    assert all(by_seller.values()), {s: len(o) for s, o in by_seller.items()}
+    for seller, orders in by_seller.items():
+        allowed = set(state.seller(seller).marketplace_ids)
+        assert {o.marketplace_id for o in orders} <= allowed
 
 
 def _free_port() -> int:
