@@ -10,11 +10,10 @@ from domain.shared import Rejected
 from infra.db.accounts import AccountError, get_account
 from workers import bootstrap
 from workers.doors import fulfilments as fulfilment_door
+from workers.doors.fulfilments.queueing import TaskSender
 from workers.doors.limits import ascii_id
 from workers.doors.refunds import enqueue_flush
 from workers.doors.refunds import intake as refund_door
-from workers.web.fulfilments import confirmation_sender
-from workers.web.refunds import flush_sender
 
 DECISIONS = ("approve_safe", "approve", "reject")
 
@@ -23,8 +22,8 @@ def _refused(result: Rejected) -> str:
     return "refused: " + "; ".join(f"{e.field}: {e.reason}" for e in result.errors)
 
 
-def retry_fulfilment(fulfilment_id: int) -> str:
-    result = fulfilment_door.retry_failed(fulfilment_id, app=confirmation_sender())
+def retry_fulfilment(fulfilment_id: int, sender: TaskSender) -> str:
+    result = fulfilment_door.retry_failed(fulfilment_id, app=sender)
     if isinstance(result, Rejected):
         return _refused(result)
     state = result.fulfilment.state.value
@@ -33,8 +32,8 @@ def retry_fulfilment(fulfilment_id: int) -> str:
     return f"fulfilment {fulfilment_id} was retried already ({state})"
 
 
-def retry_refund(refund_id: int) -> str:
-    result = refund_door.retry_failed(refund_id, app=flush_sender())
+def retry_refund(refund_id: int, sender: TaskSender) -> str:
+    result = refund_door.retry_failed(refund_id, app=sender)
     if isinstance(result, Rejected):
         return _refused(result)
     kind, state = result.refund.kind.value, result.refund.state.value
@@ -43,7 +42,7 @@ def retry_refund(refund_id: int) -> str:
     return f"{kind} {refund_id} was retried already ({state})"
 
 
-def decide(account_id: int, decision: str, refund_id: str | None) -> str:
+def decide(account_id: int, decision: str, refund_id: str | None, sender: TaskSender) -> str:
     """Approve every safe item of an account, or approve or reject one refund by its id."""
     if decision not in DECISIONS:
         return f"refused: decision must be one of {', '.join(DECISIONS)}"
@@ -66,7 +65,7 @@ def decide(account_id: int, decision: str, refund_id: str | None) -> str:
         reject_ids=ids if decision == "reject" else [],
     )
     if done.approved:  # due now: the batcher is told at once (the periodic flush takes it else)
-        enqueue_flush(account.id, app=flush_sender())
+        enqueue_flush(account.id, app=sender)
     parts = [f"approved {len(done.approved)}", f"rejected {len(done.rejected)}"]
     parts += [f"refund {i} not approved: {why}" for i, why in done.refused]
     return f"{account.name}: " + "; ".join(parts)

@@ -17,7 +17,9 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from workers.doors.fulfilments.queueing import TaskSender
 from workers.web.auth import valid_token
+from workers.web.fulfilments import confirmation_sender
 from workers.web.operator import actions, reads
 from workers.web.operator.session import (
     OperatorSession,
@@ -30,6 +32,7 @@ from workers.web.operator.session import (
     start_session,
     unsigned,
 )
+from workers.web.refunds import flush_sender
 
 PREFIX = "/ops"
 STATIC_URL = f"{PREFIX}/static"
@@ -45,6 +48,9 @@ FORM_LIMIT = 4096  # bytes: a form here holds a token and an id or two
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 Operator = Annotated[OperatorSession, Depends(signed_in)]
+# Where a retry or an approval is queued: the API's own dependencies (tests give their own).
+Confirmations = Annotated[TaskSender, Depends(confirmation_sender)]
+Flushes = Annotated[TaskSender, Depends(flush_sender)]
 
 
 def page(
@@ -150,22 +156,27 @@ def approvals(request: Request, session: Operator) -> Response:
 
 
 @router.post("/fulfilments/{fulfilment_id}/retry")
-async def retry_fulfilment(request: Request, session: Operator, fulfilment_id: int) -> Response:
+async def retry_fulfilment(
+    request: Request, session: Operator, sender: Confirmations, fulfilment_id: int
+) -> Response:
     check_form(request, session, (await form_of(request)).get("csrf", ""))
-    return go("/failures", await run_in_threadpool(actions.retry_fulfilment, fulfilment_id))
+    said = await run_in_threadpool(actions.retry_fulfilment, fulfilment_id, sender)
+    return go("/failures", said)
 
 
 @router.post("/refunds/{refund_id}/retry")
-async def retry_refund(request: Request, session: Operator, refund_id: int) -> Response:
+async def retry_refund(
+    request: Request, session: Operator, sender: Flushes, refund_id: int
+) -> Response:
     check_form(request, session, (await form_of(request)).get("csrf", ""))
-    return go("/failures", await run_in_threadpool(actions.retry_refund, refund_id))
+    return go("/failures", await run_in_threadpool(actions.retry_refund, refund_id, sender))
 
 
 @router.post("/accounts/{account_id}/approvals")
-async def decide(request: Request, session: Operator, account_id: int) -> Response:
+async def decide(request: Request, session: Operator, sender: Flushes, account_id: int) -> Response:
     form = await form_of(request)
     check_form(request, session, form.get("csrf", ""))
     said = await run_in_threadpool(
-        actions.decide, account_id, form.get("decision", ""), form.get("refund_id")
+        actions.decide, account_id, form.get("decision", ""), form.get("refund_id"), sender
     )
     return go("/approvals", said)

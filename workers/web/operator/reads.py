@@ -68,7 +68,8 @@ def accounts() -> list[AccountRow]:
     for account in list_accounts(c.sessions):
         position = positions.get(account.id)
         watermark = position.watermark if position else None
-        lag = now - watermark if watermark else None
+        # Amazon's clock may run a little ahead of ours: a watermark past now is no lag.
+        lag = max(now - watermark, timedelta(0)) if watermark else None
         rows.append(
             AccountRow(
                 id=account.id,
