@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from workers.web.operator.pages import STATIC_URL, go, page, router
-from workers.web.operator.session import BadForm, NotSignedIn
+from workers.web.operator.session import BadForm, NotSignedIn, current_session
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
@@ -25,7 +25,7 @@ async def _to_sign_in(request: Request, exc: Exception) -> Response:
 
 async def _bad_form(request: Request, exc: Exception) -> Response:
     reason = "this form is out of date or from another site: reload the page and try again"
-    return page(request, "login.html", None, status=403, error=reason)
+    return page(request, "refused.html", current_session(request), status=403, error=reason)
 
 
 def install(app: FastAPI) -> None:

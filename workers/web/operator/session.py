@@ -87,7 +87,9 @@ def _kept_key(path: Path) -> bytes:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_key(), salt=SALT)
+    return URLSafeTimedSerializer(
+        _key(), salt=SALT, signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 def _max_age_s() -> int:
