@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     web_port: int = 8000
     web_workers: int = Field(default=2, ge=1)  # uvicorn processes (one per core is a good start)
     api_tokens: str = ""  # comma-separated bearer tokens for the platform's calls
+    # The operator page's session cookies are signed with it (empty: a key generated once and
+    # kept in DATA_DIR); a session lasts this long.
+    operator_session_key: SecretStr = SecretStr("")
+    operator_session_hours: float = Field(default=8.0, gt=0)
     flower_port: int = 5555
 
     # Ingestion.

@@ -4,14 +4,14 @@ by ``create_app()`` (uvicorn's factory), never at import.
 
 FastAPI's own documents load their scripts and styles from a CDN, so a machine offline shows a
 blank page; ``fastapi-offline`` serves the same pages with the scripts and styles its wheel
-ships, under ``DOCS_ASSETS``."""
+ships, under ``DOCS_ASSETS``. The operator page is under ``/ops`` (``workers.web.operator``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from workers.web import accounts, cancellations, errors, fulfilments, health, refunds
+from workers.web import accounts, cancellations, errors, fulfilments, health, operator, refunds
 from workers.web.auth import UNAUTHORIZED, require_token
 
 
@@ -39,4 +39,5 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(api_router())
+    operator.install(app)
     return app

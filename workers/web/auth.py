@@ -21,16 +21,21 @@ UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
 }
 
 
+def valid_token(given: str) -> bool:
+    """Is ``given`` one of the tokens? The one question every door asks (the API's bearer
+    header, the operator page's sign-in)."""
+    tokens = bootstrap.container().settings.api_token_list()
+    # Every token is compared (no early exit), in constant time per comparison.
+    matches = [secrets.compare_digest(given.encode(), token.encode()) for token in tokens]
+    return bool(given) and any(matches)
+
+
 async def require_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Refuse the request (401) unless it carries one of the tokens. Async: it only compares
     strings, so it runs on the event loop instead of taking a thread for it."""
-    tokens = bootstrap.container().settings.api_token_list()
-    given = credentials.credentials if credentials is not None else ""
-    # Every token is compared (no early exit), in constant time per comparison.
-    matches = [secrets.compare_digest(given.encode(), token.encode()) for token in tokens]
-    if given and any(matches):
+    if valid_token(credentials.credentials if credentials is not None else ""):
         return
     raise Refused(
         401,

@@ -2,7 +2,8 @@
 (the ``X-Request-Id`` header of every answer), a body size cap, and a 500 in the channel's
 error shape for any exception nothing else answered, logged with its traceback and that id.
 
-A body labelled as anything but JSON is answered 415 before it is read.
+A body labelled as anything but JSON is answered 415 before it is read, except under
+``FORMS_UNDER``: the operator page's forms (``workers.web.operator``) post HTML forms.
 
 The cap is checked before the body is read: a ``Content-Length`` over it is answered 413 at
 once, and a body without one (chunked) is counted as it streams and stops being read as soon
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 BODY_LIMIT = 1024 * 1024  # bytes: a fulfilment of 100 lines is a few kilobytes
 REQUEST_ID = "X-Request-Id"
+FORMS_UNDER = "/ops/"
 
 
 class _BodyTooLarge(Exception):
@@ -62,7 +64,7 @@ class Guard:
         if declared > self.body_limit:
             await _answer(send_with_id, 413, too_large(self.body_limit))
             return
-        if _labelled_not_json(scope, declared):
+        if _labelled_not_json(scope, declared) and not scope["path"].startswith(FORMS_UNDER):
             await _answer(send_with_id, 415, NOT_JSON_LABEL)
             return
         received = 0

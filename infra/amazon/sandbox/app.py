@@ -3,7 +3,7 @@
 Every SP-API call goes through the same steps, in Amazon's order:
 
 1. ``x-amz-access-token`` must be an unexpired LWA token; otherwise 403 ``Unauthorized``.
-2. A queued fault for this operation and seller (``/_sandbox/faults``) is taken: 429/500/503
+2. A queued fault for this operation and seller (``/_sandbox/faults``) is taken: 400/429/500/503
    answer at once without applying the request; ``latency`` sleeps, then serves; ``drop`` ends
    the connection without applying; ``lose_response`` applies, then ends the connection
    halfway through the response; ``504_after_apply`` applies, then answers 504 (a gateway
@@ -77,6 +77,7 @@ CONTROL_PREFIX = "/_sandbox"
 UNAUTHORIZED = error_body("Unauthorized", "Access to the resource is forbidden")
 QUOTA_EXCEEDED = error_body("QuotaExceeded", "You exceeded your quota for the requested resource.")
 FAULT_BODIES: dict[str, tuple[int, dict[str, Any]]] = {
+    "400": (400, error_body("InvalidInput", "Invalid input (a fault queued in the sandbox).")),
     "429": (429, QUOTA_EXCEEDED),
     "500": (
         500,

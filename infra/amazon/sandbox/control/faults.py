@@ -21,7 +21,7 @@ from infra.amazon.sandbox.state import FAULT_KINDS, Fault, SandboxState
 
 class FaultIn(BaseModel):
     operation: str
-    kind: Literal["429", "500", "503", "latency", "drop", "lose_response", "504_after_apply"]
+    kind: Literal["400", "429", "500", "503", "latency", "drop", "lose_response", "504_after_apply"]
     count: int = Field(default=1, ge=1)
     latency_ms: int = Field(default=0, ge=0, le=120_000)
     seller_id: str | None = None

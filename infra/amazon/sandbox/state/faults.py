@@ -1,6 +1,7 @@
 """Faults a test queues for the next SP-API calls: errors, latency and lost connections.
 
-Kinds: ``429``, ``500``, ``503`` answer without applying the request; ``latency`` delays it;
+Kinds: ``400`` (Amazon refuses the request as invalid: a permanent failure), ``429``, ``500``,
+``503`` answer without applying the request; ``latency`` delays it;
 ``drop`` loses the connection without applying; two apply the request and then lose its
 answer, so a client cannot tell whether it took effect: ``lose_response`` (the connection dies
 halfway through the answer) and ``504_after_apply`` (a 504 Gateway Timeout instead of the
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from infra.amazon.sandbox.errors import SandboxError
 
-FAULT_KINDS = ("429", "500", "503", "latency", "drop", "lose_response", "504_after_apply")
+FAULT_KINDS = ("400", "429", "500", "503", "latency", "drop", "lose_response", "504_after_apply")
 
 
 @dataclass(slots=True)
