@@ -96,8 +96,9 @@ class EventGroup:
 
 @dataclass(frozen=True, slots=True)
 class GroupClose:
-    """An open group closed before its period ended: at ``at``, holding the seller's events
-    in that currency and period up to ``through_sequence``."""
+    """An open group closed before its period ended: at ``at`` (whole seconds, as Amazon's
+    times), holding the seller's events in that currency and period up to
+    ``through_sequence``."""
 
     seller_id: str
     currency: str
@@ -111,9 +112,11 @@ def period_start(moment: datetime) -> datetime:
     return GROUP_EPOCH + periods * GROUP_PERIOD
 
 
-def group_id(seller_id: str, currency: str, start: datetime) -> str:
-    """A stable id shaped like Amazon's (43 URL-safe characters)."""
-    digest = hashlib.sha256(f"{seller_id}|{currency}|{start.isoformat()}".encode()).digest()
+def group_id(seller_id: str, currency: str, start: datetime, part: int = 0) -> str:
+    """A stable id shaped like Amazon's (43 URL-safe characters): of the period starting at
+    ``start``, or of its ``part``-th piece after as many early closes."""
+    key = f"{seller_id}|{currency}|{start.isoformat()}" + (f"|{part}" if part else "")
+    digest = hashlib.sha256(key.encode()).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -219,7 +222,7 @@ class Ledger:
             end = early[part].at if part < len(early) else period + GROUP_PERIOD
             made.append(
                 EventGroup(
-                    group_id=group_id(seller_id, currency, start),
+                    group_id=group_id(seller_id, currency, period, part),
                     seller_id=seller_id,
                     currency=currency,
                     start=start,
@@ -243,9 +246,8 @@ class Ledger:
         )
         if open_group is None or not open_group.events:
             return None
-        self.closes.append(
-            GroupClose(seller_id, currency, now, max(e.sequence for e in open_group.events))
-        )
+        through = max(e.sequence for e in open_group.events)
+        self.closes.append(GroupClose(seller_id, currency, whole_seconds(now), through))
         return next(g for g in self.groups(seller_id, now) if g.group_id == open_group.group_id)
 
     def group(self, seller_id: str, wanted: str, now: datetime) -> EventGroup | None:
