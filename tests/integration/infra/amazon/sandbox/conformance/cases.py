@@ -10,14 +10,7 @@ from tests.integration.infra.amazon.sandbox.conformance.finance_requests import 
     order_events,
     second_page,
 )
-from tests.integration.infra.amazon.sandbox.conformance.report_requests import (
-    SETTLEMENT,
-    create_report,
-    get_report,
-    get_report_document,
-    get_reports,
-    get_reports_page_two,
-)
+from tests.integration.infra.amazon.sandbox.conformance.report_requests import REPORT_CASES
 from tests.integration.infra.amazon.sandbox.conformance.world import (
     ALL_DATA,
     EPOCH,
@@ -437,67 +430,5 @@ CASES: dict[str, list[Case]] = {
             ),
         ),
     ],
-    "reports.getReports": [
-        Case("settlements", 200, get_reports(reportTypes=SETTLEMENT)),
-        Case(
-            "filters",
-            200,
-            get_reports(
-                reportTypes=SETTLEMENT,
-                processingStatuses="DONE",
-                marketplaceIds="A1PA6795UKMFR9",
-                pageSize=100,
-            ),
-        ),
-        Case("second page", 200, get_reports_page_two),
-        Case("no reportTypes", 400, get_reports(pageSize=10)),
-        Case("nextToken and more", 400, get_reports(nextToken="x", reportTypes=SETTLEMENT)),
-        Case("bad token", 400, get_reports(nextToken="nonsense")),
-        Case("page size", 400, get_reports(reportTypes=SETTLEMENT, pageSize=101)),
-        Case("bad status", 400, get_reports(reportTypes=SETTLEMENT, processingStatuses="NOPE")),
-        Case("bad token header", 403, unauthenticated(get_reports(reportTypes=SETTLEMENT))),
-        Case(
-            "429 fault",
-            429,
-            with_fault("reports.getReports", "429", get_reports(reportTypes=SETTLEMENT)),
-        ),
-    ],
-    "reports.getReport": [
-        Case("a settlement", 200, get_report()),
-        Case("malformed id", 400, get_report("not-a-number")),
-        Case("unknown", 404, get_report("99999999999")),
-        Case("500 fault", 500, with_fault("reports.getReport", "500", get_report())),
-    ],
-    "reports.getReportDocument": [
-        Case("plain", 200, get_report_document()),
-        Case("gzipped", 200, get_report_document(gzipped=True)),
-        Case(
-            "gzipped, content encoding",
-            200,
-            get_report_document(gzipped=True, enableContentEncodingUrlHeader="true"),
-        ),
-        Case("unknown", 404, get_report_document("amzn1.spdoc.1.4.na.nope")),
-        Case("bad flag", 400, get_report_document(enableContentEncodingUrlHeader="maybe")),
-        Case("bad token header", 403, unauthenticated(get_report_document())),
-    ],
-    "reports.createReport": [
-        Case(
-            "another type: accepted",
-            202,
-            create_report(reportType="GET_MERCHANT_LISTINGS_ALL_DATA"),
-        ),
-        Case("a settlement: refused", 400, create_report(reportType=SETTLEMENT)),
-        Case("no reportType", 400, create_report()),
-        Case(
-            "not a marketplace of the seller",
-            400,
-            create_report(body={"reportType": "X", "marketplaceIds": ["A1VC38T7YXB528"]}),
-        ),
-        Case("not an object", 400, create_report(body=[1])),
-        Case(
-            "503 fault",
-            503,
-            with_fault("reports.createReport", "503", create_report(reportType="X")),
-        ),
-    ],
+    **REPORT_CASES,
 }

@@ -8,7 +8,14 @@ from typing import Any
 import httpx
 
 from infra.amazon.sandbox.state import DEMO_SELLER
-from tests.integration.infra.amazon.sandbox.conformance.world import Request, World, create
+from tests.integration.infra.amazon.sandbox.conformance.world import (
+    Case,
+    Request,
+    World,
+    create,
+    unauthenticated,
+    with_fault,
+)
 
 SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 REPORTS = "/reports/2021-06-30/reports"
@@ -72,3 +79,70 @@ def create_report(body: Any = None, **spec: Any) -> Request:
         return w.client.post(REPORTS, json=sent, headers=w.headers)
 
     return send
+
+
+REPORT_CASES: dict[str, list[Case]] = {
+    "reports.getReports": [
+        Case("settlements", 200, get_reports(reportTypes=SETTLEMENT)),
+        Case(
+            "filters",
+            200,
+            get_reports(
+                reportTypes=SETTLEMENT,
+                processingStatuses="DONE",
+                marketplaceIds="A1PA6795UKMFR9",
+                pageSize=100,
+            ),
+        ),
+        Case("second page", 200, get_reports_page_two),
+        Case("no reportTypes", 400, get_reports(pageSize=10)),
+        Case("nextToken and more", 400, get_reports(nextToken="x", reportTypes=SETTLEMENT)),
+        Case("bad token", 400, get_reports(nextToken="nonsense")),
+        Case("page size", 400, get_reports(reportTypes=SETTLEMENT, pageSize=101)),
+        Case("bad status", 400, get_reports(reportTypes=SETTLEMENT, processingStatuses="NOPE")),
+        Case("bad token header", 403, unauthenticated(get_reports(reportTypes=SETTLEMENT))),
+        Case(
+            "429 fault",
+            429,
+            with_fault("reports.getReports", "429", get_reports(reportTypes=SETTLEMENT)),
+        ),
+    ],
+    "reports.getReport": [
+        Case("a settlement", 200, get_report()),
+        Case("malformed id", 400, get_report("not-a-number")),
+        Case("unknown", 404, get_report("99999999999")),
+        Case("500 fault", 500, with_fault("reports.getReport", "500", get_report())),
+    ],
+    "reports.getReportDocument": [
+        Case("plain", 200, get_report_document()),
+        Case("gzipped", 200, get_report_document(gzipped=True)),
+        Case(
+            "gzipped, content encoding",
+            200,
+            get_report_document(gzipped=True, enableContentEncodingUrlHeader="true"),
+        ),
+        Case("unknown", 404, get_report_document("amzn1.spdoc.1.4.na.nope")),
+        Case("bad flag", 400, get_report_document(enableContentEncodingUrlHeader="maybe")),
+        Case("bad token header", 403, unauthenticated(get_report_document())),
+    ],
+    "reports.createReport": [
+        Case(
+            "another type: accepted",
+            202,
+            create_report(reportType="GET_MERCHANT_LISTINGS_ALL_DATA"),
+        ),
+        Case("a settlement: refused", 400, create_report(reportType=SETTLEMENT)),
+        Case("no reportType", 400, create_report()),
+        Case(
+            "not a marketplace of the seller",
+            400,
+            create_report(body={"reportType": "X", "marketplaceIds": ["A1VC38T7YXB528"]}),
+        ),
+        Case("not an object", 400, create_report(body=[1])),
+        Case(
+            "503 fault",
+            503,
+            with_fault("reports.createReport", "503", create_report(reportType="X")),
+        ),
+    ],
+}
