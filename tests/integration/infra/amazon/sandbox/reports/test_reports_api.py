@@ -10,6 +10,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from infra.amazon.models import usage_plan
+from infra.amazon.sandbox.server import running_sandbox
 from infra.amazon.sandbox.state import iso
 from tests.integration.infra.amazon.sandbox.feeds.support import Sandbox
 from tests.integration.infra.amazon.sandbox.reports.support import (
@@ -195,3 +197,19 @@ def test_create_report_refuses_settlement_reports_as_amazon_does(sandbox: Sandbo
     ).json()
     assert report["processingStatus"] == "CANCELLED"  # the sandbox has no such data
     assert "reportDocumentId" not in report
+
+
+def test_get_reports_has_amazons_usage_plan() -> None:
+    plan = usage_plan("reports.getReports")
+    with running_sandbox() as handle, httpx.Client(base_url=handle.base_url) as client:
+        sandbox = Sandbox(handle, client)
+        params = {"reportTypes": SETTLEMENT}
+        statuses = [
+            client.get(REPORTS, params=params, headers=sandbox.headers).status_code
+            for _ in range(plan.burst)
+        ]
+        throttled = client.get(REPORTS, params=params, headers=sandbox.headers)
+
+    assert (plan.rate, plan.burst) == (0.0222, 10)
+    assert statuses == [200] * plan.burst
+    assert throttled.status_code == 429
