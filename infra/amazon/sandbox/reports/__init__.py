@@ -15,7 +15,7 @@ import gzip
 
 from infra.amazon.sandbox.errors import SandboxError
 from infra.amazon.sandbox.reports.settlement import settlement_rows, write
-from infra.amazon.sandbox.state import EventGroup, SandboxState
+from infra.amazon.sandbox.state import EventGroup, SandboxState, period_start
 from infra.amazon.sandbox.state.reports import SandboxReport
 
 SETTLEMENT_REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
@@ -64,7 +64,19 @@ def _make_report(state: SandboxState, group: EventGroup) -> SandboxReport:
 
 
 def settle(state: SandboxState) -> list[SandboxReport]:
-    """The reports of every closed group with events that has none yet (oldest first)."""
+    """The reports of every closed group with events that has none yet (oldest first).
+
+    Cheap when nothing changed: a group can only close when an event or an early close was
+    added or a new period began (``ReportBook.looked_at``); the Reports API calls this on
+    every request, with many sellers and events."""
+    looked_at = (
+        len(state.finances.events),
+        len(state.finances.closes),
+        period_start(state.now()).isoformat(),
+    )
+    if state.reports.looked_at == looked_at:
+        return []
+    state.reports.looked_at = looked_at
     settled = state.reports.settled_groups()
     closed = [
         group

@@ -53,6 +53,9 @@ class ReportBook:
     promotion_id: bool = True  # the 24th column, ``promotion-id``; off: 23 columns
     # Malformed rows for the next settlement report of a seller (kinds of MALFORMED_KINDS).
     malformed_next: dict[str, list[str]] = field(default_factory=dict)
+    # What ``settle`` last looked at (events, early closes, the current period): while it is
+    # the same, no group can have closed since and ``settle`` has nothing to look for.
+    looked_at: tuple[int, int, str] = (0, 0, "")
 
     def settled_groups(self) -> set[str]:
         return {r.group_id for r in self.reports.values()}
@@ -79,3 +82,4 @@ class ReportBook:
         self.gzip = kept.gzip if kept else False
         self.promotion_id = kept.promotion_id if kept else True
         self.malformed_next = dict(kept.malformed_next) if kept else {}
+        self.looked_at = kept.looked_at if kept else (0, 0, "")
