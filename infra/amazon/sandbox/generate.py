@@ -44,6 +44,11 @@ _CATALOG = (
     ("Merino Wool Hiking Socks (3 pairs)", Decimal("27.00")),
     ("Replacement Vacuum Filter", Decimal("7.99")),
 )
+# Drawn SKUs of these carry the electronics prefix, so their referral fee is electronics' 8%
+# (``state.charges.REFERRAL_RATES``); the rest are ``SKU-`` at the default 15%.
+_ELECTRONICS = frozenset(
+    {"Wireless Ergonomic Mouse", "USB-C Charging Cable 2m (2-pack)", "Bluetooth Shower Speaker"}
+)
 
 _FIRST = ("Alex", "Sam", "Jordan", "Robin", "Kim", "Charlie", "Maria", "Jonas", "Aiko", "Priya")
 _LAST = ("Miller", "Schmidt", "Taylor", "Rossi", "Garcia", "Novak", "Sato", "Okafor", "Lee")
@@ -123,6 +128,10 @@ def _price(rng: random.Random, base: Decimal, currency: str) -> Decimal:
     return money(base * wobble * _PRICE_LEVEL.get(currency, Decimal(1)), currency)
 
 
+def _category(title: str) -> str:
+    return "ELEC" if title in _ELECTRONICS else "SKU"
+
+
 def _item(
     rng: random.Random, spec: ItemSpec | None, currency: str, country: str, first: bool
 ) -> SandboxItem:
@@ -141,7 +150,7 @@ def _item(
     return SandboxItem(
         order_item_id=order_item_id(rng),
         asin=(spec.asin if spec and spec.asin else None) or asin(rng),
-        sku=spec.sku if spec else f"SKU-{rng.randrange(10**5):05d}",
+        sku=spec.sku if spec else f"{_category(title)}-{rng.randrange(10**5):05d}",
         title=(spec.title if spec and spec.title else None) or title,
         quantity=quantity,
         unit_price=unit,

@@ -1,7 +1,7 @@
 """The sandbox's control API under ``/_sandbox/``: what tests and demos use to stage Amazon.
 
 One router per area (``sellers``, ``orders``, ``clock``, ``faults``, ``feeds``, ``finances``,
-``inspection``).
+``reports``, ``inspection``).
 
 No authentication; JSON in and out; refusals are ``{"error": "..."}`` with 400/404/409.
 
@@ -77,6 +77,17 @@ Finances (Finances v0; the events in ``state.finances``, the API in ``operations
   /_sandbox/finances/groups?seller_id=``: the events and groups, as the Finances API shows
   them.
 
+Settlements and reports (the Reports API in ``operations.reports``; routes in
+``control.reports``)
+- ``POST /_sandbox/settlements/close`` ``{seller_id, currency?}``: close the seller's open
+  financial event group now and make its settlement report (409 when it has no events).
+- ``POST /_sandbox/report-settings`` ``{gzip?, promotion_id?}`` (``GET`` reads them): the next
+  settlement documents gzipped or plain, with or without the ``promotion-id`` column.
+- ``POST /_sandbox/settlements/malformed`` ``{seller_id?, kinds}``: rows to be set aside, in the
+  seller's next settlement report.
+- ``GET /_sandbox/reports?seller_id=``, ``GET /_sandbox/reports/{reportId}/document``; ``GET
+  /_sandbox/report-downloads/{reportDocumentId}?expires=`` is getReportDocument's URL.
+
 Inspection
 - ``GET /_sandbox/state``: counts (orders by seller and status, packages, tokens, faults), the
   file the state is kept in (``state_file``, null in memory) and whether changes are still to be
@@ -98,6 +109,7 @@ from infra.amazon.sandbox.control import (
     finances,
     inspection,
     orders,
+    reports,
     sellers,
 )
 from infra.amazon.sandbox.state import SandboxState
@@ -106,6 +118,6 @@ from infra.amazon.sandbox.state import SandboxState
 def control_router(state: SandboxState) -> APIRouter:
     """The ``/_sandbox`` routes over ``state`` (see the module docstring)."""
     router = APIRouter(prefix="/_sandbox")
-    for area in (sellers, orders, clock, faults, feeds, finances, inspection):
+    for area in (sellers, orders, clock, faults, feeds, finances, reports, inspection):
         router.include_router(area.router(state))
     return router

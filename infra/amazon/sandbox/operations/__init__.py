@@ -31,6 +31,12 @@ from infra.amazon.sandbox.operations.orders_v0 import (
     get_order_v0,
     get_orders_v0,
 )
+from infra.amazon.sandbox.operations.reports import (
+    create_report,
+    get_report,
+    get_report_document,
+    get_reports,
+)
 from infra.amazon.sandbox.operations.shipments import confirm_shipment, parse_confirm_shipment
 from infra.amazon.sandbox.rules.pagination import OrderQuery
 from infra.amazon.sandbox.rules.query import MAX_LIST, MAX_PAGE, ORDER_ID, listed
@@ -53,6 +59,10 @@ SERVED_OPERATIONS: dict[str, Handler] = {
     "financesV0.listFinancialEvents": list_financial_events,
     "financesV0.listFinancialEventsByOrderId": list_financial_events_by_order_id,
     "financesV0.listFinancialEventsByGroupId": list_financial_events_by_group_id,
+    "reports.getReports": get_reports,
+    "reports.getReport": get_report,
+    "reports.getReportDocument": get_report_document,
+    "reports.createReport": create_report,
 }
 
 __all__ = [
@@ -72,6 +82,7 @@ __all__ = [
     "confirm_shipment",
     "create_feed",
     "create_feed_document",
+    "create_report",
     "error_body",
     "get_feed",
     "get_feed_document",
@@ -80,6 +91,9 @@ __all__ = [
     "get_order_items_v0",
     "get_order_v0",
     "get_orders_v0",
+    "get_report",
+    "get_report_document",
+    "get_reports",
     "invalid",
     "list_financial_event_groups",
     "list_financial_events",

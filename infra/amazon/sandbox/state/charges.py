@@ -9,8 +9,10 @@ split between the item and its shipping at one rate (``shipping_tax``).
 
 Amazon's fees, as the sandbox charges them (a simple, fixed schedule):
 
-- ``Commission`` (the referral fee): 15% of the principal, negative on a shipment; a refund
-  gives back 15% of the principal refunded and keeps a ``RefundCommission`` (the refund
+- ``Commission`` (the referral fee): a percentage of the principal by the item's category,
+  which the sandbox reads from the SKU's prefix (``REFERRAL_RATES``: ``ELEC-`` and ``CAM-``
+  8%, ``JEWEL-`` 20%, anything else 15%), negative on a shipment; a refund gives back the same
+  percentage of the principal refunded and keeps a ``RefundCommission`` (the refund
   administration fee) of 20% of the commission given back, at most 5.00 (500 in JPY).
 - ``FixedClosingFee``: 0 (it applies to media, which the sandbox does not sell).
 - ``FBAPerUnitFulfillmentFee`` on Amazon-fulfilled orders: 3.22 per unit (420 in JPY).
@@ -26,7 +28,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from infra.amazon.sandbox.state.records import SandboxItem
 
 MINOR_UNITS = {"JPY": 0}
-COMMISSION_RATE = Decimal("0.15")
+COMMISSION_RATE = Decimal("0.15")  # the default referral percentage
+# Referral percentages by category, the category being the SKU's prefix (Amazon's schedule has
+# 8% for electronics and cameras, 20% for jewellery above a threshold; simplified).
+REFERRAL_RATES: dict[str, Decimal] = {
+    "ELEC-": Decimal("0.08"),
+    "CAM-": Decimal("0.08"),
+    "JEWEL-": Decimal("0.20"),
+}
 REFUND_COMMISSION_RATE = Decimal("0.20")
 _REFUND_COMMISSION_CAP = {"JPY": Decimal(500)}
 _FBA_FEE_PER_UNIT = {"JPY": Decimal(420)}
@@ -92,6 +101,14 @@ def charged(item: SandboxItem, currency: str) -> dict[str, Decimal]:
     }
 
 
+def referral_rate(sku: str) -> Decimal:
+    """The commission percentage of the item's category (``REFERRAL_RATES``, by SKU prefix)."""
+    for prefix, rate in REFERRAL_RATES.items():
+        if sku.upper().startswith(prefix):
+            return rate
+    return COMMISSION_RATE
+
+
 def line_total(item: SandboxItem) -> Decimal:
     return item.unit_price * item.quantity + item.shipping_price + item.tax
 
@@ -115,7 +132,10 @@ def shipment_amounts(
     charges = tuple((CHARGE_TYPES[kind], amount) for kind, amount in parts.items())
     fees: list[tuple[str, Decimal]] = [
         ("FixedClosingFee", money(Decimal(0), currency)),
-        ("Commission", negate(money(parts["Principal"] * COMMISSION_RATE, currency))),
+        (
+            "Commission",
+            negate(money(parts["Principal"] * referral_rate(item.sku), currency)),
+        ),
     ]
     if fulfilled_by == "AMAZON":
         per_unit = _FBA_FEE_PER_UNIT.get(currency, _DEFAULT_FBA_FEE_PER_UNIT)
@@ -129,14 +149,14 @@ def shipment_amounts(
 
 
 def refund_amounts(
-    components: Amounts, currency: str, taxed: bool
+    components: Amounts, currency: str, taxed: bool, sku: str = ""
 ) -> tuple[Amounts, Amounts, Amounts]:
     """(ItemChargeAdjustmentList, ItemFeeAdjustmentList, taxes withheld given back) for one
     adjusted item, from its components as the seller sent them (credits to the buyer positive,
     a restocking fee kept back negative): every amount changes sign on the seller's side."""
     charges = tuple((CHARGE_TYPES[kind], negate(amount)) for kind, amount in components)
     principal = sum((amount for kind, amount in components if kind == "Principal"), Decimal(0))
-    commission = money(principal * COMMISSION_RATE, currency)
+    commission = money(principal * referral_rate(sku), currency)
     cap = _REFUND_COMMISSION_CAP.get(currency, _DEFAULT_REFUND_COMMISSION_CAP)
     kept = min(money(commission * REFUND_COMMISSION_RATE, currency), cap)
     fees = (("Commission", commission), ("RefundCommission", negate(kept)))

@@ -14,7 +14,12 @@ Events are posted at the sandbox's now and never change:
 Groups are per seller and currency and follow 14-day settlement periods from ``GROUP_EPOCH``:
 the period holding the sandbox's now is the seller's ``Open`` group; earlier periods with events
 are ``Closed`` and paid out (``FundTransferStatus`` ``Succeeded``, transferred when they
-closed). A group's ``BeginningBalance`` is 0 and its ``OriginalTotal`` is the sum of its
+closed). A group can also be closed before its period ends (``close``, the control API's
+``/_sandbox/settlements/close``): the events posted so far stay in the closed group (ending at
+that moment), later ones go to a new open group starting then. Which group an event is in is
+decided by its sequence against the close's, never by its whole-second time, so an event posted
+in the same second as a close is never moved into a group already settled. A group's
+``BeginningBalance`` is 0 and its ``OriginalTotal`` is the sum of its
 events' amounts, so a group's total is exactly what ``listFinancialEventsByGroupId`` lists.
 """
 
@@ -89,15 +94,29 @@ class EventGroup:
         return sum((event.net for event in self.events), Decimal(0))
 
 
+@dataclass(frozen=True, slots=True)
+class GroupClose:
+    """An open group closed before its period ended: at ``at`` (whole seconds, as Amazon's
+    times), holding the seller's events in that currency and period up to
+    ``through_sequence``."""
+
+    seller_id: str
+    currency: str
+    at: datetime
+    through_sequence: int
+
+
 def period_start(moment: datetime) -> datetime:
     """The start of the 14-day settlement period holding ``moment``."""
     periods = (moment - GROUP_EPOCH) // GROUP_PERIOD
     return GROUP_EPOCH + periods * GROUP_PERIOD
 
 
-def group_id(seller_id: str, currency: str, start: datetime) -> str:
-    """A stable id shaped like Amazon's (43 URL-safe characters)."""
-    digest = hashlib.sha256(f"{seller_id}|{currency}|{start.isoformat()}".encode()).digest()
+def group_id(seller_id: str, currency: str, start: datetime, part: int = 0) -> str:
+    """A stable id shaped like Amazon's (43 URL-safe characters): of the period starting at
+    ``start``, or of its ``part``-th piece after as many early closes."""
+    key = f"{seller_id}|{currency}|{start.isoformat()}" + (f"|{part}" if part else "")
+    digest = hashlib.sha256(key.encode()).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -106,6 +125,7 @@ class Ledger:
 
     def __init__(self) -> None:
         self.events: list[FinancialEvent] = []
+        self.closes: list[GroupClose] = []
         self._adjustment_items = 0
 
     def new_adjustment_item_id(self) -> str:
@@ -152,7 +172,7 @@ class Ledger:
         items: list[EventItem] = []
         for item, adjustment in adjusted:
             charges, fees, withheld = refund_amounts(
-                adjustment.components, order.currency, taxed=bool(item.tax)
+                adjustment.components, order.currency, taxed=bool(item.tax), sku=item.sku
             )
             units = adjustment.quantity_cancelled or item.quantity_shipped or item.quantity
             items.append(
@@ -171,27 +191,64 @@ class Ledger:
     def of_seller(self, seller_id: str) -> list[FinancialEvent]:
         return [e for e in self.events if e.seller_id == seller_id]
 
+    def _closes_of(self, seller_id: str) -> dict[tuple[str, datetime], list[GroupClose]]:
+        """The seller's early closes by (currency, period), oldest first."""
+        found: dict[tuple[str, datetime], list[GroupClose]] = {}
+        for close in self.closes:
+            if close.seller_id == seller_id:
+                found.setdefault((close.currency, period_start(close.at)), []).append(close)
+        return found
+
     def groups(self, seller_id: str, now: datetime) -> list[EventGroup]:
-        """The seller's groups at ``now``, oldest first (per currency: every period with
-        events, and the open period once the currency has any event)."""
+        """The seller's groups at ``now``, oldest first (per currency: every period, or part of
+        a period closed early, with events, and the open group once the currency has any)."""
         current = period_start(now)
-        by_period: dict[tuple[str, datetime], list[FinancialEvent]] = {}
+        closes = self._closes_of(seller_id)
+        by_part: dict[tuple[str, datetime, int], list[FinancialEvent]] = {}
         for event in self.of_seller(seller_id):
-            by_period.setdefault((event.currency, period_start(event.posted_at)), []).append(event)
-        for currency in {currency for currency, _ in by_period}:
-            by_period.setdefault((currency, current), [])
-        return [
-            EventGroup(
-                group_id=group_id(seller_id, currency, start),
-                seller_id=seller_id,
-                currency=currency,
-                start=start,
-                end=start + GROUP_PERIOD,
-                open=start >= current,
-                events=tuple(events),
+            start = period_start(event.posted_at)
+            early = closes.get((event.currency, start), [])
+            part = next(
+                (at for at, c in enumerate(early) if event.sequence <= c.through_sequence),
+                len(early),
             )
-            for (currency, start), events in sorted(by_period.items(), key=lambda kv: kv[0][::-1])
-        ]
+            by_part.setdefault((event.currency, start, part), []).append(event)
+        for currency in {currency for currency, _, _ in by_part}:
+            by_part.setdefault((currency, current, len(closes.get((currency, current), []))), [])
+        made: list[EventGroup] = []
+        for (currency, period, part), events in by_part.items():
+            early = closes.get((currency, period), [])
+            start = early[part - 1].at if part else period
+            end = early[part].at if part < len(early) else period + GROUP_PERIOD
+            made.append(
+                EventGroup(
+                    group_id=group_id(seller_id, currency, period, part),
+                    seller_id=seller_id,
+                    currency=currency,
+                    start=start,
+                    end=end,
+                    open=period >= current and part == len(early),
+                    events=tuple(events),
+                )
+            )
+        return sorted(made, key=lambda g: (g.start, g.currency))
+
+    def close(self, seller_id: str, currency: str, now: datetime) -> EventGroup | None:
+        """Close the seller's open group in ``currency`` now; None when it has no events."""
+        current = period_start(now)
+        open_group = next(
+            (
+                g
+                for g in self.groups(seller_id, now)
+                if g.open and g.currency == currency and g.start >= current
+            ),
+            None,
+        )
+        if open_group is None or not open_group.events:
+            return None
+        through = max(e.sequence for e in open_group.events)
+        self.closes.append(GroupClose(seller_id, currency, whole_seconds(now), through))
+        return next(g for g in self.groups(seller_id, now) if g.group_id == open_group.group_id)
 
     def group(self, seller_id: str, wanted: str, now: datetime) -> EventGroup | None:
         return next((g for g in self.groups(seller_id, now) if g.group_id == wanted), None)
@@ -201,7 +258,14 @@ class Ledger:
         """How many ``OrderAdjustmentItemId`` were handed out (the next id's counter)."""
         return self._adjustment_items
 
-    def clear(self, events: list[FinancialEvent] | None = None, adjustment_items: int = 0) -> None:
-        """Empty, or (a saved state loaded) holding ``events`` and the counter it had reached."""
+    def clear(
+        self,
+        events: list[FinancialEvent] | None = None,
+        adjustment_items: int = 0,
+        closes: list[GroupClose] | None = None,
+    ) -> None:
+        """Empty, or (a saved state loaded) holding ``events``, the early closes and the
+        counter it had reached."""
         self.events[:] = events or []
+        self.closes[:] = closes or []
         self._adjustment_items = adjustment_items

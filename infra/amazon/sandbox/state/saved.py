@@ -3,7 +3,8 @@
 
 Kept: the sellers with their LWA credentials and the access tokens issued (a worker's cached
 token still works), orders with their items, packages and adjustments, feeds and feed
-documents, financial events, the id counters (adjustment item ids, the random generator that
+documents, financial events and the groups closed early, settlement reports with their
+documents and settings, the id counters (adjustment item ids, the random generator that
 draws order, item and document ids), the key that signs pagination tokens, the feed settings
 and the clock's offset. Not kept: rate buckets (they run on the monotonic clock, which does not
 survive a process), queued faults and the call log (a test's harness, made afresh).
@@ -31,7 +32,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from infra.amazon.sandbox.state.finances import EventItem, FinancialEvent
+from infra.amazon.sandbox.state.finances import EventItem, FinancialEvent, GroupClose
 from infra.amazon.sandbox.state.records import (
     FeedResult,
     SandboxAdjustment,
@@ -42,6 +43,7 @@ from infra.amazon.sandbox.state.records import (
     SandboxPackage,
     SellerAccount,
 )
+from infra.amazon.sandbox.state.reports import ReportBook, SandboxReport
 
 FORMAT_VERSION = 1
 MAGIC = b"amazon-channel-sandbox-state"
@@ -62,6 +64,8 @@ class SavedState:
     feeds: dict[str, SandboxFeed]
     events: list[FinancialEvent]
     adjustment_items: int
+    group_closes: list[GroupClose]
+    reports: ReportBook
     clock_offset: timedelta
     rng_state: tuple[Any, ...]
     pagination_key: bytes
@@ -81,6 +85,9 @@ KEPT_CLASSES: tuple[type, ...] = (
     FeedResult,
     FinancialEvent,
     EventItem,
+    GroupClose,
+    ReportBook,
+    SandboxReport,
 )
 
 

@@ -42,6 +42,7 @@ from infra.amazon.sandbox.state.records import (
     SandboxOrder,
     SellerAccount,
 )
+from infra.amazon.sandbox.state.reports import ReportBook
 from infra.amazon.sandbox.state.saved import SavedState
 from infra.amazon.sandbox.state.tokens import PaginationSigner
 
@@ -74,6 +75,7 @@ class SandboxState:
         # Sandbox seconds a new feed takes to finish (``feeds.processing``); None: the steps.
         self.feed_processing_seconds: float | None = None
         self.finances = Ledger()
+        self.reports = ReportBook()  # settlement reports and their settings (``reports``)
         # Moved after every change (``mark_changed``); the keeper saves when it has moved.
         self.changes = 0
         self.saved_changes = 0
@@ -346,6 +348,7 @@ class SandboxState:
                 "feeds_by_status": feeds_by_status,
                 "feed_documents": len(self.feed_documents),
                 "financial_events": len(self.finances.events),
+                "reports": len(self.reports.reports),
                 "state_file": self.state_file,
                 "unsaved_changes": self.state_file is not None
                 and self.changes != self.saved_changes,
@@ -365,6 +368,7 @@ class SandboxState:
             self.gzip_feed_results = False
             self.feed_processing_seconds = None
             self.finances.clear()
+            self.reports.clear()
             self._clock.reset()
             self.add_seller(DEMO_SELLER)
 
@@ -386,6 +390,8 @@ class SandboxState:
                 feeds=self.feeds,
                 events=self.finances.events,
                 adjustment_items=self.finances.adjustment_items,
+                group_closes=self.finances.closes,
+                reports=self.reports,
                 clock_offset=self._clock.offset,
                 rng_state=self.rng.getstate(),
                 pagination_key=self._pagination.key,
@@ -403,7 +409,8 @@ class SandboxState:
             self.orders.update(saved.orders)
             self.feed_documents.update(saved.feed_documents)
             self.feeds.update(saved.feeds)
-            self.finances.clear(saved.events, saved.adjustment_items)
+            self.finances.clear(saved.events, saved.adjustment_items, saved.group_closes)
+            self.reports.clear(saved.reports)
             self._clock.reset(saved.clock_offset)
             self.rng.setstate(saved.rng_state)
             self._pagination = PaginationSigner(saved.pagination_key)

@@ -26,6 +26,7 @@ LAYERS = (
     "render",
     "render_finances",
     "feeds",
+    "reports",
     "operations",
     "control",
     "app",

@@ -10,6 +10,7 @@ from tests.integration.infra.amazon.sandbox.conformance.finance_requests import 
     order_events,
     second_page,
 )
+from tests.integration.infra.amazon.sandbox.conformance.report_requests import REPORT_CASES
 from tests.integration.infra.amazon.sandbox.conformance.world import (
     ALL_DATA,
     EPOCH,
@@ -429,4 +430,5 @@ CASES: dict[str, list[Case]] = {
             ),
         ),
     ],
+    **REPORT_CASES,
 }

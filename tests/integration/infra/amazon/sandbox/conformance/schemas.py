@@ -20,7 +20,7 @@ from referencing.jsonschema import DRAFT4
 
 from infra.amazon.models import load_model, operations
 
-SANDBOX_MODELS = ("orders2026", "ordersV0", "feeds", "financesV0")
+SANDBOX_MODELS = ("orders2026", "ordersV0", "feeds", "financesV0", "reports")
 _formats = FormatChecker(formats=())
 
 

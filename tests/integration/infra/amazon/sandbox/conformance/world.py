@@ -104,6 +104,14 @@ def built_world() -> Iterator[World]:
             client, status="SHIPPED", marketplace_id="A1F83G8C2ARO7P", created_time=past
         )
         refund_in_seller_central(w, w.orders["refunded_uk"])
+        w.orders["shipped_de"] = create(  # its EUR group closed: a settlement report
+            client, status="SHIPPED", marketplace_id="A1PA6795UKMFR9", created_time=past
+        )
+        closed = client.post(
+            "/_sandbox/settlements/close",
+            json={"seller_id": DEMO_SELLER.seller_id, "currency": "EUR"},
+        )
+        assert closed.status_code == 201, closed.text
         client.post("/_sandbox/orders/bulk", json={"count": 30, "seed": 7})
         handle.state.advance_clock(180)
         yield w
