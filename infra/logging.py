@@ -8,13 +8,21 @@ as a net, values under keys that name secrets are redacted before rendering.
 
 A process may hand ``configure_logging`` a ``quiet`` test: the records it picks (housekeeping that
 found nothing, ``workers.app``) are logged at DEBUG instead of their own level.
+
+What a line is about is bound once, not repeated at every call (structlog's contextvars, merged
+into every record, the standard library's included): a task's id and name from Celery's
+``task_prerun`` to its ``task_postrun`` (``bind_task`` / ``unbind_task``, ``workers.app``), the
+account and Amazon order id as soon as the task knows them (``bind_order``), and a web request's
+id for the length of the request (``bound_request``). In JSON (``LOG_JSON=1``) each is a key; on
+a console, ``key=value`` after the message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 import structlog
@@ -42,6 +50,37 @@ _UVICORN_STEPS = (
     "Waiting for child process [",
     "Stopping parent process [",
 )
+
+
+# The keys bound on a task's lines, and on a web request's.
+TASK_KEYS = ("task_id", "task", "account", "amazon_order_id")
+REQUEST_KEY = "request_id"
+
+
+def bind_task(task_id: str | None, task: str | None) -> None:
+    """The running task's id and name on every line until ``unbind_task`` (a pool child runs
+    one task at a time, so what the last one bound is cleared first)."""
+    unbind_task()
+    structlog.contextvars.bind_contextvars(task_id=task_id, task=task)
+
+
+def bind_order(account: int | str | None = None, amazon_order_id: str | None = None) -> None:
+    """The account (its id, or the name the platform sent) and the Amazon order id the running
+    task works on, on its lines from now on; what is None is left as it was."""
+    known = {"account": account, "amazon_order_id": amazon_order_id}
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in known.items() if v is not None})
+
+
+def unbind_task() -> None:
+    structlog.contextvars.unbind_contextvars(*TASK_KEYS)
+
+
+@contextlib.contextmanager
+def bound_request(request_id: str) -> Iterator[None]:
+    """A web request's id on every line logged while it is answered (uvicorn's access line
+    included: it is logged from inside the request's own ``send``)."""
+    with structlog.contextvars.bound_contextvars(**{REQUEST_KEY: request_id}):
+        yield
 
 
 def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
