@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     web_port: int = 8000
     web_workers: int = Field(default=2, ge=1)  # uvicorn processes (one per core is a good start)
     api_tokens: str = ""  # comma-separated bearer tokens for the platform's calls
+    flower_host: str = "127.0.0.1"  # 0.0.0.0 in a container (docker-compose.yml)
     flower_port: int = 5555
 
     # Ingestion.
