@@ -176,7 +176,8 @@ def task_subject(
         return None, None
     message = bound.get("message")
     if isinstance(message, Mapping):
-        return _reference(message.get("account")), _reference(message.get("amazon_order_id"))
+        order = _reference(message.get("amazon_order_id"))
+        return _reference(message.get("account")), order if isinstance(order, str) else None
     account = bound.get("account_id")
     return (account if isinstance(account, int) else _reference(account)), None
 
