@@ -95,6 +95,7 @@ class Guard:
                 scope.get("method"),
                 scope.get("path"),
                 exc_info=exc,
+                extra={"request_id": request_id},
             )
             if started:  # too late for an answer: the server drops the connection
                 raise

@@ -303,6 +303,8 @@ def _run_the_day(amazon: Amazon, app: Any, engine: Engine, web: httpx.Client) ->
     demo_id = _account_id(web, "demo")
     app.send_task("ingest.sync_account", args=[demo_id])  # LWA refuses: the app secret is ours
     wait_for(lambda: _account(web, "demo")["status"] != "active", 60)
+    # Not invalid_grant: the refresh token docker-compose.yml's one-shot imports is the sandbox's.
+    assert str(_account(web, "demo")["paused_reason"]).startswith("invalid_client")
     return orders
 
 

@@ -120,3 +120,11 @@ def test_the_demo_account_is_the_sandboxs_demo_seller(compose: dict[str, Any]) -
             "refresh_token": DEMO_SELLER.refresh_token,
         }
     ]
+
+
+def test_every_service_of_ours_names_its_lines(compose: dict[str, Any]) -> None:
+    """The Procfile's commands name their own process; the others are named here."""
+    services = compose["services"]
+    for name in ("sandbox", *ONE_SHOTS):
+        assert services[name]["environment"]["PROCESS_NAME"] == name
+    assert all(s["environment"]["LOG_JSON"] == "1" for s in services.values() if "build" in s)
