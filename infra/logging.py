@@ -89,13 +89,10 @@ def bound_request(request_id: str) -> Iterator[None]:
 
 # Amazon's LWA access and refresh tokens, and an HTTP bearer credential (``Authorization``).
 _SECRET_VALUES = re.compile(r"\b(Atz[ar]\|)[^\s\"',;)\]}]+|\b(Bearer\s+)[^\s\"',;)\]}]+")
-_LEVEL_KEYS = frozenset({"event", "level", "logger", "timestamp", "process"})
 
 
 def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     for key in list(event):
-        if key in _LEVEL_KEYS:
-            continue
         if any(word in key.lower() for word in _SECRET_KEYS):
             event[key] = "[redacted]"
     return event
