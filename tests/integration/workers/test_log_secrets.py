@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -102,21 +103,38 @@ def subscriber() -> Iterator[tuple[str, list[bytes]]]:
 
 
 @contextlib.contextmanager
-def beat_process(env: dict[str, str], log_path: Path) -> Iterator[None]:
-    """``amazon-channel beat``: the housekeeping ticks, as in production."""
+def cli_process(
+    env: dict[str, str], log_path: Path, command: str, ready: Callable[[], bool]
+) -> Iterator[None]:
+    """``amazon-channel COMMAND`` (beat, Flower) as in production, named on its lines, once
+    ``ready()``."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "beat"],
-            env={**env, "PROCESS_NAME": "beat"},
+            [sys.executable, "-m", "workers.cli", command],
+            env={**env, "PROCESS_NAME": command},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_for(lambda: b"beat ready." in log_path.read_bytes(), 60)
+        wait_for(lambda: ready() or process.poll() is not None, 60)
+        assert process.poll() is None, log_path.read_text()
         yield
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _up(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthcheck", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _cli(env: dict[str, str], log: Path, *args: str, stdin: str = "") -> None:
@@ -204,12 +222,14 @@ def test_no_process_logs_a_secret_or_buyer_data_and_task_lines_say_what_they_are
             "WEBHOOK_SECRET": PLANTED["webhook secret"],
             "BROKER_VISIBILITY_TIMEOUT": "10",
             "WEB_WORKERS": "1",
+            "FLOWER_PORT": str(_free_port()),  # Flower, at 127.0.0.1 (FLOWER_HOST)
             "DATA_DIR": str(tmp_path / "data"),
         }
         add = ["accounts", "add", ACCOUNT, "--seller-id", SELLER, "--region", "SANDBOX"]
         _cli(env, cli_log, *add, "--marketplace", US, "--refresh-token", PLANTED["refresh token"])
         _cli(env, cli_log, "accounts", "import", "--skip-existing", "-", stdin=_demo_account_csv())
 
+        beat_log, flower = tmp_path / "beat.log", f"http://127.0.0.1:{env['FLOWER_PORT']}"
         workers = [
             WorkerProcess(q, {**env, "PROCESS_NAME": q}, tmp_path / f"{q}.log") for q in WORKERS
         ]
@@ -219,7 +239,10 @@ def test_no_process_logs_a_secret_or_buyer_data_and_task_lines_say_what_they_are
                 with (
                     web_process(env, tmp_path, log_level="DEBUG") as base,
                     httpx.Client(base_url=base, timeout=30) as web,
-                    beat_process(env, tmp_path / "beat.log"),
+                    cli_process(
+                        env, beat_log, "beat", lambda: b"beat ready." in beat_log.read_bytes()
+                    ),
+                    cli_process(env, tmp_path / "flower.log", "flower", lambda: _up(flower)),
                 ):
                     for started in starting:
                         started.result()
@@ -233,7 +256,8 @@ def test_no_process_logs_a_secret_or_buyer_data_and_task_lines_say_what_they_are
         issued = list(sandbox.state.access_tokens)
 
     logs = {p.name: p.read_text(errors="replace") for p in tmp_path.glob("*.log")}
-    assert set(logs) == {"cli.log", "web.log", "beat.log", *(f"{q}.log" for q in WORKERS)}
+    others = ("cli.log", "web.log", "beat.log", "flower.log")
+    assert set(logs) == {*others, *(f"{q}.log" for q in WORKERS)}
     assert issued, "the workers were given access tokens"
     secrets = {**PLANTED, **{f"access token {n}": t for n, t in enumerate(issued)}}
     leaks = [
@@ -341,7 +365,7 @@ def _json_lines(text: str) -> list[dict[str, Any]]:
 def _assert_lines_are_bound(logs: dict[str, str], orders: dict[str, str]) -> None:
     """Each worker line logged in a task names the task, its id, and what it is about; each web
     line logged in a request carries the request's id; every line names its process."""
-    for process in (*WORKERS, "beat"):
+    for process in (*WORKERS, "beat", "flower"):
         lines = _json_lines(logs[f"{process}.log"])
         assert lines and all(line.get("process") == process for line in lines), process
     fulfil = _json_lines(logs["fulfil.log"])
