@@ -3,18 +3,30 @@ in one format for all of them (workers, beat, web, Flower, the sandbox, the supe
 process's name on every line (``ingest``, ``web``, ``run`` ...) so that the lines of
 ``amazon-channel run``'s children, mixed in one terminal, say whose they are.
 
-Nothing personal is logged: the code logs ids, counts, statuses and reasons, never buyer data;
-as a net, values under keys that name secrets are redacted before rendering.
+Nothing personal is logged: the code logs ids, counts, statuses and reasons, never buyer data.
+As a net, applied last, after the extras of a standard library record are added and an
+exception is rendered to text: values under keys that name secrets are redacted, and Login with
+Amazon tokens (``Atza|...``, ``Atzr|...``) and bearer credentials are masked wherever they
+appear in a value (a message, a traceback, an exception's text, Celery's arguments).
 
 A process may hand ``configure_logging`` a ``quiet`` test: the records it picks (housekeeping that
 found nothing, ``workers.app``) are logged at DEBUG instead of their own level.
+
+What a line is about is bound once, not repeated at every call (structlog's contextvars, merged
+into every record, the standard library's included): a task's id and name from Celery's
+``task_prerun`` to its ``task_postrun`` (``bind_task`` / ``unbind_task``, ``workers.app``), the
+account and Amazon order id as soon as the task knows them (``bind_order``), and a web request's
+id for the length of the request (``bound_request``). In JSON (``LOG_JSON=1``) each is a key; on
+a console, ``key=value`` after the message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import sys
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 import structlog
@@ -44,10 +56,66 @@ _UVICORN_STEPS = (
 )
 
 
+# The keys bound on a task's lines, and on a web request's.
+TASK_KEYS = ("task_id", "task", "account", "amazon_order_id")
+REQUEST_KEY = "request_id"
+
+
+def bind_task(task_id: str | None, task: str | None) -> None:
+    """The running task's id and name on every line until ``unbind_task`` (a pool child runs
+    one task at a time, so what the last one bound is cleared first)."""
+    unbind_task()
+    structlog.contextvars.bind_contextvars(task_id=task_id, task=task)
+
+
+def bind_order(account: int | str | None = None, amazon_order_id: str | None = None) -> None:
+    """The account (its id, or the name the platform sent) and the Amazon order id the running
+    task works on, on its lines from now on; what is None is left as it was."""
+    known = {"account": account, "amazon_order_id": amazon_order_id}
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in known.items() if v is not None})
+
+
+def unbind_task() -> None:
+    structlog.contextvars.unbind_contextvars(*TASK_KEYS)
+
+
+@contextlib.contextmanager
+def bound_request(request_id: str) -> Iterator[None]:
+    """A web request's id on every line logged while it is answered (uvicorn's access line
+    included: it is logged from inside the request's own ``send``)."""
+    with structlog.contextvars.bound_contextvars(**{REQUEST_KEY: request_id}):
+        yield
+
+
+# Amazon's LWA access and refresh tokens, and an HTTP bearer credential (``Authorization``).
+_SECRET_VALUES = re.compile(r"\b(Atz[ar]\|)[^\s\"',;)\]}]+|\b(Bearer\s+)[^\s\"',;)\]}]+")
+
+
 def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     for key in list(event):
         if any(word in key.lower() for word in _SECRET_KEYS):
             event[key] = "[redacted]"
+    return event
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SECRET_VALUES.sub(_mask, value) if ("Atz" in value or "Bearer" in value) else value
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_masked(v) for v in value)
+    return value
+
+
+def _mask(match: re.Match[str]) -> str:
+    return f"{match.group(1) or match.group(2)}[redacted]"
+
+
+def _scrub(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Secrets in values, wherever they are (``_SECRET_VALUES``)."""
+    for key, value in event.items():
+        event[key] = _masked(value)
     return event
 
 
@@ -136,23 +204,28 @@ def channel_formatter(process: str = "", json: bool = False) -> logging.Formatte
     )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
-            *_shared(process, json),
+            *_context(),
             structlog.stdlib.ExtraAdder(),
             _drop_copies,
+            *_last(process, json),
         ],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
 
 
-def _shared(process: str, json: bool) -> list[Any]:
+def _context() -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _redact,
-        _named(process, json),
     ]
+
+
+def _last(process: str, json: bool) -> list[Any]:
+    """After every key is there: the exception as text (a JSON line's ``exception``; the console
+    prints it under the line), then the nets, then the process's name."""
+    return [structlog.processors.format_exc_info, _redact, _scrub, _named(process, json)]
 
 
 def configure_logging(
@@ -169,7 +242,8 @@ def configure_logging(
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[
-            *_shared(process, json),
+            *_context(),
+            *_last(process, json),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),

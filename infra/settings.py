@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     # kept in DATA_DIR); a session lasts this long.
     operator_session_key: SecretStr = SecretStr("")
     operator_session_hours: float = Field(default=8.0, gt=0)
+    flower_host: str = "127.0.0.1"  # 0.0.0.0 in a container (docker-compose.yml)
     flower_port: int = 5555
 
     # Ingestion.

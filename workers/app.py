@@ -32,14 +32,19 @@ Reliability choices, from Celery's and kombu's issue trackers and our own fault 
 
 Logging: one line per process at start (``--quiet`` drops Celery's banner; ``_announce_worker``
 and ``_announce_beat`` say who is up), and housekeeping that found nothing at DEBUG
-(``quiet_record``, ``workers.schedule.found_nothing``).
+(``quiet_record``, ``workers.schedule.found_nothing``). Every line logged while a task runs
+carries its id and name, and the account and Amazon order id its arguments name
+(``_note_running``: bound in ``task_prerun``, cleared in ``task_postrun``); a task that finds
+its order later binds it then (``infra.logging.bind_order``).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery, signals
@@ -132,13 +137,57 @@ def _routine_call_of_housekeeping(record: logging.LogRecord) -> bool:
 
 
 @signals.task_prerun.connect
-def _note_running(sender: Any = None, **_kwargs: Any) -> None:
-    _running["task"] = getattr(sender, "name", None)
+def _note_running(
+    sender: Any = None,
+    task_id: str | None = None,
+    args: Any = None,
+    kwargs: Any = None,
+    **_kwargs: Any,
+) -> None:
+    from infra.logging import bind_order, bind_task
+
+    name = getattr(sender, "name", None)
+    _running["task"] = name
+    bind_task(task_id, name)
+    bind_order(*task_subject(getattr(sender, "run", None), args or (), kwargs or {}))
 
 
 @signals.task_postrun.connect
 def _note_done(**_kwargs: Any) -> None:
+    from infra.logging import unbind_task
+
     _running["task"] = None
+    unbind_task()
+
+
+# A reference longer than this is not an account name or an order id: not put on the lines.
+_LONGEST_REFERENCE = 64
+
+
+def task_subject(
+    run: Any, args: Any, kwargs: Mapping[str, Any]
+) -> tuple[int | str | None, str | None]:
+    """The account and Amazon order id a task's arguments name: an ``account_id`` argument, or a
+    platform's ``message`` (``account``, ``amazon_order_id``). Arguments that do not fit the
+    task's signature (a malformed message) name nothing: the task refuses them itself."""
+    try:
+        bound = inspect.signature(run).bind_partial(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        return None, None
+    message = bound.get("message")
+    if isinstance(message, Mapping):
+        order = _reference(message.get("amazon_order_id"))
+        return _reference(message.get("account")), order if isinstance(order, str) else None
+    account = bound.get("account_id")
+    return (account if isinstance(account, int) else _reference(account)), None
+
+
+def _reference(value: object) -> int | str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and 0 < len(value) <= _LONGEST_REFERENCE:
+        return value
+    return None
 
 
 @signals.worker_ready.connect

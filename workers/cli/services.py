@@ -102,7 +102,7 @@ def flower() -> None:
     logging.getLogger("flower.inspector").setLevel(logging.ERROR)
     sys.argv = [
         sys.executable, "-A", "workers.app", "--quiet", "flower",
-        f"--port={loaded.flower_port}", "--address=127.0.0.1", "--logging=none",
+        f"--port={loaded.flower_port}", f"--address={loaded.flower_host}", "--logging=none",
     ]  # fmt: skip
     celery_main()
 

@@ -15,6 +15,7 @@ from domain.fulfilments import (
     confirm_fulfilment,
     read_back_pending,
 )
+from infra.logging import bind_order
 from workers import bootstrap
 from workers.base import TransientError, channel_task
 from workers.doors import fulfilments as producer
@@ -49,6 +50,9 @@ def confirm(fulfilment_id: int) -> dict[str, Any]:
     # own lease back at once instead of waiting for it to run out.
     owner = confirm.request.id or f"direct-{uuid.uuid4().hex}"
     c = bootstrap.container()
+    known = c.fulfilment_store.get(int(fulfilment_id))  # its lines name the account and order
+    if known is not None:
+        bind_order(known.account_id, known.amazon_order_id)
     try:
         result = confirm_fulfilment(
             int(fulfilment_id),

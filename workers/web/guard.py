@@ -1,5 +1,6 @@
 """The web process's outer guard, a pure ASGI middleware around every request: a request id
-(the ``X-Request-Id`` header of every answer), a body size cap, and a 500 in the channel's
+(the ``X-Request-Id`` header of every answer, and ``request_id`` on every line logged while the
+request is answered, uvicorn's access line included), a body size cap, and a 500 in the channel's
 error shape for any exception nothing else answered, logged with its traceback and that id.
 
 A body labelled as anything but JSON is answered 415 before it is read, except under
@@ -21,6 +22,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.fulfilments import FieldError
+from infra.logging import bound_request
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,10 @@ class Guard:
             return
         request_id = uuid.uuid4().hex
         scope["state"] = {**scope.get("state", {}), "request_id": request_id}
+        with bound_request(request_id):
+            await self._guarded(scope, receive, send, request_id)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         started = False
 
         async def send_with_id(message: Message) -> None:

@@ -177,13 +177,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def web_process(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    """The web process (``amazon-channel web``) on a free port; yields its base URL."""
+def web_process(env: dict[str, str], tmp_path: Path, log_level: str = "WARNING") -> Iterator[str]:
+    """The web process (``amazon-channel web``) on a free port, its lines in ``web.log``;
+    yields its base URL."""
     port = _free_port()
     with (tmp_path / "web.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "workers.cli", "web"],
-            env={**env, "WEB_PORT": str(port), "LOG_LEVEL": "WARNING"},
+            env={**env, "WEB_PORT": str(port), "LOG_LEVEL": log_level},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

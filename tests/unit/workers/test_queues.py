@@ -1,10 +1,9 @@
-"""The one queue list: the Procfile, docker-compose, the CLI, Celery's imports, queues and
+"""The one queue list: the Procfile, the CLI, Celery's imports, queues and
 routes all name the same queues."""
 
 from __future__ import annotations
 
 import importlib
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +25,6 @@ def test_the_procfile_starts_one_worker_per_queue() -> None:
     assert sorted(worker_queues(commands)) == sorted(QUEUES)
     for queue in QUEUES:  # each named after its queue
         assert commands[queue][:3] == ["amazon-channel", "worker", queue]
-
-
-def test_docker_compose_runs_one_worker_service_per_queue() -> None:
-    text = (ROOT / "docker-compose.yml").read_text()
-    services = re.findall(
-        r"^  ([\w-]+):\n    <<: \*app\n"
-        r'    command: \["/venv/bin/amazon-channel", "worker", "([\w-]+)"',
-        text,
-        flags=re.MULTILINE,
-    )
-    assert text.count('"worker"') == len(services), "every worker service in the one shape"
-    assert sorted(queue for _, queue in services) == sorted(QUEUES)
-    assert all(service == queue for service, queue in services)
-    assert '"-A", "workers.app"' in text and "celery_app" not in text
 
 
 def test_the_supervisor_refuses_a_procfile_that_misses_a_queue(tmp_path: Path) -> None:
