@@ -33,6 +33,7 @@ from infra.amazon.ratelimit import RateLimiter, RedisRateLimiter
 from infra.clock import SystemClock
 from infra.db.accounts import AccountView, get_account, list_accounts
 from infra.db.accounts_changes import pause_account
+from infra.db.calls import CallRecorder
 from infra.db.deliveries import SqlDeliveries
 from infra.db.engine import make_engine, make_session_factory
 from infra.db.feeds import SqlSubmissionStore
@@ -193,7 +194,7 @@ class Container:
             client_secret=settings.lwa_app_client_secret(),
             refresh_token=SecretStr(account.lwa_refresh_token),
         )
-        return build_client(
+        client = build_client(
             settings,
             seller_key=seller_key(account),
             credentials=credentials,
@@ -202,6 +203,16 @@ class Container:
             http=self.amazon_http if self.settings.amazon_shared_http else None,
             limiter=self._limiter(settings),
         )
+        if settings.spapi_call_retention_days > 0:  # ``orders timeline``'s record of calls
+            client.transport.observers.append(
+                CallRecorder(
+                    self.engine,
+                    account.id,
+                    retention_days=settings.spapi_call_retention_days,
+                    task_of=current_task_of,
+                )
+            )
+        return client
 
     def _account_settings(self, account: AccountView) -> Settings:
         return self.settings.model_copy(update={"amazon_region": Region(account.region)})
@@ -303,6 +314,16 @@ def reset_and_close() -> None:
         if _container is not None:
             _container.close()
         _container = None
+
+
+def current_task_of() -> tuple[str | None, str | None]:
+    """The Celery task this thread runs (name, id), or (None, None) outside one."""
+    from celery import current_task
+
+    task = current_task._get_current_object()
+    if task is None:
+        return None, None
+    return task.name, task.request.id
 
 
 def seller_key(account: AccountView) -> str:
