@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from domain.orders.events import order_key
 from infra.db.tables import (
@@ -70,7 +71,7 @@ def order_timeline(
 ) -> Timeline | None:
     """The order's timeline, or None when nothing in the store names it. ``account``: its
     name or id, needed only when the order id is in several accounts (``AmbiguousOrder``)."""
-    with engine.connect() as conn:
+    with Session(engine) as conn:
         accounts = _accounts_naming(conn, amazon_order_id)
         if account is not None:
             accounts = {i: n for i, n in accounts.items() if account in (n, str(i))}
@@ -79,14 +80,14 @@ def order_timeline(
         if len(accounts) > 1:
             raise AmbiguousOrder(sorted(accounts.values()))
         account_id, name = next(iter(accounts.items()))
-        order = conn.execute(
+        order = conn.scalars(
             select(Order).where(
                 Order.account_id == account_id, Order.amazon_order_id == amazon_order_id
             )
         ).first()
         entries: list[Entry] = []
         if order is not None:
-            entries.extend(_order_rows(conn, order[0]))
+            entries.extend(_order_rows(conn, order))
         entries.extend(_fulfilments(conn, account_id, amazon_order_id))
         entries.extend(_refunds(conn, account_id, amazon_order_id))
         entries.extend(_refused(conn, account_id, amazon_order_id))
@@ -97,12 +98,12 @@ def order_timeline(
         account_id=account_id,
         account=name,
         amazon_order_id=amazon_order_id,
-        order=_order_summary(order[0]) if order is not None else None,
+        order=_order_summary(order) if order is not None else None,
         entries=entries,
     )
 
 
-def _accounts_naming(conn: Connection, amazon_order_id: str) -> dict[int, str]:
+def _accounts_naming(conn: Session, amazon_order_id: str) -> dict[int, str]:
     """Every account with a row about the order (its own, a fulfilment, a refund, a call)."""
     ids: set[int] = set()
     for column, order_column in (
@@ -148,9 +149,9 @@ def _order_summary(order: Order) -> dict[str, Any]:
     }
 
 
-def _order_rows(conn: Connection, order: Order) -> Iterator[Entry]:
+def _order_rows(conn: Session, order: Order) -> Iterator[Entry]:
     yield Entry(order.purchased_at, "order", "purchased on Amazon")
-    yield Entry(order.first_seen_at, "order", f"first stored by the sync ({order.status})")
+    yield Entry(order.first_seen_at, "order", "first stored by the sync")
     if order.updated_at != order.first_seen_at:
         yield Entry(
             order.updated_at,
@@ -179,7 +180,7 @@ def _order_rows(conn: Connection, order: Order) -> Iterator[Entry]:
         )
 
 
-def _fulfilments(conn: Connection, account_id: int, amazon_order_id: str) -> Iterator[Entry]:
+def _fulfilments(conn: Session, account_id: int, amazon_order_id: str) -> Iterator[Entry]:
     rows = conn.execute(
         select(Fulfilment).where(
             Fulfilment.account_id == account_id, Fulfilment.amazon_order_id == amazon_order_id
@@ -225,7 +226,7 @@ def _fulfilments(conn: Connection, account_id: int, amazon_order_id: str) -> Ite
             )
 
 
-def _refunds(conn: Connection, account_id: int, amazon_order_id: str) -> Iterator[Entry]:
+def _refunds(conn: Session, account_id: int, amazon_order_id: str) -> Iterator[Entry]:
     rows = conn.execute(
         select(Refund).where(
             Refund.account_id == account_id, Refund.amazon_order_id == amazon_order_id
@@ -269,7 +270,7 @@ def _refunds(conn: Connection, account_id: int, amazon_order_id: str) -> Iterato
         yield from _feeds(conn, submissions)
 
 
-def _feeds(conn: Connection, ids: set[int]) -> Iterator[Entry]:
+def _feeds(conn: Session, ids: set[int]) -> Iterator[Entry]:
     for s in conn.execute(select(FeedSubmission).where(FeedSubmission.id.in_(ids))).scalars():
         name = f"feed #{s.id} ({s.feed_type}, {s.message_count} message(s))"
         details = {"submission_id": s.id, "amazon_feed_id": s.amazon_feed_id}
@@ -295,7 +296,7 @@ def _feeds(conn: Connection, ids: set[int]) -> Iterator[Entry]:
             )
 
 
-def _refused(conn: Connection, account_id: int, amazon_order_id: str) -> Iterator[Entry]:
+def _refused(conn: Session, account_id: int, amazon_order_id: str) -> Iterator[Entry]:
     for table, what in ((RejectedFulfilment, "fulfilment"), (RejectedRefund, "refund")):
         rows = conn.execute(
             select(table.first_seen_at, table.times_seen, table.errors).where(
@@ -315,7 +316,7 @@ def _refused(conn: Connection, account_id: int, amazon_order_id: str) -> Iterato
             )
 
 
-def _calls(conn: Connection, account_id: int, amazon_order_id: str) -> Iterator[Entry]:
+def _calls(conn: Session, account_id: int, amazon_order_id: str) -> Iterator[Entry]:
     rows = conn.execute(
         select(SpApiCall)
         .where(
@@ -347,7 +348,7 @@ def _calls(conn: Connection, account_id: int, amazon_order_id: str) -> Iterator[
         )
 
 
-def _events(conn: Connection, aggregate_key: str) -> Iterator[Entry]:
+def _events(conn: Session, aggregate_key: str) -> Iterator[Entry]:
     events = conn.execute(
         select(
             OutboxEvent.id,
@@ -355,6 +356,7 @@ def _events(conn: Connection, aggregate_key: str) -> Iterator[Entry]:
             OutboxEvent.topic,
             OutboxEvent.created_at,
             OutboxEvent.dispatched_at,
+            OutboxEvent.payload,
         )
         .where(OutboxEvent.aggregate_key == aggregate_key)
         .order_by(OutboxEvent.id)
@@ -365,7 +367,9 @@ def _events(conn: Connection, aggregate_key: str) -> Iterator[Entry]:
         yield Entry(
             row.created_at,
             "event",
-            f"{row.topic} recorded" + ("" if row.dispatched_at else " (not dispatched yet)"),
+            f"{row.topic} recorded{_said(row.payload)}"
+            + ("" if row.dispatched_at else " (not dispatched yet)"),
+            reason=_error_of(row.payload),
             details={"event_id": str(row.event_id), "topic": row.topic},
         )
     if not topics:
@@ -394,3 +398,18 @@ def _events(conn: Connection, aggregate_key: str) -> Iterator[Entry]:
             reason=None if ok else (a.error or answer),
             details={"subscriber": a.subscriber_url, "delivery_state": a.state},
         )
+
+
+def _said(payload: Any) -> str:
+    """An order event's status and version, as the platform was told."""
+    if isinstance(payload, dict) and "version" in payload and "status" in payload:
+        return f" ({payload['status']}, version {payload['version']})"
+    return ""
+
+
+def _error_of(payload: Any) -> str | None:
+    """The failure an event reports (``{"error": {"code", "message"}}``), if any."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        return None
+    return f"{error.get('code')}: {error.get('message')}"
