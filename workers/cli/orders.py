@@ -1,5 +1,5 @@
-"""``orders list|show|set-aside|late``: the orders in the store, and those near or past their
-ship-by date."""
+"""``orders list|show|set-aside|late|timeline``: the orders in the store, those near or past
+their ship-by date, and one order's whole history (``infra.db.timeline``)."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def timeline(amazon_order_id: str, account: str | None, as_json: bool) -> None:
         where = f" of account {account!r}" if account else ""
         fail(f"amazon_order_id: nothing in the store names order {amazon_order_id!r}{where}")
     if as_json:
-        click.echo(json.dumps(asdict(found), indent=2, default=str))
+        click.echo(json.dumps(asdict(found), indent=2, default=_iso))
         return
     order = found.order
     summary = (
@@ -160,9 +160,8 @@ def timeline(amazon_order_id: str, account: str | None, as_json: bool) -> None:
     click.echo(f"order {found.amazon_order_id} (account {found.account}): {summary}")
     for entry in found.entries:
         mark = "!" if entry.failed else " "
-        click.echo(
-            f"{entry.at:%Y-%m-%d %H:%M:%S.%f}"[:-3] + f" {mark} {entry.kind:<10} {entry.what}"
-        )
+        at = f"{entry.at.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"[:-3]
+        click.echo(f"{at} {mark} {entry.kind:<10} {entry.what}")
         extra = _timeline_extra(entry.details)
         if extra:
             click.echo(f"{'':<26}{extra}")
@@ -178,3 +177,8 @@ def _timeline_extra(details: dict[str, object]) -> str:
     if details.get("task"):
         parts.append(f"by {details['task']} [{details.get('task_id')}]")
     return ", ".join(parts)
+
+
+def _iso(value: object) -> str:
+    """JSON for what json does not know: times in ISO 8601, anything else as text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)

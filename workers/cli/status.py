@@ -254,7 +254,12 @@ def status(max_sync_lag: int, max_outbox_age: int, as_json: bool) -> None:
     health = gather(timedelta(minutes=max_sync_lag), timedelta(minutes=max_outbox_age))
     if as_json:
         body = {"healthy": health.healthy, **asdict(health)}
-        click.echo(json.dumps(body, indent=2, default=str))
+        click.echo(json.dumps(body, indent=2, default=_iso))
     else:
         _print(health)
     sys.exit(0 if health.healthy else 1)
+
+
+def _iso(value: object) -> str:
+    """JSON for what json does not know: times in ISO 8601, anything else as text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
