@@ -203,7 +203,8 @@ class Container:
             http=self.amazon_http if self.settings.amazon_shared_http else None,
             limiter=self._limiter(settings),
         )
-        if settings.spapi_call_retention_days > 0:  # ``orders timeline``'s record of calls
+        # ``orders timeline``'s record of calls (a process with no store records nothing).
+        if settings.spapi_call_retention_days > 0 and settings.database_url:
             client.transport.observers.append(
                 CallRecorder(
                     self.engine,
