@@ -33,7 +33,7 @@ from infra.amazon.ratelimit import RateLimiter, RedisRateLimiter
 from infra.clock import SystemClock
 from infra.db.accounts import AccountView, get_account, list_accounts
 from infra.db.accounts_changes import pause_account
-from infra.db.calls import CallRecorder
+from infra.db.calls import CallRecorder, record_engine
 from infra.db.deliveries import SqlDeliveries
 from infra.db.engine import make_engine, make_session_factory
 from infra.db.feeds import SqlSubmissionStore
@@ -86,6 +86,11 @@ class Container:
         if not self.settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (the supervisor sets it for embedded runs)")
         return make_engine(self.settings.database_url, application_name="amazon-channel-worker")
+
+    @cached_property
+    def call_record_engine(self) -> Engine:
+        """The SP-API call record's own small autocommit pool (``infra.db.calls``)."""
+        return record_engine(self.settings.database_url)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -207,7 +212,7 @@ class Container:
         if settings.spapi_call_retention_days > 0 and settings.database_url:
             client.transport.observers.append(
                 CallRecorder(
-                    self.engine,
+                    self.call_record_engine,
                     account.id,
                     retention_days=settings.spapi_call_retention_days,
                     task_of=current_task_of,
@@ -268,6 +273,8 @@ class Container:
         self._clients.clear()
         if "engine" in self.__dict__:
             self.engine.dispose()
+        if "call_record_engine" in self.__dict__:
+            self.call_record_engine.dispose()
         if "redis" in self.__dict__:
             self.redis.close()
         if "webhook_http" in self.__dict__:

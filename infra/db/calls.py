@@ -6,8 +6,9 @@ by order: the ``orderId`` in its path); a feed's calls name none, so the task th
 on says which orders its messages carry (``about_orders``), and each of those calls is recorded
 for all of them.
 
-Cheap and never in the way: one INSERT in its own short transaction after the attempt, outside
-the request; a write that fails is logged at WARNING and the call goes on. Bounded: every
+Cheap and never in the way: one INSERT after the attempt, outside the request, on a small pool
+of its own (``record_engine``: autocommit, one round trip); a write that fails is logged at
+WARNING and the call goes on. Bounded: every
 ``PRUNE_EVERY``-th write of a process (and its first) deletes the records older than the
 retention (``SPAPI_CALL_RETENTION_DAYS``, default 14 days; 0 records nothing).
 """
@@ -23,9 +24,10 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from infra.db.engine import sqlalchemy_url
 from infra.db.tables import Refund, SpApiCall
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,31 @@ def about_orders(amazon_order_ids: Iterable[str]) -> Iterator[None]:
         yield
     finally:
         _about.reset(token)
+
+
+def record_engine(database_url: str) -> Engine:
+    """The recorder's own small pool, so that a record costs one round trip: autocommit (no
+    BEGIN and COMMIT), no ping at checkout (a dead connection fails one record, which is
+    logged, and is replaced), commits that do not wait for the disk (a diagnostic record: a
+    database crash may lose the last few), and a short statement timeout."""
+    engine = create_engine(
+        sqlalchemy_url(database_url),
+        pool_size=2,
+        max_overflow=2,
+        pool_recycle=1800,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"application_name": "amazon-channel-calls"},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _session_defaults(dbapi_conn: object, _record: object) -> None:
+        with dbapi_conn.cursor() as cur:  # type: ignore[attr-defined]
+            cur.execute("SET TIME ZONE 'UTC'")
+            cur.execute("SET statement_timeout = '5s'")
+            cur.execute("SET synchronous_commit = off")
+        dbapi_conn.commit()  # type: ignore[attr-defined]
+
+    return engine
 
 
 class Attempt(Protocol):
@@ -122,7 +149,7 @@ class CallRecorder:
             "called_at": attempt.started_at,
         }
         try:
-            with self.engine.begin() as conn:
+            with self.engine.begin() as conn:  # on ``record_engine``: no BEGIN, no COMMIT
                 conn.execute(insert(SpApiCall), row)
                 if prune:
                     conn.execute(

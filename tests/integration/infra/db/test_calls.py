@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.amazon.observed import CallAttempt, notify
-from infra.db.calls import CallRecorder, about_orders, prune_calls
+from infra.db.calls import CallRecorder, about_orders, prune_calls, record_engine
 from infra.db.tables import SpApiCall
 from tests.integration.infra.db.seed import seed_account
 
@@ -41,16 +41,20 @@ def _rows(engine: Engine) -> list[SpApiCall]:
 
 
 def test_attempts_naming_orders_are_recorded_and_others_not(
-    clean_db: Engine, session_factory: sessionmaker[Session]
+    clean_db: Engine, session_factory: sessionmaker[Session], database_url: str
 ) -> None:
     account_id = seed_account(session_factory)
+    own = record_engine(database_url)  # the workers' autocommit pool
     record = CallRecorder(
-        clean_db, account_id, retention_days=14, task_of=lambda: ("fulfil.confirm", "t-1")
+        own, account_id, retention_days=14, task_of=lambda: ("fulfil.confirm", "t-1")
     )
-    record(_attempt("111-0000001-0000001", status=400, error_code="InvalidInput", error="no"))
-    record(_attempt(operation="orders2026.searchOrders"))  # names no order: not recorded
-    with about_orders(["222-0000002-0000002", "333-0000003-0000003"]):
-        record(_attempt(operation="feeds.createFeed", request_id=None, status=None))
+    try:
+        record(_attempt("111-0000001-0000001", status=400, error_code="InvalidInput", error="no"))
+        record(_attempt(operation="orders2026.searchOrders"))  # names no order: not recorded
+        with about_orders(["222-0000002-0000002", "333-0000003-0000003"]):
+            record(_attempt(operation="feeds.createFeed", request_id=None, status=None))
+    finally:
+        own.dispose()
     rows = _rows(clean_db)
     assert [(r.operation, r.amazon_order_ids) for r in rows] == [
         ("ordersV0.confirmShipment", ["111-0000001-0000001"]),
