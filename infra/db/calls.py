@@ -60,7 +60,7 @@ def record_engine(database_url: str) -> Engine:
         max_overflow=2,
         pool_recycle=1800,
         isolation_level="AUTOCOMMIT",
-        connect_args={"application_name": "amazon-channel-calls"},
+        connect_args={"application_name": "amazon-channel-calls", "connect_timeout": 2},
     )
 
     @event.listens_for(engine, "connect")
