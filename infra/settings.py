@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     # Fulfilments: warn this long before an order's ship-by date passes.
     ship_by_warning_hours: float = 24.0
 
+    # Operations: the SP-API calls made for each order are kept this long (0: not recorded).
+    spapi_call_retention_days: int = Field(default=14, ge=0)
+
     log_level: str = "INFO"
     log_json: bool = False
     # The name on each of this process's log lines (the supervisor names its children).

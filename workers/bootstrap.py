@@ -33,6 +33,7 @@ from infra.amazon.ratelimit import RateLimiter, RedisRateLimiter
 from infra.clock import SystemClock
 from infra.db.accounts import AccountView, get_account, list_accounts
 from infra.db.accounts_changes import pause_account
+from infra.db.calls import CallRecorder, record_engine
 from infra.db.deliveries import SqlDeliveries
 from infra.db.engine import make_engine, make_session_factory
 from infra.db.feeds import SqlSubmissionStore
@@ -85,6 +86,11 @@ class Container:
         if not self.settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (the supervisor sets it for embedded runs)")
         return make_engine(self.settings.database_url, application_name="amazon-channel-worker")
+
+    @cached_property
+    def call_record_engine(self) -> Engine:
+        """The SP-API call record's own small autocommit pool (``infra.db.calls``)."""
+        return record_engine(self.settings.database_url)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -193,7 +199,7 @@ class Container:
             client_secret=settings.lwa_app_client_secret(),
             refresh_token=SecretStr(account.lwa_refresh_token),
         )
-        return build_client(
+        client = build_client(
             settings,
             seller_key=seller_key(account),
             credentials=credentials,
@@ -202,6 +208,17 @@ class Container:
             http=self.amazon_http if self.settings.amazon_shared_http else None,
             limiter=self._limiter(settings),
         )
+        # ``orders timeline``'s record of calls (a process with no store records nothing).
+        if settings.spapi_call_retention_days > 0 and settings.database_url:
+            client.transport.observers.append(
+                CallRecorder(
+                    self.call_record_engine,
+                    account.id,
+                    retention_days=settings.spapi_call_retention_days,
+                    task_of=current_task_of,
+                )
+            )
+        return client
 
     def _account_settings(self, account: AccountView) -> Settings:
         return self.settings.model_copy(update={"amazon_region": Region(account.region)})
@@ -256,6 +273,8 @@ class Container:
         self._clients.clear()
         if "engine" in self.__dict__:
             self.engine.dispose()
+        if "call_record_engine" in self.__dict__:
+            self.call_record_engine.dispose()
         if "redis" in self.__dict__:
             self.redis.close()
         if "webhook_http" in self.__dict__:
@@ -303,6 +322,16 @@ def reset_and_close() -> None:
         if _container is not None:
             _container.close()
         _container = None
+
+
+def current_task_of() -> tuple[str | None, str | None]:
+    """The Celery task this thread runs (name, id), or (None, None) outside one."""
+    from celery import current_task
+
+    task = current_task._get_current_object()
+    if task is None:
+        return None, None
+    return task.name, task.request.id
 
 
 def seller_key(account: AccountView) -> str:

@@ -38,7 +38,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -59,6 +59,7 @@ from infra.amazon.errors import (
 )
 from infra.amazon.lwa import LwaTokenProvider
 from infra.amazon.models import operations
+from infra.amazon.observed import CallAttempt, CallObserver, notify
 from infra.amazon.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class SpApiRequest:
     idempotent: bool = True
     spapi: bool = True  # False: a presigned S3 URL, no token and no rate budget
     patient: bool = True  # False: a token only if one is free now, and a single attempt
+    order_ids: tuple[str, ...] = ()  # the Amazon orders it names, for the observers
 
 
 @dataclass(slots=True)
@@ -169,6 +171,8 @@ class SpApiTransport:
         self.retry = retry
         self._sleep = sleep
         self._now = now
+        # Told of every attempt (``infra.amazon.observed``): the store's record of calls.
+        self.observers: list[CallObserver] = []
 
     def __repr__(self) -> str:
         return f"SpApiTransport(endpoint={self.endpoint!r}, seller_key={self.seller_key!r})"
@@ -201,6 +205,7 @@ class SpApiTransport:
                 json=json,
                 idempotent=spec.method == "GET" or operation in IDEMPOTENT_WRITES,
                 patient=patient,
+                order_ids=(named,) if (named := (path_params or {}).get("orderId")) else (),
             )
         )
 
@@ -264,11 +269,13 @@ class SpApiTransport:
                 )
                 cause, reached_amazon = exc, sent
                 self._log(request, attempt, None, None, waited, started, type(exc).__name__)
+                self._observe(request, attempt, waited, started, None, None, error)
             except RateLimitTimeout:
                 raise  # our own budget: nothing was sent, the caller reschedules
             except AmazonTransientError as exc:  # from the token endpoint (LWA 429/5xx/network)
                 error = exc
                 self._log(request, attempt, None, None, waited, started, type(exc).__name__)
+                self._observe(request, attempt, waited, started, None, None, error)
             else:
                 request_id = response.headers.get("x-amzn-RequestId")
                 self._log(request, attempt, response.status_code, request_id, waited, started)
@@ -279,8 +286,14 @@ class SpApiTransport:
                         response.headers.get("x-amzn-RateLimit-Limit"),
                     )
                 if response.is_success:
+                    self._observe(
+                        request, attempt, waited, started, response.status_code, request_id
+                    )
                     return response
                 error = error_for(request.operation, response)
+                self._observe(
+                    request, attempt, waited, started, response.status_code, request_id, error
+                )
                 if response.status_code in (401, 403) and request.spapi and not refreshed_token:
                     # An expired or revoked token: fetch a new one and try once more, at once.
                     refreshed_token = True
@@ -307,6 +320,36 @@ class SpApiTransport:
             self._log_retry(request, attempt, error, delay)
             if delay > 0:
                 self._sleep(delay)
+
+    def _observe(
+        self,
+        request: SpApiRequest,
+        attempt: int,
+        waited: float,
+        started: float,
+        status: int | None,
+        request_id: str | None,
+        error: AmazonError | None = None,
+    ) -> None:
+        if not self.observers:
+            return
+        elapsed_s = time.monotonic() - started - waited
+        code = (error.code or type(error).__name__) if error is not None else None
+        notify(
+            self.observers,
+            CallAttempt(
+                operation=request.operation,
+                method=request.method,
+                order_ids=request.order_ids,
+                attempt=attempt,
+                started_at=self._now() - timedelta(seconds=elapsed_s),
+                elapsed_ms=round(elapsed_s * 1000, 1),
+                status=status,
+                request_id=request_id,
+                error_code=code,
+                error=error.message if error is not None else None,
+            ),
+        )
 
     def _headers(self, request: SpApiRequest, access_token: str | None) -> dict[str, str]:
         headers = {"user-agent": USER_AGENT, **request.headers}

@@ -17,6 +17,7 @@ from workers.cli.orders import orders
 from workers.cli.refunds import cancel, refund, refunds
 from workers.cli.sandbox import sandbox
 from workers.cli.services import beat, demo, flower, run, web, worker
+from workers.cli.status import status
 from workers.cli.sync import backfill, sync
 
 
@@ -26,7 +27,7 @@ def main() -> None:
 
 
 for command in (
-    *(run, demo, sandbox, worker, beat, flower, web),
+    *(run, demo, sandbox, worker, beat, flower, web, status),
     *(db, accounts, sync, backfill, orders, fulfil, fulfilments),
     *(refund, cancel, refunds),
 ):

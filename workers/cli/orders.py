@@ -1,10 +1,11 @@
-"""``orders list|show|set-aside|late``: the orders in the store, and those near or past their
-ship-by date."""
+"""``orders list|show|set-aside|late|timeline``: the orders in the store, those near or past
+their ship-by date, and one order's whole history (``infra.db.timeline``)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -125,3 +126,59 @@ def late(hours: float | None) -> None:
             ]
         )
     table(["account", "amazon order", "status", "ship by (UTC)", "left", "unshipped", ""], rows)
+
+
+@orders.command("timeline")
+@click.argument("amazon_order_id")
+@click.option("--account", default=None, help="Name or id, when the order is in several.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of lines.")
+def timeline(amazon_order_id: str, account: str | None, as_json: bool) -> None:
+    """Everything that happened to one order, in time order, with the reason for each failure:
+    its changes, fulfilments, refunds, feeds, SP-API calls (HTTP status and Amazon's request
+    id), events and webhook delivery attempts."""
+    from infra.db.timeline import AmbiguousOrder, order_timeline
+    from workers import bootstrap
+
+    with store():
+        try:
+            found = order_timeline(bootstrap.container().engine, amazon_order_id, account)
+        except AmbiguousOrder as exc:
+            fail(f"amazon_order_id: {exc}")
+    if found is None:
+        where = f" of account {account!r}" if account else ""
+        fail(f"amazon_order_id: nothing in the store names order {amazon_order_id!r}{where}")
+    if as_json:
+        click.echo(json.dumps(asdict(found), indent=2, default=_iso))
+        return
+    order = found.order
+    summary = (
+        f"{order['status']}, {order['fulfilled_by']}, ship by "
+        + (f"{order['ship_by_latest']:%Y-%m-%d %H:%M} UTC" if order["ship_by_latest"] else "-")
+        if order
+        else "not in the store"
+    )
+    click.echo(f"order {found.amazon_order_id} (account {found.account}): {summary}")
+    for entry in found.entries:
+        mark = "!" if entry.failed else " "
+        at = f"{entry.at.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"[:-3]
+        click.echo(f"{at} {mark} {entry.kind:<10} {entry.what}")
+        extra = _timeline_extra(entry.details)
+        if extra:
+            click.echo(f"{'':<26}{extra}")
+        if entry.reason:
+            click.echo(f"{'':<26}reason: {entry.reason}")
+
+
+def _timeline_extra(details: dict[str, object]) -> str:
+    """The request id and the task of an SP-API call, the subscriber's delivery state."""
+    parts = []
+    if details.get("request_id"):
+        parts.append(f"request id {details['request_id']}")
+    if details.get("task"):
+        parts.append(f"by {details['task']} [{details.get('task_id')}]")
+    return ", ".join(parts)
+
+
+def _iso(value: object) -> str:
+    """JSON for what json does not know: times in ISO 8601, anything else as text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)

@@ -18,6 +18,7 @@ from typing import Any
 from domain.feeds import AmazonBusy
 from domain.feeds.submit import Outcome, advance, due_submissions
 from domain.refunds import Accepted, explain_failures, flush, sweep_amazon_refunds
+from infra.db.calls import about_orders, submission_orders
 from workers import bootstrap
 from workers.app import app
 from workers.base import channel_task
@@ -93,22 +94,24 @@ def advance_submission(submission_id: int) -> dict[str, Any]:
     # The lease is held by the task id: a redelivered message takes its own lease back at once.
     owner = advance_submission.request.id or f"direct-{uuid.uuid4().hex}"
     c = bootstrap.container()
-    result = advance(
-        int(submission_id),
-        store=c.submission_store,
-        amazon=c.feeds,
-        owner=owner,
-        lease=LEASE,
-        clock=c.clock,
-        explain=lambda submission, outcomes: explain_failures(
-            submission,
-            outcomes,
-            finances=c.finances,
-            store=c.refund_store,
-            refund_of=c.refund_store.get,
+    # A feed's calls name no order: they are recorded for the orders of its messages.
+    with about_orders(submission_orders(c.engine, int(submission_id))):
+        result = advance(
+            int(submission_id),
+            store=c.submission_store,
+            amazon=c.feeds,
+            owner=owner,
+            lease=LEASE,
             clock=c.clock,
-        ),
-    )
+            explain=lambda submission, outcomes: explain_failures(
+                submission,
+                outcomes,
+                finances=c.finances,
+                store=c.refund_store,
+                refund_of=c.refund_store.get,
+                clock=c.clock,
+            ),
+        )
     if result.retry_in is not None and result.retry_in <= LONGEST_COUNTDOWN:
         advance_submission.apply_async(
             args=[submission_id], countdown=max(result.retry_in.total_seconds(), 1.0)

@@ -3,10 +3,10 @@
 Every SP-API call goes through the same steps, in Amazon's order:
 
 1. ``x-amz-access-token`` must be an unexpired LWA token; otherwise 403 ``Unauthorized``.
-2. A queued fault for this operation and seller (``/_sandbox/faults``) is taken: 400/429/500/503
-   answer at once without applying the request; ``latency`` sleeps, then serves; ``drop`` ends
-   the connection without applying; ``lose_response`` applies, then ends the connection
-   halfway through the response; ``504_after_apply`` applies, then answers 504 (a gateway
+2. A queued fault for this operation, seller and order (``/_sandbox/faults``) is taken:
+   400/429/500/503 answer at once without applying the request; ``latency`` sleeps, then serves;
+   ``drop`` ends the connection without applying; ``lose_response`` applies, then ends the
+   connection halfway through the response; ``504_after_apply`` applies, then answers 504 (a gateway
    that gave up waiting: the request took effect, the client cannot know it).
 3. The seller's token bucket for the operation (Amazon's usage plan x ``rate_factor``) must
    hold a token; otherwise 429 ``QuotaExceeded``.
@@ -77,7 +77,10 @@ CONTROL_PREFIX = "/_sandbox"
 UNAUTHORIZED = error_body("Unauthorized", "Access to the resource is forbidden")
 QUOTA_EXCEEDED = error_body("QuotaExceeded", "You exceeded your quota for the requested resource.")
 FAULT_BODIES: dict[str, tuple[int, dict[str, Any]]] = {
-    "400": (400, error_body("InvalidInput", "Invalid input (a fault queued in the sandbox).")),
+    "400": (
+        400,
+        error_body("InvalidInput", "The request was refused (a fault queued in the sandbox)"),
+    ),
     "429": (429, QUOTA_EXCEEDED),
     "500": (
         500,
@@ -251,7 +254,7 @@ def _spapi_endpoint(state: SandboxState, key: str, handler: Handler, base_url: s
 
         if seller_id is None:
             return answer(403, UNAUTHORIZED)
-        fault = state.take_fault(key, seller_id)
+        fault = state.take_fault(key, seller_id, request.path_params.get("orderId"))
         if fault is not None:
             fault_kind = fault.kind
             if fault.kind in FAULT_BODIES:

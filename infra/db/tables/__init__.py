@@ -9,6 +9,7 @@ Every module is imported here, so ``Base.metadata`` holds every table.
 
 from infra.db.tables.accounts import SellerAccount, reaches_amazon
 from infra.db.tables.base import Base
+from infra.db.tables.calls import SpApiCall
 from infra.db.tables.feeds import FeedSubmission
 from infra.db.tables.fulfilments import Fulfilment, FulfilmentLine, RejectedFulfilment, ShipByAlert
 from infra.db.tables.ingestion import SetAsideOrder, SyncCursor
@@ -34,6 +35,7 @@ __all__ = [
     "SellerAccount",
     "SetAsideOrder",
     "ShipByAlert",
+    "SpApiCall",
     "SyncCursor",
     "WebhookAttempt",
     "WebhookDelivery",

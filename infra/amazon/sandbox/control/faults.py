@@ -2,9 +2,12 @@
 or clear them.
 
 ``POST /_sandbox/faults`` ``{"operation": "<model key>" | "*", "kind": ..., "count": 1,
-"latency_ms": 0, "seller_id": null}``. A createFeed that is applied but whose answer is lost:
-``{"operation": "feeds.createFeed", "kind": "504_after_apply"}`` (the feed is queued, the client
-gets a 504) or ``"kind": "lose_response"`` (the feed is queued, the connection dies mid-answer).
+"latency_ms": 0, "seller_id": null, "order_id": null}``; ``order_id``: only the calls whose path
+names that order (``{"operation": "ordersV0.confirmShipment", "kind": "400", "order_id": ...}``
+refuses that order's confirmations with ``InvalidInput``). A createFeed that is applied but whose
+answer is lost: ``{"operation": "feeds.createFeed", "kind": "504_after_apply"}`` (the feed is
+queued, the client gets a 504) or ``"kind": "lose_response"`` (the feed is queued, the connection
+dies mid-answer).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class FaultIn(BaseModel):
     count: int = Field(default=1, ge=1)
     latency_ms: int = Field(default=0, ge=0, le=120_000)
     seller_id: str | None = None
+    order_id: str | None = None
 
 
 def router(state: SandboxState) -> APIRouter:
@@ -42,6 +46,7 @@ def router(state: SandboxState) -> APIRouter:
                 count=body.count,
                 latency_ms=body.latency_ms,
                 seller_id=body.seller_id,
+                order_id=body.order_id,
             )
         )
         return {"queued": body.model_dump()}

@@ -1,11 +1,10 @@
 """Faults a test queues for the next SP-API calls: errors, latency and lost connections.
 
-Kinds: ``400`` (Amazon refuses the request as invalid: a permanent failure), ``429``, ``500``,
-``503`` answer without applying the request; ``latency`` delays it;
-``drop`` loses the connection without applying; two apply the request and then lose its
-answer, so a client cannot tell whether it took effect: ``lose_response`` (the connection dies
-halfway through the answer) and ``504_after_apply`` (a 504 Gateway Timeout instead of the
-answer). What each kind does to a call is the app's business (``app``); here they wait their
+Kinds: ``400`` (``InvalidInput``), ``429``, ``500``, ``503`` answer without applying the request;
+``latency`` delays it; ``drop`` loses the connection without applying; two apply the request and
+then lose its answer, so a client cannot tell whether it took effect: ``lose_response`` (the
+connection dies halfway through the answer) and ``504_after_apply`` (a 504 Gateway Timeout instead
+of the answer). What each kind does to a call is the app's business (``app``); here they wait their
 turn.
 """
 
@@ -20,17 +19,21 @@ FAULT_KINDS = ("400", "429", "500", "503", "latency", "drop", "lose_response", "
 
 @dataclass(slots=True)
 class Fault:
-    """``count`` next calls of ``operation`` ("*" = any) by ``seller_id`` (None = any) go wrong."""
+    """``count`` next calls of ``operation`` ("*" = any) by ``seller_id`` (None = any) for
+    ``order_id`` (the path's ``orderId``; None = any) go wrong."""
 
     operation: str
     kind: str
     count: int
     latency_ms: int = 0
     seller_id: str | None = None
+    order_id: str | None = None
 
-    def matches(self, operation: str, seller_id: str | None) -> bool:
-        return (self.operation in ("*", operation)) and (
-            self.seller_id is None or self.seller_id == seller_id
+    def matches(self, operation: str, seller_id: str | None, order_id: str | None = None) -> bool:
+        return (
+            self.operation in ("*", operation)
+            and (self.seller_id is None or self.seller_id == seller_id)
+            and (self.order_id is None or self.order_id == order_id)
         )
 
 
@@ -47,10 +50,12 @@ class FaultQueue:
             raise SandboxError("count must be at least 1")
         self.faults.append(fault)
 
-    def take(self, operation: str, seller_id: str | None) -> Fault | None:
+    def take(
+        self, operation: str, seller_id: str | None, order_id: str | None = None
+    ) -> Fault | None:
         """The first queued fault for this call, with one of its uses spent."""
         for fault in self.faults:
-            if fault.matches(operation, seller_id):
+            if fault.matches(operation, seller_id, order_id):
                 fault.count -= 1
                 if fault.count <= 0:
                     self.faults.remove(fault)

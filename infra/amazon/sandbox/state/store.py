@@ -170,10 +170,12 @@ class SandboxState:
         with self.lock:
             self._faults.clear()
 
-    def take_fault(self, operation: str, seller_id: str | None) -> Fault | None:
+    def take_fault(
+        self, operation: str, seller_id: str | None, order_id: str | None = None
+    ) -> Fault | None:
         """The first queued fault for this call, with one of its uses spent."""
         with self.lock:
-            return self._faults.take(operation, seller_id)
+            return self._faults.take(operation, seller_id, order_id)
 
     def record_call(
         self,

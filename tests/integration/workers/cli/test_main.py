@@ -27,7 +27,7 @@ def test_python_dash_m_runs_the_same_command_line() -> None:
     listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line}
     assert listed == {
         *("accounts", "backfill", "beat", "db", "demo", "flower", "fulfil", "fulfilments"),
-        *("orders", "run", "sandbox", "sync", "web", "worker"),
+        *("orders", "run", "sandbox", "status", "sync", "web", "worker"),
         *("refund", "cancel", "refunds"),
     }
 
