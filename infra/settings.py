@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     api_tokens: str = ""  # comma-separated bearer tokens for the platform's calls
     flower_port: int = 5555
 
+    # Secrets at rest (``infra.secrets``): comma-separated Fernet keys, the first encrypts and
+    # every one decrypts. Empty: the key kept in DATA_DIR/secrets.key (generated on first use),
+    # refused with a DATABASE_URL over the network.
+    secrets_key: SecretStr = SecretStr("")
+
     # Ingestion.
     sync_interval_seconds: float = 60.0
     sync_overlap_seconds: float = 300.0

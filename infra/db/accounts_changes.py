@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.db.accounts import AccountView, get_account, view_of
+from infra.db.accounts import AccountView, get_account, sealed_token, view_of
 from infra.db.accounts_checks import AccountError, NewAccount, checked
 from infra.db.tables import Base, SellerAccount
 
@@ -71,7 +71,7 @@ def edit_account(
         "region": merged.region,
         "marketplace_ids": list(merged.marketplace_ids),
         "lwa_client_id": merged.client_id,
-        "lwa_refresh_token": merged.refresh_token,
+        "lwa_refresh_token": sealed_token(merged.refresh_token),
     }
     if changes.credentials:
         values |= {"paused_at": None, "paused_reason": None}
