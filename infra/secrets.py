@@ -198,9 +198,9 @@ _settings: Settings | None = None
 _keyring: Keyring | None = None
 
 
-def use_settings(settings: Settings) -> None:
-    """This process's settings for its key ring (``workers.bootstrap.use`` passes its own); the
-    ring is read on first use."""
+def use_settings(settings: Settings | None) -> None:
+    """This process's settings for its key ring (``workers.bootstrap.use`` passes its own;
+    None: the environment's again); the ring is read on first use."""
     global _settings, _keyring
     with _lock:
         _settings, _keyring = settings, None

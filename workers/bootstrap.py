@@ -306,6 +306,7 @@ def reset() -> None:
     global _container
     with _container_lock:
         _container = None
+    use_settings(None)
 
 
 def reset_and_close() -> None:
@@ -315,6 +316,7 @@ def reset_and_close() -> None:
         if _container is not None:
             _container.close()
         _container = None
+    use_settings(None)
 
 
 def seller_key(account: AccountView) -> str:
