@@ -67,7 +67,7 @@ def test_a_wrong_key_is_one_line_naming_secrets_key() -> None:
 @pytest.mark.parametrize("given", ["not-a-key", "abc,def", " , "])
 def test_a_malformed_secrets_key_names_it(given: str, tmp_path: Path) -> None:
     settings = Settings(secrets_key=SecretStr(given), data_dir=tmp_path)
-    with pytest.raises(SecretsKeyError, match="^SECRETS_KEY: "):
+    with pytest.raises(SecretsKeyError, match=r"^SECRETS_KEY: "):
         keyring_for(settings)
 
 
@@ -105,7 +105,7 @@ def test_the_embedded_servers_socket_url_uses_the_data_folders_key(tmp_path: Pat
 )
 def test_a_database_over_the_network_refuses_the_data_folders_key(url: str, tmp_path: Path) -> None:
     settings = Settings(secrets_key=SecretStr(""), data_dir=tmp_path, database_url=url)
-    with pytest.raises(SecretsKeyError, match="^SECRETS_KEY is not set, and DATABASE_URL"):
+    with pytest.raises(SecretsKeyError, match=r"^SECRETS_KEY is not set, and DATABASE_URL"):
         keyring_for(settings)
     assert not key_file(tmp_path).exists()
 
