@@ -206,11 +206,21 @@ def use_settings(settings: Settings | None) -> None:
         _settings, _keyring = settings, None
 
 
-def process_keyring() -> Keyring:
+def process_keyring(*, reread: bool = False) -> Keyring:
     """The key ring of this process: from the settings given to ``use_settings``, else from
-    the environment, read once."""
+    the environment, read once (``reread``: read again, as after a key was added to the data
+    folder's file by ``secrets rotate --new-key`` while this process ran)."""
     global _keyring
     with _lock:
-        if _keyring is None:
+        if _keyring is None or reread:
             _keyring = keyring_for(_settings if _settings is not None else load_settings())
         return _keyring
+
+
+def open_stored(stored: str, *, what: str) -> str:
+    """``stored`` opened with this process's ring; a value no key of it opens is tried once
+    more with the ring read again (the key file may have gained a key since)."""
+    try:
+        return process_keyring().open(stored, what=what)
+    except SecretsKeyError:
+        return process_keyring(reread=True).open(stored, what=what)

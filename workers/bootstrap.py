@@ -40,7 +40,7 @@ from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
 from infra.db.refunds import RefundFeedMessages, SqlRefundStore
 from infra.platform import payloads
-from infra.secrets import Keyring, process_keyring, use_settings
+from infra.secrets import Keyring, open_stored, process_keyring, use_settings
 from infra.settings import Region, Settings, load_settings
 
 # A worker waits this long at most for a token of the shared rate budget; a longer wait is
@@ -199,7 +199,7 @@ class Container:
             client_secret=settings.lwa_app_client_secret(),
             # Opened here only, where it is used: the view carries what the store holds.
             refresh_token=SecretStr(
-                self.keyring.open(
+                open_stored(
                     account.lwa_refresh_token, what=f"the refresh token of account {account.name!r}"
                 )
             ),

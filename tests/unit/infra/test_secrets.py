@@ -20,6 +20,9 @@ from infra.secrets import (
     keyring_for,
     networked,
     new_key,
+    open_stored,
+    process_keyring,
+    use_settings,
 )
 from infra.settings import Settings
 
@@ -127,3 +130,19 @@ def test_a_new_key_in_the_file_goes_first_and_the_old_still_opens(tmp_path: Path
     assert rotated.open(sealed) == TOKEN
     assert stat.S_IMODE(key_file(tmp_path).stat().st_mode) == 0o600
     assert not key_file(tmp_path).with_name("secrets.key.new").exists()
+
+
+def test_a_running_process_reads_the_key_file_again_for_a_token_of_a_new_key(
+    tmp_path: Path,
+) -> None:
+    use_settings(Settings(secrets_key=SecretStr(""), data_dir=tmp_path, database_url=""))
+    try:
+        before = process_keyring()
+        rotated = add_key_to_file(key_file(tmp_path))  # `secrets rotate --new-key`, elsewhere
+        sealed = rotated.seal(TOKEN)
+        with pytest.raises(SecretsKeyError):
+            before.open(sealed)
+        assert open_stored(sealed, what="a token") == TOKEN
+        assert process_keyring().keys == rotated.keys
+    finally:
+        use_settings(None)
