@@ -20,7 +20,7 @@ from domain.fulfilments import FulfilmentState
 from domain.shared import row_id
 from infra.db.accounts_checks import AccountError, NewAccount, checked
 from infra.db.tables import Fulfilment, SellerAccount
-from infra.secrets import Keyring, is_sealed, process_keyring
+from infra.secrets import Keyring, process_keyring
 
 __all__ = [
     "AccountError",
@@ -143,10 +143,7 @@ def add_account(
 
 
 def sealed_token(token: str, keyring: Keyring | None = None) -> str:
-    """The refresh token as it is stored: sealed with the current key (one sealed already, as
-    an edit that keeps it passes, is kept)."""
-    if is_sealed(token):
-        return token
+    """The refresh token as it is stored: sealed with the current key."""
     return (keyring or process_keyring()).seal(token)
 
 

@@ -63,6 +63,25 @@ def test_a_refresh_token_is_stored_encrypted_and_opens_only_where_used(
     assert view.lwa_refresh_token == raw and TOKEN not in repr(view)
 
 
+def test_an_edit_keeps_the_sealed_token_or_seals_the_new_one(
+    cli_env: dict[str, str], clean_db: Engine
+) -> None:
+    key = new_key()
+    env = env_with(cli_env, key)
+    ring = Keyring((key,), "SECRETS_KEY")
+    add(env, "shop")
+    before = stored(clean_db)["shop"]
+    renamed = run(env, "accounts", "edit", "shop", "--name", "shop-2")
+    assert renamed.exit_code == 0, renamed.output
+    assert stored(clean_db)["shop-2"] == before  # not touched
+    edited = run(env, "accounts", "edit", "shop-2", "--refresh-token", "Atzr|a-new-one")
+    assert edited.exit_code == 0, edited.output
+    raw = stored(clean_db)["shop-2"]
+    assert is_sealed(raw) and ring.open(raw) == "Atzr|a-new-one"
+    refused = run(env, "accounts", "edit", "shop-2", "--refresh-token", before)
+    assert refused.exit_code == 2 and "refresh_token" in refused.output  # no sealed value given
+
+
 def test_a_clear_row_from_before_still_works_and_rotate_encrypts_it_once(
     cli_env: dict[str, str], clean_db: Engine
 ) -> None:
