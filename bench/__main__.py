@@ -6,11 +6,13 @@ Numbers are printed, never asserted: targets are for people to compare (see READ
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
 from bench import fulfil, ingest, refunds, sellers
 from infra.logging import configure_logging
+from infra.secrets import new_key
 from infra.settings import load_settings
 from workers.system import services
 
@@ -30,6 +32,9 @@ def main() -> None:
     if args.what is not None:
         args.only = args.what
     configure_logging("WARNING")
+    # One key for the run and the children it starts (each would otherwise use the key file of
+    # its own DATA_DIR, and could not open the refresh tokens this process stored).
+    os.environ.setdefault("SECRETS_KEY", new_key())
     settings = load_settings()
     if not (settings.database_url and settings.redis_url and settings.broker_url):
         # The embedded servers in a directory of the run's own, never a running system's.

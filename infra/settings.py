@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     flower_host: str = "127.0.0.1"  # 0.0.0.0 in a container (docker-compose.yml)
     flower_port: int = 5555
 
+    # Secrets at rest (``infra.secrets``): comma-separated Fernet keys, the first encrypts and
+    # every one decrypts. Empty: the key kept in DATA_DIR/secrets.key (generated on first use),
+    # refused with a DATABASE_URL over the network.
+    secrets_key: SecretStr = SecretStr("")
+
     # Ingestion.
     sync_interval_seconds: float = 60.0
     sync_overlap_seconds: float = 300.0

@@ -20,6 +20,7 @@ from infra.db import migrate
 from infra.db.engine import make_engine, make_session_factory
 from infra.db.tables import Base
 from infra.embedded import EmbeddedServices, ServiceUrls
+from infra.secrets import new_key
 from infra.settings import Settings, load_settings
 
 
@@ -31,6 +32,9 @@ def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUr
     # Child processes (workers) and this process's Celery producer use the same servers.
     os.environ["REDIS_URL"] = urls.redis_url
     os.environ["BROKER_URL"] = urls.broker_url
+    # One key for the session's processes (each test's data folder would make its own, and a
+    # worker started with another DATA_DIR could not open what the test stored).
+    os.environ.setdefault("SECRETS_KEY", new_key())
     try:
         yield urls
     finally:

@@ -41,6 +41,7 @@ from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
 from infra.db.refunds import RefundFeedMessages, SqlRefundStore
 from infra.platform import payloads
+from infra.secrets import Keyring, open_stored, process_keyring, use_settings
 from infra.settings import Region, Settings, load_settings
 
 # A worker waits this long at most for a token of the shared rate budget; a longer wait is
@@ -80,6 +81,11 @@ class Container:
     @cached_property
     def clock(self) -> Clock:
         return self.given_clock or SystemClock()
+
+    @property
+    def keyring(self) -> Keyring:
+        """The keys that seal and open stored secrets (``infra.secrets``), read on first use."""
+        return process_keyring()
 
     @cached_property
     def engine(self) -> Engine:
@@ -197,7 +203,12 @@ class Container:
         credentials = LwaCredentials(
             client_id=account.lwa_client_id or settings.lwa_app_client_id(),
             client_secret=settings.lwa_app_client_secret(),
-            refresh_token=SecretStr(account.lwa_refresh_token),
+            # Opened here only, where it is used: the view carries what the store holds.
+            refresh_token=SecretStr(
+                open_stored(
+                    account.lwa_refresh_token, what=f"the refresh token of account {account.name!r}"
+                )
+            ),
         )
         client = build_client(
             settings,
@@ -305,6 +316,7 @@ def use(settings: Settings, *, patient: bool = True, clock: Clock | None = None)
         if _container is not None:
             _container.close()
         _container = Container(settings, patient=patient, given_clock=clock)
+        use_settings(settings)
         return _container
 
 
@@ -313,6 +325,7 @@ def reset() -> None:
     global _container
     with _container_lock:
         _container = None
+    use_settings(None)
 
 
 def reset_and_close() -> None:
@@ -322,6 +335,7 @@ def reset_and_close() -> None:
         if _container is not None:
             _container.close()
         _container = None
+    use_settings(None)
 
 
 def current_task_of() -> tuple[str | None, str | None]:

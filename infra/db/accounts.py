@@ -1,6 +1,7 @@
 """Seller accounts: add, list, look up, disconnect and reconnect (``accounts_changes``: edit,
-disable, enable, pause, remove; ``accounts_import``: many at once). Refresh tokens are stored,
-never logged or printed.
+disable, enable, pause, remove; ``accounts_import``: many at once). Refresh tokens are stored
+encrypted (``infra.secrets``: sealed here on the way in, opened only by the Amazon client's
+build), never logged or printed.
 
 A disconnected account (``connected`` false) has nothing sent to Amazon: no sync, no shipment
 confirmation, no feed. What the platform asks meanwhile is accepted and held; reconnecting lets
@@ -19,6 +20,7 @@ from domain.fulfilments import FulfilmentState
 from domain.shared import row_id
 from infra.db.accounts_checks import AccountError, NewAccount, checked
 from infra.db.tables import Fulfilment, SellerAccount
+from infra.secrets import Keyring, process_keyring
 
 __all__ = [
     "AccountError",
@@ -27,6 +29,7 @@ __all__ = [
     "add_account",
     "get_account",
     "list_accounts",
+    "sealed_token",
     "set_connected",
     "view_of",
 ]
@@ -40,6 +43,8 @@ class AccountView:
     region: str
     marketplace_ids: tuple[str, ...]
     lwa_client_id: str | None
+    # As stored: sealed (a Fernet token; ``Keyring.open`` gives the token), or clear in a row
+    # written before secrets were encrypted, until ``secrets rotate``.
     lwa_refresh_token: str
     active: bool  # False: disabled by a person
     connected: bool = True
@@ -110,9 +115,11 @@ def add_account(
     client_id: str | None = None,
     sync_since: datetime | None = None,
     app_client_id: str = "",
+    keyring: Keyring | None = None,
 ) -> AccountView:
-    """Check (``accounts_checks.checked``) and store one account. ``app_client_id``:
-    ``LWA_CLIENT_ID``, which a real region needs when the account names no client id."""
+    """Check (``accounts_checks.checked``) and store one account, its refresh token sealed
+    with ``keyring`` (this process's by default). ``app_client_id``: ``LWA_CLIENT_ID``, which
+    a real region needs when the account names no client id."""
     new = checked(
         NewAccount(
             name=name,
@@ -125,7 +132,7 @@ def add_account(
         ),
         app_client_id=app_client_id,
     )
-    row = _row(new)
+    row = _row(new, keyring)
     try:
         with sessions.begin() as session:
             session.add(row)
@@ -135,14 +142,19 @@ def add_account(
         raise AccountError.of("name", f"an account called {new.name!r} exists already") from exc
 
 
-def _row(new: NewAccount) -> SellerAccount:
+def sealed_token(token: str, keyring: Keyring | None = None) -> str:
+    """The refresh token as it is stored: sealed with the current key."""
+    return (keyring or process_keyring()).seal(token)
+
+
+def _row(new: NewAccount, keyring: Keyring | None) -> SellerAccount:
     return SellerAccount(
         name=new.name,
         selling_partner_id=new.selling_partner_id,
         region=new.region,
         marketplace_ids=list(new.marketplace_ids),
         lwa_client_id=new.client_id,
-        lwa_refresh_token=new.refresh_token,
+        lwa_refresh_token=sealed_token(new.refresh_token, keyring),
         sync_since=new.sync_since,
     )
 

@@ -20,11 +20,12 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.db.accounts import AccountView, get_account, view_of
+from infra.db.accounts import AccountView, get_account, sealed_token, view_of
 from infra.db.accounts_checks import AccountError, NewAccount, checked
 from infra.db.tables import Base, SellerAccount
 
 _REASON_MAX = 500
+_KEPT = "Atzr|kept"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +60,8 @@ def edit_account(
             marketplace_ids=account.marketplace_ids
             if changes.marketplace_ids is None
             else changes.marketplace_ids,
-            refresh_token=account.lwa_refresh_token
-            if changes.refresh_token is None
-            else changes.refresh_token,
+            # The stored token was checked when it was given (and is sealed now): kept as it is.
+            refresh_token=_KEPT if changes.refresh_token is None else changes.refresh_token,
             client_id=account.lwa_client_id if changes.client_id is None else changes.client_id,
         ),
         app_client_id=app_client_id,
@@ -71,8 +71,9 @@ def edit_account(
         "region": merged.region,
         "marketplace_ids": list(merged.marketplace_ids),
         "lwa_client_id": merged.client_id,
-        "lwa_refresh_token": merged.refresh_token,
     }
+    if changes.refresh_token is not None:
+        values["lwa_refresh_token"] = sealed_token(merged.refresh_token)
     if changes.credentials:
         values |= {"paused_at": None, "paused_reason": None}
     return _update(sessions, account.id, values, taken_name=merged.name)

@@ -23,8 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.shared import FieldError
+from infra.db.accounts import sealed_token
 from infra.db.accounts_checks import AccountError, NewAccount, checked, parse_since
 from infra.db.tables import SellerAccount
+from infra.secrets import Keyring, process_keyring
 
 COLUMNS = ("name", "seller_id", "region", "marketplaces", "client_id", "refresh_token", "since")
 REQUIRED = ("name", "seller_id", "region", "marketplaces", "refresh_token")
@@ -167,6 +169,7 @@ def import_accounts(
     accounts: list[tuple[int, NewAccount]],
     *,
     skip_existing: bool = False,
+    keyring: Keyring | None = None,
 ) -> ImportReport:
     """Store checked accounts in one transaction: a name taken already is refused with its row
     (nothing stored), or left out with ``skip_existing``."""
@@ -187,10 +190,11 @@ def import_accounts(
             )
         fresh = [new for _, new in accounts if new.name not in taken]
         if fresh:
+            ring = keyring or process_keyring()
             statement = insert(SellerAccount).on_conflict_do_nothing(index_elements=["name"])
             try:
                 added = session.scalars(
-                    statement.returning(SellerAccount.name), [_values(new) for new in fresh]
+                    statement.returning(SellerAccount.name), [_values(new, ring) for new in fresh]
                 ).all()
             except IntegrityError as exc:  # the rows were checked: a column the checks missed
                 raise ImportRefused([RowError(0, FieldError("file", str(exc.orig)))]) from exc
@@ -199,13 +203,13 @@ def import_accounts(
     return report
 
 
-def _values(new: NewAccount) -> dict[str, object]:
+def _values(new: NewAccount, keyring: Keyring) -> dict[str, object]:
     return {
         "name": new.name,
         "selling_partner_id": new.selling_partner_id,
         "region": new.region,
         "marketplace_ids": list(new.marketplace_ids),
         "lwa_client_id": new.client_id,
-        "lwa_refresh_token": new.refresh_token,
+        "lwa_refresh_token": sealed_token(new.refresh_token, keyring),
         "sync_since": new.sync_since,
     }

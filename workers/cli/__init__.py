@@ -16,9 +16,11 @@ from workers.cli.fulfilments import fulfil, fulfilments
 from workers.cli.orders import orders
 from workers.cli.refunds import cancel, refund, refunds
 from workers.cli.sandbox import sandbox
+from workers.cli.secrets import secrets
 from workers.cli.services import beat, demo, flower, run, web, worker
 from workers.cli.status import status
 from workers.cli.sync import backfill, sync
+from workers.cli.tokens import tokens
 
 
 @click.group()
@@ -30,6 +32,7 @@ for command in (
     *(run, demo, sandbox, worker, beat, flower, web, status),
     *(db, accounts, sync, backfill, orders, fulfil, fulfilments),
     *(refund, cancel, refunds),
+    *(secrets, tokens),
 ):
     main.add_command(command)
 

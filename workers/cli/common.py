@@ -28,9 +28,11 @@ def store() -> Iterator[Settings]:
     """Settings with live services and this process's container pointed at them: the servers
     the environment names, else those of the ``amazon-channel run`` that is up in the data
     folder (its ``run.json``), else the embedded servers, started here (so every command works
-    on a fresh machine). A server that does not answer is one ``error:`` line naming its URL."""
+    on a fresh machine). A server that does not answer is one ``error:`` line naming its URL;
+    a secrets key that cannot be had, or opens nothing, one naming ``SECRETS_KEY``."""
     from infra.db import migrate
     from infra.embedded import EmbeddedServerError, ServiceUnreachable
+    from infra.secrets import SecretsKeyError
     from workers import bootstrap
     from workers.system import services
 
@@ -42,7 +44,7 @@ def store() -> Iterator[Settings]:
                 yield ready
             finally:
                 bootstrap.reset_and_close()
-    except (ServiceUnreachable, EmbeddedServerError) as exc:
+    except (ServiceUnreachable, EmbeddedServerError, SecretsKeyError) as exc:
         fail(str(exc))
 
 

@@ -17,8 +17,10 @@ from infra.db.tables.keys import IdempotencyKey
 from infra.db.tables.orders import Order, OrderItem
 from infra.db.tables.outbox import OutboxEvent, WebhookAttempt, WebhookDelivery
 from infra.db.tables.refunds import FinanceCursor, Refund, RefundLine, RejectedRefund
+from infra.db.tables.tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "Base",
     "FeedSubmission",
     "FinanceCursor",
