@@ -6,8 +6,8 @@ Where each kind is caught:
 - malformed (a body that is not JSON, not a task's shape, a content type we do not accept) and
   unknown task names: Celery's consumer, in the worker's main process, logs these and acks them
   (celery/worker/consumer/consumer.py ``on_decode_error``, ``on_unknown_message``,
-  ``on_invalid_task``, ``on_unknown_task``): gone. ``DeadLetterConsumer`` (``worker_consumer``
-  in ``workers.config``) records them first.
+  ``on_invalid_task``, ``on_unknown_task``): gone, and the whole body in the log.
+  ``DeadLetterConsumer`` (``worker_consumer`` in ``workers.config``) records them instead.
 - permanent errors: ``ChannelTask.on_failure`` (``workers.base``), called once the base class's
   retry policy has given up or never retried.
 - a message that kills its worker: ``task_acks_late`` + ``task_reject_on_worker_lost`` requeue
@@ -19,7 +19,7 @@ Where each kind is caught:
   process, and the message is recorded and acked instead of run again.
 
 Recording never stops a worker: when the store cannot take a letter, the message is logged
-whole at ERROR (what Celery did before) and the worker goes on.
+whole (what Celery did before) and the worker goes on.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from celery import signals
 from celery.worker.consumer import Consumer
 
 from infra.db.failures import DeadLetterView, Letter, SqlFailures
@@ -191,23 +192,48 @@ def _queue(delivery_info: Any) -> str | None:
 
 
 class DeadLetterConsumer(Consumer):  # type: ignore[misc]
-    """Celery's consumer, recording what it cannot hand to a task before it acks it."""
+    """Celery's consumer, recording what it cannot hand to a task. Once recorded, the message
+    is acked (or rejected) as Celery does, without Celery's dump of the whole message to the log
+    (its arguments may hold buyer data or a token: the table keeps them, secrets taken out);
+    when the store cannot take it, Celery's own handling logs it whole."""
 
     def on_decode_error(self, message: Any, exc: BaseException) -> None:
-        keep(from_message(message, "malformed", exc))
-        super().on_decode_error(message, exc)
+        if keep(from_message(message, "malformed", exc)) is None:
+            super().on_decode_error(message, exc)
+            return
+        message.ack()
 
     def on_unknown_message(self, body: Any, message: Any) -> None:
-        keep(from_message(message, "malformed", None))
-        super().on_unknown_message(body, message)
+        if keep(from_message(message, "malformed", None)) is None:
+            super().on_unknown_message(body, message)
+            return
+        self._drop(message, None)
 
     def on_invalid_task(self, body: Any, message: Any, exc: BaseException) -> None:
-        keep(from_message(message, "malformed", exc))
-        super().on_invalid_task(body, message, exc)
+        if keep(from_message(message, "malformed", exc)) is None:
+            super().on_invalid_task(body, message, exc)
+            return
+        self._drop(message, exc)
 
     def on_unknown_task(self, body: Any, message: Any, exc: BaseException) -> None:
-        keep(from_message(message, "unknown_task", exc))
-        super().on_unknown_task(body, message, exc)
+        letter = from_message(message, "unknown_task", exc)
+        if keep(letter) is None:
+            super().on_unknown_task(body, message, exc)
+            return
+        message.reject_log_error(log, self.connection_errors)
+        if self.event_dispatcher and letter.task_id:  # Flower shows it failed
+            self.event_dispatcher.send(
+                "task-failed",
+                uuid=letter.task_id,
+                exception=f"NotRegistered({letter.task_name!r})",
+            )
+        signals.task_unknown.send(
+            sender=self, message=message, exc=exc, name=letter.task_name, id=letter.task_id
+        )
+
+    def _drop(self, message: Any, exc: BaseException | None) -> None:
+        message.reject_log_error(log, self.connection_errors)
+        signals.task_rejected.send(sender=self, message=message, exc=exc)
 
 
 # --- retry and discard (the operator's) ---------------------------------------------------------
