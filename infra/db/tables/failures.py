@@ -27,8 +27,8 @@ class DeadLetter(Base):
     task_name: Mapped[str | None] = mapped_column(String(200))
     task_id: Mapped[str | None] = mapped_column(String(200))
     queue: Mapped[str | None] = mapped_column(String(40))
-    args: Mapped[Any] = mapped_column(JSONB)
-    kwargs: Mapped[Any] = mapped_column(JSONB)
+    args: Mapped[Any] = mapped_column(JSONB, nullable=True)
+    kwargs: Mapped[Any] = mapped_column(JSONB, nullable=True)
     # Something was taken out of the arguments (a secret): they cannot be sent again as kept.
     redacted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # A body that is not a task's (not JSON, not our shape), as text, cut.
