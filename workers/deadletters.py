@@ -191,33 +191,69 @@ def _queue(delivery_info: Any) -> str | None:
     return None
 
 
+# What reading a body of another shape raises (a connection error is none of these).
+_SHAPE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
 class DeadLetterConsumer(Consumer):  # type: ignore[misc]
     """Celery's consumer, recording what it cannot hand to a task. Once recorded, the message
     is acked (or rejected) as Celery does, without Celery's dump of the whole message to the log
     (its arguments may hold buyer data or a token: the table keeps them, secrets taken out);
     when the store cannot take it, Celery's own handling logs it whole."""
 
+    def _keep(self, letter: Letter) -> int | None:
+        """``keep`` from the worker's main process, which forks new pool children at any time:
+        no connection is left open for a child to inherit (dead letters here are rare)."""
+        try:
+            return keep(letter)
+        finally:
+            try:
+                bootstrap.container().engine.dispose()
+            except RuntimeError as exc:  # no database configured: nothing was open
+                log.debug("no engine to dispose: %s", exc)
+
+    def create_task_handler(self, *args: Any, **kwargs: Any) -> Any:
+        """Celery's handler of a task message, and a body of JSON in another shape than a task's
+        (``{"x": 1}`` under a task's headers) recorded instead of raised: Celery reads it in the
+        consumer (``Request.__init__`` unpacks it) and its error stops the whole worker, and
+        the message, never acked, comes back to stop the next one."""
+        handle = super().create_task_handler(*args, **kwargs)
+
+        def on_task_received(message: Any) -> Any:
+            try:
+                return handle(message)
+            except _SHAPE_ERRORS as exc:
+                if (
+                    message.acknowledged
+                    or self._keep(from_message(message, "malformed", exc)) is None
+                ):
+                    raise
+                message.ack()
+                return None
+
+        return on_task_received
+
     def on_decode_error(self, message: Any, exc: BaseException) -> None:
-        if keep(from_message(message, "malformed", exc)) is None:
+        if self._keep(from_message(message, "malformed", exc)) is None:
             super().on_decode_error(message, exc)
             return
         message.ack()
 
     def on_unknown_message(self, body: Any, message: Any) -> None:
-        if keep(from_message(message, "malformed", None)) is None:
+        if self._keep(from_message(message, "malformed", None)) is None:
             super().on_unknown_message(body, message)
             return
         self._drop(message, None)
 
     def on_invalid_task(self, body: Any, message: Any, exc: BaseException) -> None:
-        if keep(from_message(message, "malformed", exc)) is None:
+        if self._keep(from_message(message, "malformed", exc)) is None:
             super().on_invalid_task(body, message, exc)
             return
         self._drop(message, exc)
 
     def on_unknown_task(self, body: Any, message: Any, exc: BaseException) -> None:
         letter = from_message(message, "unknown_task", exc)
-        if keep(letter) is None:
+        if self._keep(letter) is None:
             super().on_unknown_task(body, message, exc)
             return
         message.reject_log_error(log, self.connection_errors)

@@ -73,14 +73,19 @@ def landed(engine: Engine, key: str) -> DeadLetterView:
     return found
 
 
-def publish_raw(app: Any, body: bytes | str, headers: dict[str, Any] | None) -> None:
+def publish_raw(
+    app: Any,
+    body: bytes | str,
+    headers: dict[str, Any] | None,
+    content_type: str = "application/json",
+) -> None:
     """A message on the events queue as anyone on the broker could publish it."""
     with app.connection_for_write() as conn:
         Producer(conn).publish(
             body,
             exchange="events",
             routing_key="events",
-            content_type="application/json",
+            content_type=content_type,
             content_encoding="utf-8",
             headers=headers or {},
             declare=[app.amqp.queues["events"]],
@@ -97,6 +102,29 @@ def test_a_body_that_is_not_json_lands_with_its_reason(
     assert found.error_type is not None and found.state == "waiting"
     assert not found.can_be_sent_again
     assert worker.process is not None and worker.process.poll() is None  # the worker goes on
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "said"),
+    [
+        (b"\x80\x04K\x01.", "application/x-python-serialize", "pickle"),
+        (b'{"x": 1}', "application/json", ""),
+    ],
+)
+def test_a_task_message_not_of_our_shape_lands_with_its_reason(
+    clean_db: Engine,
+    celery_app: Any,
+    worker: FailingWorker,
+    body: bytes,
+    content_type: str,
+    said: str,
+) -> None:
+    task_id = str(uuid.uuid4())
+    publish_raw(celery_app, body, {"task": "events.deliver", "id": task_id}, content_type)
+    found = landed(clean_db, task_id)
+    assert found.reason == "malformed", found
+    assert said in (found.error_message or "")
+    assert found.body is not None and not found.can_be_sent_again
 
 
 def test_a_message_of_no_task_lands_under_its_body(
