@@ -29,6 +29,7 @@ def test_python_dash_m_runs_the_same_command_line() -> None:
         *("accounts", "backfill", "beat", "db", "demo", "flower", "fulfil", "fulfilments"),
         *("orders", "run", "sandbox", "sync", "web", "worker"),
         *("refund", "cancel", "refunds"),
+        *("failures", "events"),
     }
 
 
