@@ -43,9 +43,10 @@ from workers.queues import QUEUES
 
 log = logging.getLogger(__name__)
 
-# A message whose worker died this many times is not delivered again (2 deaths could be an
-# unlucky OOM kill of a neighbour; 3 in a row is the message).
-MAX_DELIVERIES = 3
+# A message whose worker died on this many deliveries in a row is not delivered again: more
+# than the fault runs' three SIGKILLs of a whole worker (tests/faults), which may each catch
+# the same message in flight; a message that kills every pool child reaches it in seconds.
+MAX_DELIVERIES = 5
 # Long enough for every redelivery (a whole dead worker's message comes back after the broker's
 # visibility timeout, 900 s); short enough that counts of finished runs never pile up.
 COUNT_TTL_S = 24 * 3600
