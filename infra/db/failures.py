@@ -166,10 +166,13 @@ class SqlFailures:
             row = conn.execute(select(Row).where(Row.id == letter_id)).one_or_none()
         return None if row is None else _view(row)
 
-    def waiting(self) -> int:
+    def waiting_by_reason(self) -> dict[str, int]:
+        """How many dead letters wait, by reason (every reason, 0 when none): for a status
+        screen, the metrics and the operator page."""
+        query = select(Row.reason, func.count()).where(Row.state == "waiting").group_by(Row.reason)
         with self.engine.connect() as conn:
-            query = select(func.count()).select_from(Row).where(Row.state == "waiting")
-            return int(conn.execute(query).scalar_one())
+            found = {str(reason): int(n) for reason, n in conn.execute(query)}
+        return {reason: found.get(reason, 0) for reason in REASONS}
 
     def claim_retry(self, letter_id: int, new_task_id: str) -> bool:
         """Mark a waiting dead letter retried under ``new_task_id``; False when it was not

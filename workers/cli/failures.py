@@ -91,7 +91,7 @@ def failures_list(state: str | None, limit: int) -> None:
         [
             str(letter.id),
             letter.reason,
-            letter.task_name or "",
+            letter.task_name or f"(queue {letter.queue or '?'})",
             letter.state,
             str(letter.deliveries),
             letter.last_seen_at.strftime("%Y-%m-%d %H:%M:%S"),

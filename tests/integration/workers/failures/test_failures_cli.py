@@ -142,10 +142,29 @@ def test_a_malformed_dead_letter_cannot_be_sent_again_and_is_discarded(
     letter_id = SqlFailures(clean_db).record(
         Letter(message_key="sha256:ab", reason="malformed", body="{not json", queue="events")
     )
+    assert SqlFailures(clean_db).waiting_by_reason()["malformed"] == 1
     refused = cli(cli_env, "failures", "retry", str(letter_id))
     assert refused.exit_code == 2
     assert "a message that is no task's: nothing to send again; discard it" in refused.output
     discarded = cli(cli_env, "failures", "discard", str(letter_id))
     assert discarded.output.strip() == f"failure {letter_id} is discarded"
     listed = rows(cli(cli_env, "failures", "list", "--state", "discarded").output)
-    assert listed[str(letter_id)][1:4] == ["malformed", "discarded", "1"]
+    assert listed[str(letter_id)][1:5] == ["malformed", "(queue", "events)", "discarded"]
+    assert SqlFailures(clean_db).waiting_by_reason() == {
+        "malformed": 0,
+        "unknown_task": 0,
+        "permanent_error": 0,
+        "worker_lost": 0,
+    }
+
+
+def test_the_same_message_again_is_the_same_dead_letter_seen_again(clean_db: Engine) -> None:
+    store = SqlFailures(clean_db)
+    letter = Letter(message_key="t-9", reason="unknown_task", task_name="ingest.gone", args=[1])
+    first = store.record(letter)
+    assert store.discard(first)
+    assert store.record(letter) == first
+    again = store.get(first)
+    assert again is not None
+    assert (again.deliveries, again.state) == (2, "discarded")  # not waiting again
+    assert again.last_seen_at > again.first_seen_at
