@@ -40,6 +40,7 @@ from infra.db.failures import DeadLetterView, Letter, SqlFailures
 from workers import bootstrap
 from workers.app import app
 from workers.queues import QUEUES
+from workers.schedule import HOUSEKEEPING
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +118,15 @@ def worker_lost(request: Any, count: int) -> Letter:
 
 
 def failed_task(request: Any, exc: BaseException, args: Any, kwargs: Any) -> Letter:
+    """A task that failed for good. A housekeeping tick (beat sends one every few seconds, each
+    under a new task id) is filed under its name, arguments and error, so a tick that keeps
+    failing is one letter seen again and again, not a row per tick."""
+    key = str(request.id)
+    if request.task in HOUSEKEEPING:
+        said = json.dumps([request.task, args, kwargs, type(exc).__name__], default=str)
+        key = "tick:" + hashlib.sha256(said.encode("utf-8", "replace")).hexdigest()
     return Letter(
-        message_key=str(request.id),
+        message_key=key,
         reason="permanent_error",
         task_name=request.task,
         task_id=request.id,

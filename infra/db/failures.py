@@ -122,7 +122,8 @@ class SqlFailures:
 
     def record(self, letter: Letter) -> int:
         """Keep ``letter``; the same message again (its key) updates its row: seen again, its
-        latest error and delivery count, its state unchanged. Returns the row's id."""
+        latest error and delivery count, and waiting again if it was retried or discarded
+        (what failed again is not lost). Returns the row's id."""
         args, args_redacted = redacted(letter.args)
         kwargs, kwargs_redacted = redacted(letter.kwargs)
         values = {
@@ -148,6 +149,8 @@ class SqlFailures:
                 "error_message": statement.excluded.error_message,
                 "deliveries": func.greatest(Row.deliveries + 1, statement.excluded.deliveries),
                 "last_seen_at": func.now(),
+                "state": "waiting",
+                "resolved_at": None,
             },
         ).returning(Row.id)
         with self.engine.begin() as conn:

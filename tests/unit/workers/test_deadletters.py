@@ -9,7 +9,7 @@ from typing import Any
 
 from kombu.exceptions import DecodeError
 
-from workers.deadletters import from_message
+from workers.deadletters import failed_task, from_message
 
 
 @dataclass
@@ -41,3 +41,24 @@ def test_json_of_another_shape_is_kept_as_text() -> None:
     letter = from_message(Message('{"hello": "world"}'), "malformed", None)
     assert letter.body == '{"hello": "world"}' and letter.args is None
     assert letter.error_message == "not a task message (no task name in its headers or body)"
+
+
+@dataclass
+class Request:
+    """What a task's request says of itself (``celery.app.task.Context``)."""
+
+    task: str
+    id: str
+    retries: int = 0
+    delivery_info: Any = field(default_factory=lambda: {"routing_key": "ingest"})
+
+
+def test_a_failing_tick_is_one_letter_per_task_arguments_and_error() -> None:
+    boom = ValueError("boom")
+    first = failed_task(Request("ingest.sync_account", "t-1"), boom, [3], {})
+    again = failed_task(Request("ingest.sync_account", "t-2"), boom, [3], {})
+    other = failed_task(Request("ingest.sync_account", "t-3"), boom, [4], {})
+    assert first.message_key == again.message_key != other.message_key
+    assert first.message_key.startswith("tick:")
+    task = failed_task(Request("fulfil.confirm", "t-4"), boom, [3], {})
+    assert (task.message_key, task.task_id, task.args) == ("t-4", "t-4", [3])

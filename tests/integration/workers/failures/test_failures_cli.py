@@ -166,5 +166,5 @@ def test_the_same_message_again_is_the_same_dead_letter_seen_again(clean_db: Eng
     assert store.record(letter) == first
     again = store.get(first)
     assert again is not None
-    assert (again.deliveries, again.state) == (2, "discarded")  # not waiting again
+    assert (again.deliveries, again.state) == (2, "waiting")  # it failed again: not lost
     assert again.last_seen_at > again.first_seen_at
