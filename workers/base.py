@@ -23,6 +23,10 @@ next token is free) is not a failure: the task comes back after exactly that wai
 INFO, and the wait does not count towards ``max_retries`` (a long sync at Amazon's real quotas
 waits many times and makes progress each time). Celery counts every retry, so this one case
 re-sends the task itself with the retry count unchanged.
+
+What fails for good (a permanent error, the last retry spent) and a message that killed its
+worker on every delivery become dead letters (``workers.deadletters``): ``on_failure`` and
+``__call__`` below are the hooks.
 """
 
 from __future__ import annotations
