@@ -23,6 +23,10 @@ next token is free) is not a failure: the task comes back after exactly that wai
 INFO, and the wait does not count towards ``max_retries`` (a long sync at Amazon's real quotas
 waits many times and makes progress each time). Celery counts every retry, so this one case
 re-sends the task itself with the retry count unchanged.
+
+What fails for good (a permanent error, the last retry spent) and a message that killed its
+worker on every delivery become dead letters (``workers.deadletters``): ``on_failure`` and
+``__call__`` below are the hooks.
 """
 
 from __future__ import annotations
@@ -34,10 +38,11 @@ from typing import Any, ParamSpec, TypeVar
 import httpx
 import redis
 from celery import Task
-from celery.exceptions import Reject, Retry
+from celery.exceptions import Ignore, Reject, Retry
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
 
 from infra.amazon.errors import AmazonTransientError, Throttled
+from workers import deadletters
 from workers.app import app
 from workers.queues import MAX_COUNTDOWN_S, queue_of
 
@@ -130,6 +135,28 @@ class ChannelTask(Task):  # type: ignore[misc]
             if wait is not None:  # eager or called directly: Celery's own path, counted
                 countdown = wait
         return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the task, counting its deliveries: one whose earlier runs all died with their
+        process (``workers.deadletters``) is dead-lettered instead of killing another."""
+        request = self.request
+        if request.called_directly or request.is_eager or not request.id:
+            return super().__call__(*args, **kwargs)
+        retries = int(request.retries or 0)
+        count = deadletters.count_delivery(request.id, retries)
+        if count is not None and count > deadletters.MAX_DELIVERIES:
+            deadletters.keep(deadletters.worker_lost(request, count))
+            raise Ignore()  # acked, not run again
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            deadletters.forget_deliveries(request.id, retries)
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        """A permanent error, or a transient one after the last retry: a dead letter."""
+        deadletters.keep(deadletters.failed_task(self.request, exc, args, kwargs))
 
     def _come_back(self, exc: BaseException | None, wait: float) -> None:
         """Send this task again in ``wait`` seconds with its retry count unchanged (a wait is

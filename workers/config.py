@@ -58,6 +58,8 @@ task_soft_time_limit = SOFT_TIME_LIMIT_S
 # tasks an ingest child serving 1,000 sellers never saw one twice; 10,000 keeps it for ten ticks.
 worker_max_tasks_per_child = 10_000
 worker_max_memory_per_child = 400_000  # KiB
+# Records what Celery's own consumer would log and drop (``workers.deadletters``).
+worker_consumer = "workers.deadletters:DeadLetterConsumer"
 worker_send_task_events = True
 task_send_sent_event = True
 worker_hijack_root_logger = False

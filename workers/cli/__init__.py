@@ -12,6 +12,8 @@ import click
 
 from workers.cli.accounts import accounts
 from workers.cli.db import db
+from workers.cli.events import events
+from workers.cli.failures import failures
 from workers.cli.fulfilments import fulfil, fulfilments
 from workers.cli.orders import orders
 from workers.cli.refunds import cancel, refund, refunds
@@ -33,6 +35,7 @@ for command in (
     *(db, accounts, sync, backfill, orders, fulfil, fulfilments),
     *(refund, cancel, refunds),
     *(secrets, tokens),
+    *(failures, events),
 ):
     main.add_command(command)
 

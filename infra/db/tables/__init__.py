@@ -10,6 +10,7 @@ Every module is imported here, so ``Base.metadata`` holds every table.
 from infra.db.tables.accounts import SellerAccount, reaches_amazon
 from infra.db.tables.base import Base
 from infra.db.tables.calls import SpApiCall
+from infra.db.tables.failures import DeadLetter
 from infra.db.tables.feeds import FeedSubmission
 from infra.db.tables.fulfilments import Fulfilment, FulfilmentLine, RejectedFulfilment, ShipByAlert
 from infra.db.tables.ingestion import SetAsideOrder, SyncCursor
@@ -22,6 +23,7 @@ from infra.db.tables.tokens import ApiToken
 __all__ = [
     "ApiToken",
     "Base",
+    "DeadLetter",
     "FeedSubmission",
     "FinanceCursor",
     "Fulfilment",
