@@ -228,6 +228,9 @@ def _last(process: str, json: bool) -> list[Any]:
     return [structlog.processors.format_exc_info, _redact, _scrub, _named(process, json)]
 
 
+_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
 def configure_logging(
     level: str = "INFO", json: bool = False, process: str = "", quiet: QuietTest | None = None
 ) -> None:
@@ -238,6 +241,13 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in _UVICORN_LOGGERS:
+        # Through the root's one handler: a uvicorn server started earlier in this process
+        # (``access_log=False``, a ``log_level``) leaves its loggers cut off or filtered.
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers[:] = []
+        uvicorn_logger.propagate = True
+        uvicorn_logger.setLevel(logging.NOTSET)
     for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
