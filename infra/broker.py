@@ -69,6 +69,19 @@ class QueueProbe:
             self.close()
             return False
 
+    def depth(self, queue: str) -> int | None:
+        """How many messages wait on ``queue`` (Redis: every priority step's list; AMQP: the
+        queue's message count); None when the broker cannot be asked now (``/metrics``)."""
+        try:
+            channel = self._channel()
+            if self._connection.transport.driver_type == "redis":
+                return sum(int(channel.client.llen(key)) for key in self._keys(channel, queue))
+            return int(channel.queue_declare(queue=queue, passive=True).message_count)
+        except Exception as exc:  # noqa: BLE001 (a scrape reports what it can)
+            log.debug("cannot count queue %s: %s", queue, exc)
+            self.close()
+            return None
+
     def discard(self, queue: str, housekeeping: frozenset[str]) -> int:
         """Remove the ``housekeeping`` messages waiting on a Redis ``queue`` that no worker
         reads (beat's ticks, due to expire unread); the count removed. On other brokers, 0."""

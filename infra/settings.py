@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     web_workers: int = Field(default=2, ge=1)  # uvicorn processes (one per core is a good start)
     api_tokens: str = ""  # comma-separated bearer tokens for the platform's calls
     flower_port: int = 5555
+    # Where the workers write their metrics for the web's /metrics (prometheus-client's
+    # multiprocess mode); empty: DATA_DIR/metrics. ``amazon-channel run`` empties it at start.
+    prometheus_multiproc_dir: Path | None = None
 
     # Ingestion.
     sync_interval_seconds: float = 60.0
@@ -135,6 +138,11 @@ class Settings(BaseSettings):
         """A relative ``DATA_DIR`` is taken from where the command started, once, so every
         message names the folder in full."""
         return value.expanduser().absolute()
+
+    def metrics_dir(self) -> Path:
+        """The folder of the workers' metrics files (``infra.metrics``)."""
+        folder = self.prometheus_multiproc_dir or self.data_dir / "metrics"
+        return folder.expanduser().absolute()
 
     def resolved_spapi_endpoint(self) -> str:
         if self.spapi_endpoint:

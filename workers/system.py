@@ -155,7 +155,7 @@ def run_all(
         )
     with started_services(settings) as ready:
         migrate.upgrade(ready.database_url)
-        extra: dict[str, str] = {}
+        extra: dict[str, str] = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_folder(ready))}
         token = ""
         if specs is None:
             specs = procfile_processes()
@@ -165,6 +165,13 @@ def run_all(
         code = supervise(ready, specs, extra, api_token=token)
     announce("stopped")
     return code
+
+
+def metrics_folder(ready: Settings) -> Path:
+    """The workers' metrics folder, emptied: a run counts from zero (``infra.metrics``)."""
+    from infra.metrics import fresh_folder
+
+    return fresh_folder(ready.metrics_dir())
 
 
 def _prepare_sandbox(ready: Settings, extra: dict[str, str], sellers: int = 1) -> str:

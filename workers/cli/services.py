@@ -56,7 +56,16 @@ def demo(count: int) -> None:
 def _exec_celery(process: str, args: list[str]) -> None:
     """Become Celery, named ``process`` on its log lines unless the supervisor named it."""
     argv = [sys.executable, "-m", "celery", "-A", "workers.app", "--quiet", *args]
-    env = {**os.environ, "PROCESS_NAME": settings().process_name or process}
+    loaded = settings()
+    # The folder the web's /metrics adds the workers' metrics up from (``infra.metrics``);
+    # prometheus-client reads it from the environment before its first metric.
+    metrics = loaded.metrics_dir()
+    metrics.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PROCESS_NAME": loaded.process_name or process,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+    }
     os.execve(sys.executable, argv, env)  # noqa: S606 (our own interpreter, fixed arguments)
 
 
