@@ -147,6 +147,15 @@ class ChannelTask(Task):  # type: ignore[misc]
         raise Retry(exc=exc, when=wait, sig=signature)
 
 
+def shown_as(**ids: object) -> dict[str, str]:
+    """Celery's ``argsrepr``/``kwargsrepr`` options for a task being sent: what Flower (and
+    Celery's own lines) show as its arguments, e.g. ``account=acme order=113-1234567-1234567``.
+    Ids only, never the message: a fulfilment's body carries tracking numbers, a refund's
+    amounts. ``None`` values are left out."""
+    shown = " ".join(f"{name}={value}" for name, value in ids.items() if value is not None)
+    return {"argsrepr": shown, "kwargsrepr": "{}"}
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
