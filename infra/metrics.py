@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from prometheus_client import Counter, Histogram
+from prometheus_client.core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.registry import CollectorRegistry
+from prometheus_client.registry import Collector
 
 from infra.amazon.http import CallAttempt, call_observers
 
@@ -49,6 +51,18 @@ BUDGET_WAIT = Histogram(
     buckets=WAIT_BUCKETS,
 )
 
+TASK_FAILURES = Counter(
+    "amazon_channel_task_failures",
+    "Task runs that failed, by task and kind (transient: retried; permanent: given up)",
+    ["task", "kind"],
+)
+WORKER_METRICS: tuple[Counter | Histogram, ...] = (
+    SPAPI_CALLS,
+    SPAPI_LATENCY,
+    BUDGET_WAIT,
+    TASK_FAILURES,
+)
+
 
 def outcome_of(status: int | None) -> str:
     """The outcome label of an attempt: ``network`` when no answer came."""
@@ -72,11 +86,22 @@ def observe_calls() -> None:
         call_observers.append(record_call)
 
 
-def multiprocess_collector(registry: CollectorRegistry, folder: Path) -> None:
-    """Register, on ``registry``, the sum of what every process wrote in ``folder`` (none yet:
-    nothing)."""
-    if folder.is_dir():
-        MultiProcessCollector(registry, path=str(folder))  # type: ignore[no-untyped-call]
+class WorkerMetrics(Collector):
+    """The sum of what every process wrote in ``folder``, and each of ``WORKER_METRICS`` that
+    no process has written yet as a family without samples (a scrape always names them all)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def collect(self) -> Iterator[Metric]:
+        found: dict[str, Metric] = {}
+        if self.folder.is_dir():
+            reader = MultiProcessCollector(None, path=str(self.folder))  # type: ignore[no-untyped-call]
+            found = {metric.name: metric for metric in reader.collect()}  # type: ignore[no-untyped-call]
+        for declared in WORKER_METRICS:
+            for family in declared.describe():
+                yield found.pop(family.name, family)
+        yield from found.values()
 
 
 def fresh_folder(folder: Path) -> Path:

@@ -10,15 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from celery import signals
-from prometheus_client import Counter
 
-from infra.metrics import observe_calls
-
-TASK_FAILURES = Counter(
-    "amazon_channel_task_failures",
-    "Task runs that failed, by task and kind (transient: retried; permanent: given up)",
-    ["task", "kind"],
-)
+from infra.metrics import TASK_FAILURES, observe_calls
 
 
 def _name(sender: Any) -> str:

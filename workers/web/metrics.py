@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from infra.broker import QueueProbe
 from infra.db.metrics import StoreCollector
-from infra.metrics import multiprocess_collector
+from infra.metrics import WorkerMetrics
 from workers import bootstrap
 from workers.queues import QUEUES
 
@@ -83,5 +83,5 @@ def scrape() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(container.engine))
     registry.register(LiveCollector(container))
-    multiprocess_collector(registry, container.settings.metrics_dir())
+    registry.register(WorkerMetrics(container.settings.metrics_dir()))
     return generate_latest(registry)
