@@ -87,8 +87,10 @@ def observe_calls() -> None:
 
 
 class WorkerMetrics(Collector):
-    """The sum of what every process wrote in ``folder``, and each of ``WORKER_METRICS`` that
-    no process has written yet as a family without samples (a scrape always names them all)."""
+    """``WORKER_METRICS`` as every process wrote them in ``folder``, added up; one that no
+    process has written yet is a family without samples (a scrape always names them all).
+    Anything else in the folder (another program's metrics in a shared folder, Flower's if it
+    was given the variable) is left out: Flower serves its own ``/metrics``."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -100,8 +102,7 @@ class WorkerMetrics(Collector):
             found = {metric.name: metric for metric in reader.collect()}  # type: ignore[no-untyped-call]
         for declared in WORKER_METRICS:
             for family in declared.describe():
-                yield found.pop(family.name, family)
-        yield from found.values()
+                yield found.get(family.name, family)
 
 
 def fresh_folder(folder: Path) -> Path:

@@ -155,7 +155,8 @@ def run_all(
         )
     with started_services(settings) as ready:
         migrate.upgrade(ready.database_url)
-        extra: dict[str, str] = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_folder(ready))}
+        metrics_folder(ready)
+        extra: dict[str, str] = {}
         token = ""
         if specs is None:
             specs = procfile_processes()
@@ -168,7 +169,8 @@ def run_all(
 
 
 def metrics_folder(ready: Settings) -> Path:
-    """The workers' metrics folder, emptied: a run counts from zero (``infra.metrics``)."""
+    """The workers' metrics folder, emptied: a run counts from zero (``infra.metrics``). Each
+    worker finds it from DATA_DIR (``amazon-channel worker``)."""
     from infra.metrics import fresh_folder
 
     return fresh_folder(ready.metrics_dir())
