@@ -1,15 +1,18 @@
-"""The workers' metrics reach the web's ``/metrics``: a real ingest worker process syncs from
-the sandbox over HTTP, writing to its multiprocess folder, and a scrape of the web (against the
-real store) counts its SP-API calls and a task's permanent failure. The same scrape names every
-metric the Grafana dashboard and the alert rules use."""
+"""The workers' metrics reach the web's ``/metrics``: a real ingest worker, started as the
+Procfile starts it (``amazon-channel worker ingest``, which puts its metrics in DATA_DIR/metrics),
+syncs from the sandbox over HTTP, and a scrape of the web (against the real store, same DATA_DIR)
+counts its SP-API calls and a task's permanent failure. The same scrape names every metric the
+Grafana dashboard and the alert rules use."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import yaml
@@ -19,9 +22,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
-from infra.metrics import fresh_folder
 from infra.settings import Settings
-from tests.integration.processes import wait_for, worker
+from tests.integration.processes import WorkerProcess, wait_for
 from tests.integration.workers.scenarios import (
     SEARCH_ORDERS,
     on_sandbox,
@@ -51,6 +53,19 @@ def sandbox() -> Iterator[SandboxHandle]:
 def celery_app(broker_url: str) -> Iterator[Any]:
     with project_app(broker_url) as app:
         yield app
+
+
+class ProcfileWorker(WorkerProcess):
+    """The Procfile's command for the queue, not ``celery worker`` itself."""
+
+    def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "worker", self.queue],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def exposed(text: str) -> tuple[dict[tuple[str, frozenset[tuple[str, str]]], float], set[str]]:
@@ -89,14 +104,15 @@ def test_a_workers_calls_and_failures_show_on_the_webs_metrics_with_every_name_t
     tmp_path: Path,
 ) -> None:
     account_id = ensure_demo_account(session_factory).id
-    folder = fresh_folder(tmp_path / "metrics")
-    env = {**worker_env(child_env, sandbox, RATE_FACTOR), "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    data = tmp_path / "data"
+    env = {**worker_env(child_env, sandbox, RATE_FACTOR), "DATA_DIR": str(data)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     stage(sandbox, 5, seed=3)
-    bootstrap.use(on_sandbox(settings, sandbox, RATE_FACTOR).model_copy(
-        update={"prometheus_multiproc_dir": folder}
-    ))  # fmt: skip
+    bootstrap.use(on_sandbox(settings, sandbox, RATE_FACTOR).model_copy(update={"data_dir": data}))
+    ingest = ProcfileWorker("ingest", env, tmp_path / "worker.log")
+    ingest.start()
     try:
-        with worker("ingest", env, tmp_path), TestClient(create_app()) as web:
+        with TestClient(create_app()) as web:
             sync_and_wait(clean_db, account_id)
             # An account that does not exist: the sync fails for good.
             celery_app.send_task("ingest.sync_account", args=[987654])
@@ -112,7 +128,9 @@ def test_a_workers_calls_and_failures_show_on_the_webs_metrics_with_every_name_t
             wait_for(lambda: scrape()[0].get(failed) == 1, 60)
             samples, names = scrape()
     finally:
+        ingest.stop()
         bootstrap.reset_and_close()
+    assert any((data / "metrics").glob("counter_*.db"))
 
     calls = ("amazon_channel_spapi_calls_total", frozenset(
         {("operation", SEARCH_ORDERS), ("outcome", "2xx")}
