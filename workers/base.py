@@ -129,6 +129,7 @@ class ChannelTask(Task):  # type: ignore[misc]
             )
             if wait is not None:  # eager or called directly: Celery's own path, counted
                 countdown = wait
+        options = {**kept_repr(request), **options}
         return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
 
     def _come_back(self, exc: BaseException | None, wait: float) -> None:
@@ -139,7 +140,8 @@ class ChannelTask(Task):  # type: ignore[misc]
             wait,
             extra={"task": self.name, "task_id": self.request.id, "wait_s": round(wait, 3)},
         )
-        signature = self.signature_from_request(countdown=wait)  # keeps request.retries
+        # Keeps request.retries, and what Flower shows of the task.
+        signature = self.signature_from_request(countdown=wait, **kept_repr(self.request))
         try:
             signature.apply_async()
         except Exception as send_error:  # as Celery's retry: the message cannot be re-sent
@@ -154,6 +156,16 @@ def shown_as(**ids: object) -> dict[str, str]:
     amounts. ``None`` values are left out."""
     shown = " ".join(f"{name}={value}" for name, value in ids.items() if value is not None)
     return {"argsrepr": shown, "kwargsrepr": "{}"}
+
+
+def kept_repr(request: Any) -> dict[str, str]:
+    """The ``argsrepr``/``kwargsrepr`` a task was sent with, for its retry (Celery's own retry
+    would show the raw arguments again)."""
+    return {
+        key: value
+        for key in ("argsrepr", "kwargsrepr")
+        if isinstance(value := getattr(request, key, None), str) and value
+    }
 
 
 P = ParamSpec("P")
