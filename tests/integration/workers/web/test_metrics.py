@@ -95,6 +95,10 @@ def test_the_store_metrics_count_the_rows_by_state_and_time_them(
                     order, 2, state="confirmed", accepted_at=accepted,
                     confirmed_at=accepted + timedelta(seconds=100),
                 ),
+                _fulfilment(
+                    order, 4, state="confirmed", accepted_at=accepted,
+                    confirmed_at=accepted + timedelta(seconds=15),  # on a bound: in its bucket
+                ),
                 _fulfilment(order, 3, state="failed", failure_code="InvalidInput"),
                 _refund(
                     order, 1, kind="refund", state="confirmed", created_at=accepted,
@@ -124,20 +128,22 @@ def test_the_store_metrics_count_the_rows_by_state_and_time_them(
 
     samples, families = scrape(client)
 
-    assert value(samples, "amazon_channel_fulfilments", state="confirmed") == 2
+    assert value(samples, "amazon_channel_fulfilments", state="confirmed") == 3
     assert value(samples, "amazon_channel_fulfilments", state="failed") == 1
     assert value(samples, "amazon_channel_failures", kind="fulfilment", code="InvalidInput") == 1
     assert value(samples, "amazon_channel_refunds", kind="refund", state="confirmed") == 1
     assert value(samples, "amazon_channel_refunds", kind="cancellation", state="in_feed") == 1
     assert value(samples, "amazon_channel_orders_ingested_total", account="acme") == 2
     assert value(samples, "amazon_channel_orders_late", account="acme") == 1
-    # 10 s and 100 s: one within 15 s, both within 300 s.
+    # 10 s, 15 s and 100 s: none within 5 s, two within 15 s, all three within 300 s.
     histogram = "amazon_channel_fulfilment_confirm_seconds"
-    assert value(samples, f"{histogram}_bucket", le="15.0") == 1
-    assert value(samples, f"{histogram}_bucket", le="300.0") == 2
-    assert value(samples, f"{histogram}_bucket", le="+Inf") == 2
-    assert value(samples, f"{histogram}_count") == 2
-    assert value(samples, f"{histogram}_sum") == pytest.approx(110)
+    assert value(samples, f"{histogram}_bucket", le="5.0") == 0
+    assert value(samples, f"{histogram}_bucket", le="15.0") == 2
+    assert value(samples, f"{histogram}_bucket", le="60.0") == 2
+    assert value(samples, f"{histogram}_bucket", le="300.0") == 3
+    assert value(samples, f"{histogram}_bucket", le="+Inf") == 3
+    assert value(samples, f"{histogram}_count") == 3
+    assert value(samples, f"{histogram}_sum") == pytest.approx(125)
     refunds = "amazon_channel_refund_confirm_seconds"
     assert value(samples, f"{refunds}_bucket", kind="refund", le="300.0") == 0
     assert value(samples, f"{refunds}_bucket", kind="refund", le="900.0") == 1
