@@ -70,14 +70,14 @@ class QueueProbe:
             return False
 
     def depth(self, queue: str) -> int | None:
-        """How many messages wait on ``queue`` (housekeeping ticks included); None when the
-        broker cannot be asked."""
+        """How many messages wait on ``queue`` (Redis: every priority step's list; AMQP: the
+        queue's message count); None when the broker cannot be asked now (``/metrics``)."""
         try:
             channel = self._channel()
             if self._connection.transport.driver_type == "redis":
                 return sum(int(channel.client.llen(key)) for key in self._keys(channel, queue))
             return int(channel.queue_declare(queue=queue, passive=True).message_count)
-        except Exception as exc:  # noqa: BLE001 (a probe reports; the caller says "unknown")
+        except Exception as exc:  # noqa: BLE001 (a scrape reports what it can)
             log.debug("cannot count queue %s: %s", queue, exc)
             self.close()
             return None

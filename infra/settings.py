@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     operator_session_hours: float = Field(default=8.0, gt=0)
     flower_host: str = "127.0.0.1"  # 0.0.0.0 in a container (docker-compose.yml)
     flower_port: int = 5555
+    # Where the workers write their metrics for the web's /metrics (prometheus-client's
+    # multiprocess mode); empty: DATA_DIR/metrics. ``amazon-channel run`` empties it at start.
+    prometheus_multiproc_dir: Path | None = None
 
     # Secrets at rest (``infra.secrets``): comma-separated Fernet keys, the first encrypts and
     # every one decrypts. Empty: the key kept in DATA_DIR/secrets.key (generated on first use),
@@ -148,6 +151,11 @@ class Settings(BaseSettings):
         """A relative ``DATA_DIR`` is taken from where the command started, once, so every
         message names the folder in full."""
         return value.expanduser().absolute()
+
+    def metrics_dir(self) -> Path:
+        """The folder of the workers' metrics files (``infra.metrics``)."""
+        folder = self.prometheus_multiproc_dir or self.data_dir / "metrics"
+        return folder.expanduser().absolute()
 
     def resolved_spapi_endpoint(self) -> str:
         if self.spapi_endpoint:

@@ -190,6 +190,14 @@ def _reference(value: object) -> int | str | None:
     return None
 
 
+@signals.worker_init.connect
+def _export_metrics(**_kwargs: Any) -> None:
+    """The worker's SP-API calls and failures, for the web's /metrics (``workers.metrics``)."""
+    from workers.metrics import start_worker_metrics
+
+    start_worker_metrics()
+
+
 @signals.worker_ready.connect
 def _announce_worker(sender: Any = None, **_kwargs: Any) -> None:
     """One line for a worker that is up (the banner that lists every task is off: ``--quiet``).

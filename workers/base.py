@@ -134,6 +134,7 @@ class ChannelTask(Task):  # type: ignore[misc]
             )
             if wait is not None:  # eager or called directly: Celery's own path, counted
                 countdown = wait
+        options = {**kept_repr(request), **options}
         return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -166,12 +167,32 @@ class ChannelTask(Task):  # type: ignore[misc]
             wait,
             extra={"task": self.name, "task_id": self.request.id, "wait_s": round(wait, 3)},
         )
-        signature = self.signature_from_request(countdown=wait)  # keeps request.retries
+        # Keeps request.retries, and what Flower shows of the task.
+        signature = self.signature_from_request(countdown=wait, **kept_repr(self.request))
         try:
             signature.apply_async()
         except Exception as send_error:  # as Celery's retry: the message cannot be re-sent
             raise Reject(send_error, requeue=False) from send_error
         raise Retry(exc=exc, when=wait, sig=signature)
+
+
+def shown_as(**ids: object) -> dict[str, str]:
+    """Celery's ``argsrepr``/``kwargsrepr`` options for a task being sent: what Flower (and
+    Celery's own lines) show as its arguments, e.g. ``account=acme order=113-1234567-1234567``.
+    Ids only, never the message: a fulfilment's body carries tracking numbers, a refund's
+    amounts. ``None`` values are left out."""
+    shown = " ".join(f"{name}={value}" for name, value in ids.items() if value is not None)
+    return {"argsrepr": shown, "kwargsrepr": "{}"}
+
+
+def kept_repr(request: Any) -> dict[str, str]:
+    """The ``argsrepr``/``kwargsrepr`` a task was sent with, for its retry (Celery's own retry
+    would show the raw arguments again)."""
+    return {
+        key: value
+        for key in ("argsrepr", "kwargsrepr")
+        if isinstance(value := getattr(request, key, None), str) and value
+    }
 
 
 P = ParamSpec("P")

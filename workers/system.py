@@ -155,6 +155,7 @@ def run_all(
         )
     with started_services(settings) as ready:
         migrate.upgrade(ready.database_url)
+        metrics_folder(ready)
         extra: dict[str, str] = {}
         token = ""
         if specs is None:
@@ -165,6 +166,14 @@ def run_all(
         code = supervise(ready, specs, extra, api_token=token)
     announce("stopped")
     return code
+
+
+def metrics_folder(ready: Settings) -> Path:
+    """The workers' metrics folder, emptied: a run counts from zero (``infra.metrics``). Each
+    worker finds it from DATA_DIR (``amazon-channel worker``)."""
+    from infra.metrics import fresh_folder
+
+    return fresh_folder(ready.metrics_dir())
 
 
 def _prepare_sandbox(ready: Settings, extra: dict[str, str], sellers: int = 1) -> str:

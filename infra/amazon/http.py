@@ -69,6 +69,32 @@ USER_AGENT = "amazon-channel/0.1 (Language=Python)"
 # Writes that are safe to send twice (see the module docstring). Every GET is idempotent too.
 IDEMPOTENT_WRITES = frozenset({"ordersV0.confirmShipment", "feeds.createFeedDocument"})
 
+
+@dataclass(frozen=True, slots=True)
+class CallAttempt:
+    """One attempt as the observers see it: ``status`` None when no answer came (``error`` then
+    names the transport's exception); seconds waited for a budget token and spent on the wire."""
+
+    operation: str
+    status: int | None
+    error: str | None
+    waited_s: float
+    elapsed_s: float
+
+
+# Called with every attempt (the metrics of ``infra.metrics``); an observer that raises is
+# logged and skipped, never the call's problem.
+call_observers: list[Callable[[CallAttempt], None]] = []
+
+
+def _notify(attempt: CallAttempt) -> None:
+    for observer in list(call_observers):
+        try:
+            observer(attempt)
+        except Exception as exc:  # noqa: BLE001 (an observer never breaks a call)
+            log.debug("call observer failed: %s", exc)
+
+
 # Transport errors raised before any byte of the request left: safe to retry for anything.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -370,6 +396,9 @@ class SpApiTransport:
         started: float,
         error: str | None = None,
     ) -> None:
+        elapsed = time.monotonic() - started - waited
+        if call_observers:
+            _notify(CallAttempt(request.operation, status, error, waited, elapsed))
         if not log.isEnabledFor(logging.INFO):
             return
         log.info(
@@ -381,7 +410,7 @@ class SpApiTransport:
                 "request_id": request_id,
                 "attempt": attempt,
                 "wait_s": round(waited, 3),
-                "elapsed_ms": round((time.monotonic() - started - waited) * 1000, 1),
+                "elapsed_ms": round(elapsed * 1000, 1),
                 "error": error,
             },
         )

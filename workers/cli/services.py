@@ -53,11 +53,20 @@ def demo(count: int) -> None:
     sys.exit(run_demo_on_own_data(settings(), count))
 
 
-def _exec_celery(process: str, args: list[str]) -> None:
+def _exec_celery(process: str, args: list[str], **extra: str) -> None:
     """Become Celery, named ``process`` on its log lines unless the supervisor named it."""
     argv = [sys.executable, "-m", "celery", "-A", "workers.app", "--quiet", *args]
-    env = {**os.environ, "PROCESS_NAME": settings().process_name or process}
+    env = {**os.environ, "PROCESS_NAME": settings().process_name or process, **extra}
     os.execve(sys.executable, argv, env)  # noqa: S606 (our own interpreter, fixed arguments)
+
+
+def _metrics_folder() -> str:
+    """Where a worker writes its metrics for the web's /metrics (``infra.metrics``):
+    prometheus-client reads it from the environment before its first metric, so it is set in
+    the worker's own environment (Flower and beat keep theirs out of the workers' sum)."""
+    folder = settings().metrics_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder)
 
 
 @click.command()
@@ -80,6 +89,7 @@ def worker(queue: str, concurrency: int) -> None:
             loaded.log_level,
             "-E",
         ],
+        PROMETHEUS_MULTIPROC_DIR=_metrics_folder(),
     )
 
 

@@ -75,7 +75,13 @@ def sweep() -> int:
     due = c.fulfilment_store.due_for_sending(SWEEP_BATCH, SWEEP_RESEND_AFTER)
     now = c.clock.now()
     for item in due:
-        producer.enqueue_confirmation(item.fulfilment_id, item.ship_by_latest, now=now)
+        producer.enqueue_confirmation(
+            item.fulfilment_id,
+            item.ship_by_latest,
+            now=now,
+            account=item.account_id,
+            amazon_order_id=item.amazon_order_id,
+        )
     return len(due)
 
 

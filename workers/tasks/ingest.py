@@ -24,7 +24,7 @@ import redis
 from domain.ingestion import seconds_until_sync_due
 from workers import bootstrap
 from workers.app import app
-from workers.base import ChannelTask, channel_task
+from workers.base import ChannelTask, channel_task, shown_as
 from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
 
 # A queued sync is dropped unread after this (ticks that queued up while workers were away).
@@ -109,7 +109,11 @@ def sync_all() -> int:
         if not pending.claim(account.id):
             continue
         try:
-            sync_account.apply_async(args=[account.id], expires=SYNC_EXPIRES_S)
+            sync_account.apply_async(
+                args=[account.id],
+                expires=SYNC_EXPIRES_S,
+                **shown_as(account=account.name, account_id=account.id),
+            )
         except BaseException:
             pending.release(account.id)  # nothing was queued: the next tick tries again
             raise

@@ -21,7 +21,7 @@ from domain.refunds import Accepted, explain_failures, flush, sweep_amazon_refun
 from infra.db.calls import about_orders, submission_orders
 from workers import bootstrap
 from workers.app import app
-from workers.base import channel_task
+from workers.base import channel_task, shown_as
 from workers.doors import refunds as door
 from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
 
@@ -82,7 +82,7 @@ def _flush() -> list[int]:
         clock=c.clock,
     )
     for submission_id in built:
-        advance_submission.apply_async(args=[submission_id])
+        advance_submission.apply_async(args=[submission_id], **shown_as(submission=submission_id))
     if built:
         app.send_task("events.dispatch")  # refunds the check failed or recorded from Amazon
     return built
@@ -114,7 +114,9 @@ def advance_submission(submission_id: int) -> dict[str, Any]:
         )
     if result.retry_in is not None and result.retry_in <= LONGEST_COUNTDOWN:
         advance_submission.apply_async(
-            args=[submission_id], countdown=max(result.retry_in.total_seconds(), 1.0)
+            args=[submission_id],
+            countdown=max(result.retry_in.total_seconds(), 1.0),
+            **shown_as(submission=submission_id),
         )
     if result.outcome in _SETTLED:
         app.send_task("events.dispatch")
@@ -135,7 +137,9 @@ def sweep() -> dict[str, Any]:
     due = due_submissions(c.submission_store, limit=SWEEP_BATCH, resend_after=SWEEP_RESEND_AFTER)
     for submission_id in due:
         if submission_id not in built:
-            advance_submission.apply_async(args=[submission_id])
+            advance_submission.apply_async(
+                args=[submission_id], **shown_as(submission=submission_id)
+            )
     return {"built": built, "queued": due}
 
 

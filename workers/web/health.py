@@ -1,4 +1,5 @@
-"""For operators: ``/healthz`` (PostgreSQL and Redis answer) and ``/metrics`` (Prometheus)."""
+"""For operators: ``/healthz`` (PostgreSQL and Redis answer) and ``/metrics`` (Prometheus: the
+store, the broker and the workers, ``workers.web.metrics``)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.core import CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from infra.db.health import ping
-from infra.db.metrics import StoreCollector
 from workers import bootstrap
+from workers.web.metrics import scrape
 
 router = APIRouter(tags=["operations"])
 
@@ -36,8 +36,5 @@ def healthz() -> JSONResponse:
 
 @router.get("/metrics")
 def metrics() -> Response:
-    # A registry per scrape: the collector reads the store of this process's container as it
-    # is now, and nothing is read when the collector is registered (no auto-describe).
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(bootstrap.container().engine))
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    # Every source read as it is now (``workers.web.metrics``).
+    return Response(scrape(), media_type=CONTENT_TYPE_LATEST)

@@ -27,6 +27,9 @@ def _seconds(value: timedelta) -> Any:
 class DueFulfilment:
     fulfilment_id: int
     ship_by_latest: datetime | None
+    # What Flower shows of the queued task (``workers.base.shown_as``).
+    account_id: int | None = None
+    amazon_order_id: str | None = None
 
 
 class SweeperMixin(StoreBase):
@@ -63,18 +66,26 @@ class SweeperMixin(StoreBase):
                 update(FulfilmentRow)
                 .where(FulfilmentRow.id == due.c.id)
                 .values(next_attempt_at=func.now() + _seconds(resend_after))
-                .returning(FulfilmentRow.id, FulfilmentRow.order_id)
+                .returning(
+                    FulfilmentRow.id,
+                    FulfilmentRow.order_id,
+                    FulfilmentRow.account_id,
+                    FulfilmentRow.amazon_order_id,
+                )
             ).all()
             if not picked:
                 return []
             ship_by = dict(
                 session.execute(
                     select(Order.id, Order.ship_by_latest).where(
-                        Order.id.in_({order_id for _, order_id in picked})
+                        Order.id.in_({row.order_id for row in picked})
                     )
                 ).all()
             )
-        found = [DueFulfilment(fid, ship_by.get(order_id)) for fid, order_id in picked]
+        found = [
+            DueFulfilment(row.id, ship_by.get(row.order_id), row.account_id, row.amazon_order_id)
+            for row in picked
+        ]
         return sorted(
             found,
             key=lambda d: (d.ship_by_latest is None, d.ship_by_latest or _EPOCH, d.fulfilment_id),

@@ -63,7 +63,14 @@ def queue_confirmation(
     """After the intake's commit: queue the confirmation of a fulfilment accepted just now."""
     if isinstance(result, Accepted) and result.created:
         f = result.fulfilment
-        enqueue_confirmation(f.id, f.ship_by_latest, now=clock.now(), app=app)
+        enqueue_confirmation(
+            f.id,
+            f.ship_by_latest,
+            now=clock.now(),
+            app=app,
+            account=f.account_id,
+            amazon_order_id=f.amazon_order_id,
+        )
     return result
 
 

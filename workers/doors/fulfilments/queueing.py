@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from kombu.exceptions import KombuError
 
 from domain.fulfilments import urgency
+from workers.base import shown_as
 from workers.doors.fulfilments.request import MESSAGE_TYPE, MESSAGE_VERSION, read_message
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,15 @@ def publish_fulfilment(message: Mapping[str, Any], *, app: TaskSender | None = N
     full = {"version": MESSAGE_VERSION, "type": MESSAGE_TYPE, **message}
     read_message(full)
     result = (app or default_sender()).send_task(
-        INTAKE_TASK, args=[full], queue=QUEUE, routing_key=QUEUE
+        INTAKE_TASK,
+        args=[full],
+        queue=QUEUE,
+        routing_key=QUEUE,
+        **shown_as(
+            account=full.get("account"),
+            order=full.get("amazon_order_id"),
+            fulfilment=full.get("platform_fulfilment_id"),
+        ),
     )
     return str(result.id)
 
@@ -89,9 +98,12 @@ def enqueue_confirmation(
     *,
     now: datetime,
     app: TaskSender | None = None,
+    account: int | str | None = None,
+    amazon_order_id: str | None = None,
 ) -> bool:
     """Queue ``fulfil.confirm`` for a stored fulfilment, the nearest ship-by first. Best effort
-    (see the module): False when the broker could not take it now."""
+    (see the module): False when the broker could not take it now. ``account`` and
+    ``amazon_order_id`` name the task in Flower."""
     sender = app or default_sender()
     try:
         sender.send_task(
@@ -102,6 +114,7 @@ def enqueue_confirmation(
             priority=celery_priority(urgency(ship_by_latest, now), sender),
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
+            **shown_as(account=account, order=amazon_order_id, fulfilment_id=fulfilment_id),
         )
     except KombuError as exc:
         log.warning(

@@ -49,6 +49,7 @@ from typing import Any
 from kombu.exceptions import KombuError
 
 from domain.refunds import CancelOrder, IssueRefund
+from workers.base import shown_as
 from workers.doors.fulfilments.queueing import TaskSender, default_sender
 from workers.doors.refunds.fields import MESSAGE_VERSION
 from workers.doors.refunds.reading import read_cancellation_message, read_refund_message
@@ -70,7 +71,16 @@ def _publish(
     full = {"version": MESSAGE_VERSION, "type": kind, **message}
     read(full)
     result = (app or default_sender()).send_task(
-        INTAKE_TASK, args=[full], queue=QUEUE, routing_key=QUEUE
+        INTAKE_TASK,
+        args=[full],
+        queue=QUEUE,
+        routing_key=QUEUE,
+        **shown_as(
+            account=full.get("account"),
+            order=full.get("amazon_order_id"),
+            refund=full.get("platform_refund_id"),
+            cancellation=full.get("platform_cancellation_id"),
+        ),
     )
     return str(result.id)
 
@@ -103,6 +113,7 @@ def enqueue_flush(account_id: int, *, app: TaskSender | None = None) -> bool:
             routing_key=QUEUE,
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
+            **shown_as(account=account_id),
         )
     except KombuError as exc:
         log.warning(

@@ -65,5 +65,5 @@ def test_metrics_count_orders_by_status_deliveries_pending_and_orders_set_aside(
     text = response.text
     assert 'amazon_channel_orders{status="UNSHIPPED"} 2.0' in text
     assert 'amazon_channel_orders{status="SHIPPED"} 1.0' in text
-    assert "amazon_channel_orders_set_aside 1.0" in text
+    assert 'amazon_channel_orders_set_aside{account="acme"} 1.0' in text
     assert "amazon_channel_webhook_deliveries_pending" in text
