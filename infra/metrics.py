@@ -25,7 +25,7 @@ from prometheus_client.core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from infra.amazon.http import CallAttempt, call_observers
+from infra.amazon.http import MeteredAttempt, call_observers
 
 # Amazon answers in tens to hundreds of milliseconds; a createFeed upload or a slow 5xx takes
 # seconds; the read timeout is 30 s.
@@ -73,7 +73,7 @@ def outcome_of(status: int | None) -> str:
     return f"{status // 100}xx"
 
 
-def record_call(attempt: CallAttempt) -> None:
+def record_call(attempt: MeteredAttempt) -> None:
     """The observer of ``infra.amazon.http``: one attempt counted, timed and its wait noted."""
     SPAPI_CALLS.labels(attempt.operation, outcome_of(attempt.status)).inc()
     SPAPI_LATENCY.labels(attempt.operation).observe(max(0.0, attempt.elapsed_s))

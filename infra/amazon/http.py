@@ -71,9 +71,11 @@ IDEMPOTENT_WRITES = frozenset({"ordersV0.confirmShipment", "feeds.createFeedDocu
 
 
 @dataclass(frozen=True, slots=True)
-class CallAttempt:
-    """One attempt as the observers see it: ``status`` None when no answer came (``error`` then
-    names the transport's exception); seconds waited for a budget token and spent on the wire."""
+class MeteredAttempt:
+    """One attempt as the metrics see it (``call_observers``; the per-order record has its own,
+    ``observed.CallAttempt``, on each transport's ``observers``): ``status`` None when no
+    answer came (``error`` then names the transport's exception); seconds waited for a budget
+    token and spent on the wire."""
 
     operation: str
     status: int | None
@@ -84,10 +86,10 @@ class CallAttempt:
 
 # Called with every attempt (the metrics of ``infra.metrics``); an observer that raises is
 # logged and skipped, never the call's problem.
-call_observers: list[Callable[[CallAttempt], None]] = []
+call_observers: list[Callable[[MeteredAttempt], None]] = []
 
 
-def _notify(attempt: CallAttempt) -> None:
+def _notify(attempt: MeteredAttempt) -> None:
     for observer in list(call_observers):
         try:
             observer(attempt)
@@ -398,7 +400,7 @@ class SpApiTransport:
     ) -> None:
         elapsed = time.monotonic() - started - waited
         if call_observers:
-            _notify(CallAttempt(request.operation, status, error, waited, elapsed))
+            _notify(MeteredAttempt(request.operation, status, error, waited, elapsed))
         if not log.isEnabledFor(logging.INFO):
             return
         log.info(

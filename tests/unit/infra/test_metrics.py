@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from infra.amazon.http import CallAttempt, call_observers
+from infra.amazon.http import MeteredAttempt, call_observers
 from infra.metrics import fresh_folder, observe_calls, outcome_of, record_call
 
 
@@ -24,7 +24,7 @@ def test_an_attempt_is_labelled_by_its_answer(status: int | None, outcome: str) 
 def test_an_attempt_is_counted_timed_and_its_wait_noted() -> None:
     labels = {"operation": "test.metricsOnly", "outcome": "429"}
     before = REGISTRY.get_sample_value("amazon_channel_spapi_calls_total", labels) or 0.0
-    record_call(CallAttempt("test.metricsOnly", 429, None, waited_s=0.5, elapsed_s=0.02))
+    record_call(MeteredAttempt("test.metricsOnly", 429, None, waited_s=0.5, elapsed_s=0.02))
     assert REGISTRY.get_sample_value("amazon_channel_spapi_calls_total", labels) == before + 1
     waited = REGISTRY.get_sample_value(
         "amazon_channel_rate_budget_wait_seconds_sum", {"operation": "test.metricsOnly"}
