@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 
 from domain.payouts import LineKind, OrderMoney, SetAsideLine
+from domain.refunds.amounts import tidy
 from domain.shared import Money
 from infra.db.payouts.base import A, L, S, StoreBase
 
@@ -100,7 +101,8 @@ class OrderInSettlement:
 
 
 def _money(amount: Decimal | None, currency: str) -> Money:
-    return Money(amount if amount is not None else Decimal(0), currency)
+    """A stored amount with the currency's decimals (stored amounts keep four places)."""
+    return Money(tidy(amount if amount is not None else Decimal(0), currency), currency)
 
 
 def _view(row: Any) -> SettlementView:
@@ -129,7 +131,7 @@ def _view(row: Any) -> SettlementView:
         period_start=row.period_start,
         period_end=row.period_end,
         deposit_date=row.deposit_date,
-        total=Money(row.total, currency),
+        total=_money(row.total, currency),
         marketplace_name=row.marketplace_name,
         state=row.state,
         lines_stored=row.lines_stored,
@@ -167,7 +169,7 @@ def _per_order(
         money = orders.get(row.order_id)
         if money is None:
             money = orders[row.order_id] = OrderMoney.zero(row.order_id, currency)
-        money.add(LineKind(row.kind), Money(row.amount, currency))
+        money.add(LineKind(row.kind), _money(row.amount, currency))
     return found
 
 
@@ -236,7 +238,7 @@ class ViewsMixin(StoreBase):
                     transaction_type=line.transaction_type,
                     amount_type=line.amount_type,
                     amount_description=line.amount_description,
-                    amount=Money(line.amount, line.currency),
+                    amount=_money(line.amount, line.currency),
                     reason=line.unmatched,
                 )
                 for line in unmatched

@@ -23,6 +23,7 @@ from domain.payouts import (
     SettlementSummary,
     Statement,
 )
+from domain.refunds.amounts import tidy
 from domain.shared import Money
 from infra.db.payouts.base import S, StoreBase, settlement_row
 from infra.db.payouts.lines import copy_lines, insert_set_aside
@@ -65,6 +66,8 @@ _MARK_UNMATCHED = text(
 
 
 def _line_of(settlement_id: str, row: Any) -> SettlementLine | SetAsideLine:
+    """A stored row as the reader made it (amounts back to the currency's decimals: stored
+    amounts keep four places)."""
     if row.aside:
         return SetAsideLine(settlement_id, row.line_no, row.reason, row.raw)
     return SettlementLine(
@@ -73,7 +76,7 @@ def _line_of(settlement_id: str, row: Any) -> SettlementLine | SetAsideLine:
         transaction_type=row.transaction_type,
         amount_type=row.amount_type,
         amount_description=row.amount_description,
-        amount=Money(row.amount, row.currency),
+        amount=Money(tidy(row.amount, row.currency), row.currency),
         order_id=row.order_id,
         merchant_order_id=row.merchant_order_id,
         adjustment_id=row.adjustment_id,

@@ -3,10 +3,11 @@ once reconciled, the statement's totals), every line of it, and the rows set asi
 
 A settlement is unique per (account, Amazon's settlement id): a report listed again finds its
 row. A line is unique per (settlement, ``line_no``, its row number in the file): a batch saved
-twice, or a fetch resumed after a kill, stores nothing twice. Each line keeps its own currency
-beside its amount (a line in another currency than its settlement is shown, never added), and
-its ``kind`` (sale, refund, fee, other: ``domain.payouts.classify``) so a statement's per-order
-sums are one GROUP BY at read time.
+twice, or a fetch resumed after a kill, stores nothing twice. Amazon's free-text fields are
+``text`` (no length to overflow: one odd value must not fail a batch again and again). Each
+line keeps its own currency beside its amount (a line in another currency than its settlement
+is shown, never added), and its ``kind`` (sale, refund, fee, other: ``domain.payouts.classify``)
+so a statement's per-order sums are one GROUP BY at read time.
 """
 
 from __future__ import annotations
@@ -45,15 +46,15 @@ class Settlement(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("seller_accounts.id"))
-    settlement_id: Mapped[str] = mapped_column(String(40))
-    report_id: Mapped[str] = mapped_column(String(100))
-    document_id: Mapped[str] = mapped_column(String(200))
+    settlement_id: Mapped[str] = mapped_column(Text)
+    report_id: Mapped[str] = mapped_column(Text)
+    document_id: Mapped[str] = mapped_column(Text)
     period_start: Mapped[datetime] = mapped_column(UtcTime)
     period_end: Mapped[datetime] = mapped_column(UtcTime)
     deposit_date: Mapped[datetime | None] = mapped_column(UtcTime)
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal] = mapped_column(Money)
-    marketplace_name: Mapped[str | None] = mapped_column(String(100))
+    marketplace_name: Mapped[str | None] = mapped_column(Text)
     lines_stored: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     state: Mapped[str] = mapped_column(String(20), server_default=text("'fetching'"))
     # The statement's totals (None until reconciled), in ``currency``.
@@ -91,24 +92,24 @@ class SettlementLineRow(Base):
     settlement_row_id: Mapped[int] = mapped_column(ForeignKey("settlements.id", ondelete="CASCADE"))
     line_no: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10))
-    transaction_type: Mapped[str] = mapped_column(String(100))
-    amount_type: Mapped[str] = mapped_column(String(100))
-    amount_description: Mapped[str] = mapped_column(String(200))
+    transaction_type: Mapped[str] = mapped_column(Text)
+    amount_type: Mapped[str] = mapped_column(Text)
+    amount_description: Mapped[str] = mapped_column(Text)
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
-    order_id: Mapped[str | None] = mapped_column(String(40))
-    merchant_order_id: Mapped[str | None] = mapped_column(String(100))
-    adjustment_id: Mapped[str | None] = mapped_column(String(100))
-    shipment_id: Mapped[str | None] = mapped_column(String(100))
-    marketplace_name: Mapped[str | None] = mapped_column(String(100))
-    fulfillment_id: Mapped[str | None] = mapped_column(String(10))
+    order_id: Mapped[str | None] = mapped_column(Text)
+    merchant_order_id: Mapped[str | None] = mapped_column(Text)
+    adjustment_id: Mapped[str | None] = mapped_column(Text)
+    shipment_id: Mapped[str | None] = mapped_column(Text)
+    marketplace_name: Mapped[str | None] = mapped_column(Text)
+    fulfillment_id: Mapped[str | None] = mapped_column(Text)
     posted_at: Mapped[datetime | None] = mapped_column(UtcTime)
-    order_item_code: Mapped[str | None] = mapped_column(String(100))
-    merchant_order_item_id: Mapped[str | None] = mapped_column(String(100))
-    merchant_adjustment_item_id: Mapped[str | None] = mapped_column(String(100))
-    sku: Mapped[str | None] = mapped_column(String(200))
+    order_item_code: Mapped[str | None] = mapped_column(Text)
+    merchant_order_item_id: Mapped[str | None] = mapped_column(Text)
+    merchant_adjustment_item_id: Mapped[str | None] = mapped_column(Text)
+    sku: Mapped[str | None] = mapped_column(Text)
     quantity: Mapped[int | None] = mapped_column(Integer)
-    promotion_id: Mapped[str | None] = mapped_column(String(200))
+    promotion_id: Mapped[str | None] = mapped_column(Text)
     unmatched: Mapped[str | None] = mapped_column(Text)
 
 
