@@ -34,13 +34,22 @@ def driver(conn: Connection) -> psycopg.Connection[object]:
 def settlement_row(conn: Connection, account_id: int, settlement_id: str, *, lock: bool) -> int:
     """The settlement's row id (locked for the transaction when ``lock``: one writer at a time
     per settlement, so a resume point never moves backwards)."""
-    query = select(S.c.id).where(S.c.account_id == account_id, S.c.settlement_id == settlement_id)
+    return locked_row(conn, account_id, settlement_id, lock=lock)[0]
+
+
+def locked_row(
+    conn: Connection, account_id: int, settlement_id: str, *, lock: bool
+) -> tuple[int, int]:
+    """The settlement's row id and its ``lines_stored`` (read under the lock when ``lock``)."""
+    query = select(S.c.id, S.c.lines_stored).where(
+        S.c.account_id == account_id, S.c.settlement_id == settlement_id
+    )
     if lock:
         query = query.with_for_update()
-    found = conn.execute(query).scalar_one_or_none()
+    found = conn.execute(query).one_or_none()
     if found is None:
         raise UnknownSettlement(f"no settlement {settlement_id!r} for account {account_id}")
-    return int(found)
+    return int(found[0]), int(found[1])
 
 
 class StoreBase:

@@ -25,10 +25,11 @@ from domain.payouts import (
 )
 from domain.refunds.amounts import tidy
 from domain.shared import Money
-from infra.db.payouts.base import S, StoreBase, settlement_row
+from infra.db.payouts.base import S, StoreBase, locked_row, settlement_row
 from infra.db.payouts.lines import copy_lines, insert_set_aside
 
 FINISHED = ("reconciled", "unreconciled")
+_NO_WAIT = text("SET LOCAL synchronous_commit = off")
 STREAM_BATCH = 5000
 
 _KNOWN_ORDERS = text(
@@ -158,8 +159,12 @@ class WritesMixin(StoreBase):
         top = max([line.line_no for line in amounts] + [line.line_no for line in aside])
         marketplace = next((x.marketplace_name for x in amounts if x.marketplace_name), None)
         with self.engine.begin() as conn:
-            row_id = settlement_row(conn, account_id, settlement_id, lock=True)
-            new = copy_lines(conn, row_id, amounts) + insert_set_aside(conn, row_id, aside)
+            # A batch is re-read from Amazon's file if lost: its commit need not wait for the
+            # disk (a server crash loses the last batches and their resume point together,
+            # never one without the other), which is most of a batch's time on a busy disk.
+            conn.execute(_NO_WAIT)
+            row_id, stored = locked_row(conn, account_id, settlement_id, lock=True)
+            new = copy_lines(conn, row_id, stored, amounts) + insert_set_aside(conn, row_id, aside)
             conn.execute(
                 update(S)
                 .where(S.c.id == row_id)

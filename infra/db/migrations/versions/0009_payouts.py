@@ -99,12 +99,6 @@ def upgrade() -> None:
         sa.Column("quantity", sa.Integer(), nullable=True),
         sa.Column("promotion_id", sa.Text(), nullable=True),
         sa.Column("unmatched", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["settlement_row_id"],
-            ["settlements.id"],
-            name=op.f("fk_settlement_lines_settlement_row_id_settlements"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_settlement_lines")),
         sa.UniqueConstraint(
             "settlement_row_id",

@@ -119,6 +119,14 @@ def test_a_batch_saved_twice_is_stored_once(store: SqlPayoutStore, account: int)
     assert not store.settlement_done(account, "S-1")
 
 
+def test_a_line_twice_in_one_batch_is_stored_once(store: SqlPayoutStore, account: int) -> None:
+    summary, lines = read(settlement_file("S-1", "USD", 10))
+    store.begin(account, REPORT, summary)
+    assert store.save_lines(account, "S-1", lines[:6] + lines[:6]) == 6  # all past the resume
+    assert store.save_lines(account, "S-1", lines[3:12] + lines[3:12]) == 6  # some before it
+    assert sorted(line_nos(store.engine)) == [line.line_no for line in lines[:12]]
+
+
 def _failing(lines: list[SettlementLine | SetAsideLine], after: int) -> Iterator[SettlementLine]:
     """The batch as a worker killed half way reads it: some lines, then nothing more."""
     for n, line in enumerate(lines):
