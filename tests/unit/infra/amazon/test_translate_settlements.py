@@ -147,7 +147,7 @@ def test_unreadable_rows_are_set_aside_with_why_and_the_rest_is_read() -> None:
 
 def test_a_header_or_summary_that_cannot_be_read_stops_the_reading() -> None:
     with pytest.raises(
-        SettlementFileError, match="the header lacks settlement-start-date, .*, amount: not a V2"
+        SettlementFileError, match=r"the header lacks settlement-start-date, .*, amount: not a V2"
     ):
         list(read_settlement(["settlement-id\tcurrency\n", "1\tUSD\n"]))
     with pytest.raises(SettlementFileError, match=r"the summary row \(line 2\): total-amount"):
