@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench import fulfil, ingest, refunds, sellers
+from bench import fulfil, ingest, payouts, refunds, sellers
 from infra.logging import configure_logging
 from infra.secrets import new_key
 from infra.settings import load_settings
@@ -26,8 +26,15 @@ def main() -> None:
     parser.add_argument("--refunds", type=int, default=1000, help="refunds accepted at once")
     parser.add_argument("--accounts", type=int, default=1000, help="sellers for the sellers run")
     parser.add_argument("--ticks", type=int, default=3, help="beat's minutes in the sellers run")
-    parser.add_argument("--only", choices=["ingest", "fulfil", "refunds", "sellers"], default=None)
-    parser.add_argument("what", nargs="?", choices=["sellers"], help="that benchmark alone")
+    parser.add_argument(
+        "--settlement-lines", type=int, default=payouts.LINES, help="lines of the payouts run"
+    )
+    parser.add_argument(
+        "--only", choices=["ingest", "fulfil", "refunds", "sellers", "payouts"], default=None
+    )
+    parser.add_argument(
+        "what", nargs="?", choices=["sellers", "payouts"], help="that benchmark alone"
+    )
     args = parser.parse_args()
     if args.what is not None:
         args.only = args.what
@@ -48,6 +55,8 @@ def main() -> None:
             refunds.print_result(refunds.run(ready, args.refunds))
         if args.only in (None, "sellers"):
             sellers.print_result(sellers.run(ready, args.accounts, args.ticks))
+        if args.only in (None, "payouts"):
+            payouts.print_result(payouts.run(ready, args.settlement_lines))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,12 @@ to the store's orders and refunds and checks that the lines add up to the deposi
 tells the platform. Each settlement is in one currency: nothing here adds two currencies.
 """
 
-from domain.payouts.events import PayoutAvailable, PayoutEvent, PayoutUnreconciled
+from domain.payouts.events import (
+    PayoutAvailable,
+    PayoutEvent,
+    PayoutFigures,
+    PayoutUnreconciled,
+)
 from domain.payouts.model import (
     SETTLEMENT_REPORT_TYPE,
     Known,
@@ -31,6 +36,7 @@ __all__ = [
     "OrderMoney",
     "PayoutAvailable",
     "PayoutEvent",
+    "PayoutFigures",
     "PayoutStore",
     "PayoutUnreconciled",
     "ReportRef",

@@ -30,6 +30,7 @@ from domain.fulfilments.events import (
 )
 from domain.orders import order_total
 from domain.orders.events import OrderCancelled, OrderCreated, OrderEvent, OrderUpdated
+from domain.payouts import PayoutAvailable, PayoutEvent, PayoutUnreconciled
 from domain.refunds import FIELD_NAMES, FIELD_OF, Component, Refund, RefundKind
 from domain.refunds.amounts import tidy
 from domain.refunds.events import (
@@ -277,6 +278,45 @@ def _request_refused(event: RefundFailed | CancellationFailed) -> dict[str, Any]
     return body
 
 
+def _payout(event: PayoutEvent) -> dict[str, Any]:
+    """A settlement's totals in its own currency (amounts as text, never converted)."""
+    body: dict[str, Any] = {**_platform(event.account_id), "settlement_id": event.settlement_id}
+    figures = event.figures
+    if figures is None:
+        return body
+    currency = figures.deposit.currency
+
+    def text(money: Money) -> str:
+        return amount_text(money.amount, currency)
+
+    return {
+        **body,
+        "currency": currency,
+        "period": {"start": _iso(figures.period_start), "end": _iso(figures.period_end)},
+        "deposit_date": _iso(figures.deposit_date),
+        "deposit": text(figures.deposit),
+        "totals": {
+            "sales": text(figures.sales),
+            "refunds": text(figures.refunds),
+            "fees": text(figures.fees),
+            "other": text(figures.other),
+            "lines_total": text(figures.lines_total),
+        },
+        "difference": text(figures.difference),
+        "lines": figures.lines,
+        "lines_set_aside": figures.set_aside,
+        "lines_unmatched": figures.unmatched,
+    }
+
+
+def _payout_available(event: PayoutAvailable) -> dict[str, Any]:
+    return {**_payout(event), "reconciled": event.reconciled}
+
+
+def _payout_unreconciled(event: PayoutUnreconciled) -> dict[str, Any]:
+    return {**_payout(event), "reconciled": False, "problems": list(event.problems)}
+
+
 # A refund event's topics: (of a refund, of a cancellation), and its payload.
 _REFUND_CONTRACT: dict[type[Event], tuple[str, str, Callable[[Any], dict[str, Any]]]] = {
     RefundConfirmed: ("refunds/confirmed", "cancellations/confirmed", _refund_settled),
@@ -301,6 +341,8 @@ _CONTRACT: dict[type[Event], tuple[str, Callable[[Any], dict[str, Any]]]] = {
     FulfilmentRefused: ("fulfilments/failed", _refused),
     ShipByApproaching: ("orders/ship_by_approaching", _ship_by),
     ShipByMissed: ("orders/ship_by_missed", _ship_by),
+    PayoutAvailable: ("payouts/available", _payout_available),
+    PayoutUnreconciled: ("payouts/unreconciled", _payout_unreconciled),
 }
 
 

@@ -21,6 +21,8 @@ marketplaces, ``1234,56`` / ``1.234,56``. All of these are read.
 from __future__ import annotations
 
 import csv
+import functools
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -55,8 +57,10 @@ class _RowError(ValueError):
     """One row's field that cannot be read (the row is set aside with this reason)."""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_time(text: str, field: str) -> datetime:
-    """A settlement file's date or time as aware UTC (a time without a zone is UTC there)."""
+    """A settlement file's date or time as aware UTC (a time without a zone is UTC there).
+    Cached: the lines of one order or transaction share their posted time."""
     value = text.strip()
     dotted = _DOTTED_DATE.match(value)
     if dotted:
@@ -96,18 +100,15 @@ def parse_amount(text: str, currency: str, field: str) -> Money:
 
 
 class _Row:
-    """One row by header name (an absent column, or an empty cell, reads as None)."""
+    """The summary row by header name (an absent column, or an empty cell, reads as None)."""
 
-    def __init__(self, columns: dict[str, int], cells: list[str]) -> None:
-        self.columns = columns
-        self.cells = cells
+    __slots__ = ("values",)
+
+    def __init__(self, names: list[str], cells: list[str]) -> None:
+        self.values = dict(zip(names, map(str.strip, cells), strict=False))
 
     def get(self, name: str) -> str | None:
-        at = self.columns.get(name)
-        if at is None or at >= len(self.cells):
-            return None
-        value = self.cells[at].strip()
-        return value or None
+        return self.values.get(name) or None
 
     def required(self, name: str) -> str:
         value = self.get(name)
@@ -116,8 +117,9 @@ class _Row:
         return value
 
 
-def _header(cells: list[str]) -> dict[str, int]:
-    columns = {name.strip().lower().lstrip("\ufeff"): at for at, name in enumerate(cells)}
+def _header(cells: list[str]) -> list[str]:
+    """The columns' names in their order (checked to hold every required one)."""
+    columns = [name.strip().lower().lstrip("\ufeff") for name in cells]
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         raise SettlementFileError(
@@ -141,8 +143,7 @@ def _summary(row: _Row) -> SettlementSummary:
         raise SettlementFileError(f"the summary row (line 2): {exc}") from None
 
 
-def _quantity(row: _Row) -> int | None:
-    text = row.get("quantity-purchased")
+def _quantity(text: str | None) -> int | None:
     if text is None:
         return None
     try:
@@ -151,40 +152,106 @@ def _quantity(row: _Row) -> int | None:
         raise _RowError(f"quantity-purchased: {text!r} is not a whole number") from None
 
 
-def _posted(row: _Row) -> datetime | None:
-    text = row.get("posted-date-time") or row.get("posted-date")
-    return parse_time(text, "posted-date-time") if text else None
+def _required(name: str, value: str | None) -> str:
+    if value is None:
+        raise _RowError(f"{name}: required, but empty")
+    return value
 
 
-def _line(row: _Row, summary: SettlementSummary, line_no: int) -> SettlementLine:
-    settlement_id = row.required("settlement-id")
-    if settlement_id != summary.settlement_id:
-        raise _RowError(
-            f"settlement-id: {settlement_id!r}, but the file is settlement "
-            f"{summary.settlement_id!r}"
+# A line's columns, in the order ``_Lines`` hands them out.
+_LINE_COLUMNS = (
+    "settlement-id",
+    "transaction-type",
+    "amount-type",
+    "amount-description",
+    "amount",
+    "currency",
+    "order-id",
+    "merchant-order-id",
+    "adjustment-id",
+    "shipment-id",
+    "marketplace-name",
+    "fulfillment-id",
+    "posted-date-time",
+    "posted-date",
+    "order-item-code",
+    "merchant-order-item-id",
+    "merchant-adjustment-item-id",
+    "sku",
+    "quantity-purchased",
+    "promotion-id",
+)
+
+
+class _Lines:
+    """The file's lines read by header name, with the columns' positions found once: each row's
+    cells are picked by one ``itemgetter`` (in C) and stripped in one comprehension, since a
+    report has hundreds of thousands of rows. An absent column, or a cell past a short row's
+    end, reads as None."""
+
+    def __init__(self, names: list[str]) -> None:
+        at = {name: index for index, name in enumerate(names)}  # a repeated name: the last
+        self.width = len(names)
+        self.pick = operator.itemgetter(*(at.get(name, self.width) for name in _LINE_COLUMNS))
+
+    def read(self, cells: list[str], summary: SettlementSummary, line_no: int) -> SettlementLine:
+        if len(cells) <= self.width:
+            cells = cells + [""] * (self.width + 1 - len(cells))
+        (
+            settlement_id,
+            transaction_type,
+            amount_type,
+            amount_description,
+            amount,
+            currency,
+            order_id,
+            merchant_order_id,
+            adjustment_id,
+            shipment_id,
+            marketplace_name,
+            fulfillment_id,
+            posted_date_time,
+            posted_date,
+            order_item_code,
+            merchant_order_item_id,
+            merchant_adjustment_item_id,
+            sku,
+            quantity,
+            promotion_id,
+        ) = [cell.strip() or None for cell in self.pick(cells)]
+        settlement_id = _required("settlement-id", settlement_id)
+        if settlement_id != summary.settlement_id:
+            raise _RowError(
+                f"settlement-id: {settlement_id!r}, but the file is settlement "
+                f"{summary.settlement_id!r}"
+            )
+        currency = (currency or summary.currency).upper()
+        transaction_type = _required("transaction-type", transaction_type)
+        amount_type = _required("amount-type", amount_type)
+        amount_description = _required("amount-description", amount_description)
+        money = parse_amount(_required("amount", amount), currency, "amount")
+        posted = posted_date_time or posted_date
+        return SettlementLine(
+            settlement_id=settlement_id,
+            line_no=line_no,
+            transaction_type=transaction_type,
+            amount_type=amount_type,
+            amount_description=amount_description,
+            amount=money,
+            order_id=order_id,
+            merchant_order_id=merchant_order_id,
+            adjustment_id=adjustment_id,
+            shipment_id=shipment_id,
+            marketplace_name=marketplace_name,
+            fulfillment_id=fulfillment_id,
+            posted_at=parse_time(posted, "posted-date-time") if posted else None,
+            order_item_code=order_item_code,
+            merchant_order_item_id=merchant_order_item_id,
+            merchant_adjustment_item_id=merchant_adjustment_item_id,
+            sku=sku,
+            quantity=_quantity(quantity),
+            promotion_id=promotion_id,
         )
-    currency = (row.get("currency") or summary.currency).upper()
-    return SettlementLine(
-        settlement_id=settlement_id,
-        line_no=line_no,
-        transaction_type=row.required("transaction-type"),
-        amount_type=row.required("amount-type"),
-        amount_description=row.required("amount-description"),
-        amount=parse_amount(row.required("amount"), currency, "amount"),
-        order_id=row.get("order-id"),
-        merchant_order_id=row.get("merchant-order-id"),
-        adjustment_id=row.get("adjustment-id"),
-        shipment_id=row.get("shipment-id"),
-        marketplace_name=row.get("marketplace-name"),
-        fulfillment_id=row.get("fulfillment-id"),
-        posted_at=_posted(row),
-        order_item_code=row.get("order-item-code"),
-        merchant_order_item_id=row.get("merchant-order-item-id"),
-        merchant_adjustment_item_id=row.get("merchant-adjustment-item-id"),
-        sku=row.get("sku"),
-        quantity=_quantity(row),
-        promotion_id=row.get("promotion-id"),
-    )
 
 
 def read_settlement(
@@ -194,27 +261,29 @@ def read_settlement(
     row's number counting the header as 1 (so the summary is 2): stable across readings, the
     key that lets a resumed reading skip what was stored."""
     reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE, strict=False)
-    columns: dict[str, int] | None = None
+    columns: list[str] | None = None
+    lines_of: _Lines | None = None
     summary: SettlementSummary | None = None
     line_no = 0
     for cells in reader:
-        if not any(cell.strip() for cell in cells):
+        raw = "\t".join(cells)
+        if not raw.strip():
             continue  # a blank line (a trailing newline, a gap)
         line_no += 1
         if columns is None:
             columns = _header(cells)
+            lines_of = _Lines(columns)
             continue
-        row = _Row(columns, cells)
         if summary is None:
-            summary = _summary(row)
+            summary = _summary(_Row(columns, cells))
             yield summary
             continue
-        raw = "\t".join(cells)
         if len(raw) > MAX_ROW_CHARS:
             yield SetAsideLine(summary.settlement_id, line_no, "the row is too long", raw[:1000])
             continue
+        assert lines_of is not None
         try:
-            yield _line(row, summary, line_no)
+            yield lines_of.read(cells, summary, line_no)
         except _RowError as exc:
             yield SetAsideLine(summary.settlement_id, line_no, str(exc), raw)
     if columns is None:

@@ -17,6 +17,7 @@ from infra.db.tables.ingestion import SetAsideOrder, SyncCursor
 from infra.db.tables.keys import IdempotencyKey
 from infra.db.tables.orders import Order, OrderItem
 from infra.db.tables.outbox import OutboxEvent, WebhookAttempt, WebhookDelivery
+from infra.db.tables.payouts import Settlement, SettlementLineRow, SettlementSetAside
 from infra.db.tables.refunds import FinanceCursor, Refund, RefundLine, RejectedRefund
 from infra.db.tables.tokens import ApiToken
 
@@ -38,6 +39,9 @@ __all__ = [
     "RejectedRefund",
     "SellerAccount",
     "SetAsideOrder",
+    "Settlement",
+    "SettlementLineRow",
+    "SettlementSetAside",
     "ShipByAlert",
     "SpApiCall",
     "SyncCursor",

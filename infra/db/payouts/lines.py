@@ -1,0 +1,168 @@
+"""A batch of settlement lines saved fast and once, with PostgreSQL's COPY (one stream, no
+statement per row).
+
+COPY cannot skip a row that is already there, so a batch goes one of two ways, decided under
+the settlement row's lock (``base.settlement_row``): every stored line has a ``line_no`` at most
+the settlement's ``lines_stored`` (each batch moves it to its highest line in the same
+transaction), so the lines past it are new and are copied straight into the lines; the lines at
+or before it (a batch saved again, a resume that overlaps) are copied into a staging table and
+moved with ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``. The staging table is
+temporary (this connection's alone, emptied at each commit; a batch rolled back leaves nothing in
+it either) and made once per connection.
+
+Rows set aside are few: a plain multi-row INSERT with the same conflict rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import insert
+
+from domain.payouts import SetAsideLine, SettlementLine, classify
+from infra.db.payouts.base import A, driver
+
+# The line's columns in COPY order (settlement_row_id first, then the line's own).
+COLUMNS = (
+    "settlement_row_id",
+    "line_no",
+    "kind",
+    "transaction_type",
+    "amount_type",
+    "amount_description",
+    "amount",
+    "currency",
+    "order_id",
+    "merchant_order_id",
+    "adjustment_id",
+    "shipment_id",
+    "marketplace_name",
+    "fulfillment_id",
+    "posted_at",
+    "order_item_code",
+    "merchant_order_item_id",
+    "merchant_adjustment_item_id",
+    "sku",
+    "quantity",
+    "promotion_id",
+)
+_NAMES = ", ".join(COLUMNS)
+STAGING = "payout_lines_staging"
+_CREATE_STAGING = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} ON COMMIT DELETE ROWS AS"
+    f" SELECT {_NAMES} FROM settlement_lines WITH NO DATA"
+)
+_COPY = f"COPY {STAGING} ({_NAMES}) FROM STDIN (FORMAT BINARY)"
+_COPY_STRAIGHT = f"COPY settlement_lines ({_NAMES}) FROM STDIN (FORMAT BINARY)"
+# The columns' types, for binary COPY (no text for the server to parse: numbers and times
+# go as PostgreSQL holds them).
+_TYPES = (
+    "int8",
+    "int4",
+    "varchar",
+    "text",
+    "text",
+    "text",
+    "numeric",
+    "varchar",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    "text",
+    "int4",
+    "text",
+)
+_MOVE = (
+    f"INSERT INTO settlement_lines ({_NAMES}) SELECT {_NAMES} FROM {STAGING}"
+    " ON CONFLICT (settlement_row_id, line_no) DO NOTHING"
+)
+
+
+def row_of(settlement_row_id: int, line: SettlementLine) -> tuple[Any, ...]:
+    """The line as COPY's row, in ``COLUMNS`` order."""
+    return (
+        settlement_row_id,
+        line.line_no,
+        classify(line).value,
+        line.transaction_type,
+        line.amount_type,
+        line.amount_description,
+        line.amount.amount,
+        line.amount.currency,
+        line.order_id,
+        line.merchant_order_id,
+        line.adjustment_id,
+        line.shipment_id,
+        line.marketplace_name,
+        line.fulfillment_id,
+        line.posted_at,
+        line.order_item_code,
+        line.merchant_order_item_id,
+        line.merchant_adjustment_item_id,
+        line.sku,
+        line.quantity,
+        line.promotion_id,
+    )
+
+
+def copy_lines(
+    conn: Connection, settlement_row_id: int, lines_stored: int, lines: Sequence[SettlementLine]
+) -> int:
+    """The lines stored in ``conn``'s transaction (which holds the settlement row's lock and
+    read ``lines_stored`` under it), each once; how many were new."""
+    fresh: dict[int, SettlementLine] = {}
+    seen: list[SettlementLine] = []
+    for line in lines:
+        if line.line_no > lines_stored:
+            fresh.setdefault(line.line_no, line)  # a line twice in one batch: once
+        else:
+            seen.append(line)
+    raw = driver(conn)
+    new = 0
+    with raw.cursor() as cursor:
+        if fresh:
+            with cursor.copy(_COPY_STRAIGHT) as copy:
+                copy.set_types(_TYPES)
+                for line in fresh.values():
+                    copy.write_row(row_of(settlement_row_id, line))
+            new += len(fresh)
+        if seen:
+            cursor.execute(_CREATE_STAGING)
+            with cursor.copy(_COPY) as copy:
+                copy.set_types(_TYPES)
+                for line in seen:
+                    copy.write_row(row_of(settlement_row_id, line))
+            cursor.execute(_MOVE)
+            new += max(cursor.rowcount, 0)
+    return new
+
+
+def insert_set_aside(conn: Connection, settlement_row_id: int, rows: Sequence[SetAsideLine]) -> int:
+    """The rows set aside, each once; how many were new."""
+    if not rows:
+        return 0
+    statement = (
+        insert(A)
+        .values(
+            [
+                {
+                    "settlement_row_id": settlement_row_id,
+                    "line_no": row.line_no,
+                    "reason": row.reason,
+                    "raw": row.raw,
+                }
+                for row in rows
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=[A.c.settlement_row_id, A.c.line_no])
+    )
+    return max(conn.execute(statement).rowcount, 0)
