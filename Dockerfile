@@ -21,7 +21,7 @@ RUN pip install . && rm -rf /src
 # folder belongs to the user, so a named volume mounted there is writable (Docker copies the
 # folder's owner into a new volume).
 RUN useradd --create-home --uid 10001 --user-group channel \
-    && mkdir /data && chown channel:channel /data
+    && mkdir /data /metrics && chown channel:channel /data /metrics
 USER channel
 WORKDIR /data
 ENV DATA_DIR=/data
