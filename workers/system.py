@@ -253,6 +253,7 @@ def ready_block(state: RunState) -> list[str]:
     rows = [
         ("web", state.web_url),
         ("docs", state.docs_url),
+        ("operators", f"{state.web_url}/ops/" if state.web_url else ""),
         ("Flower", state.flower_url),
         ("metrics", state.metrics_url),
         ("sandbox", state.sandbox_url),
