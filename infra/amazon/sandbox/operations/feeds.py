@@ -24,6 +24,7 @@ from infra.amazon.sandbox.feeds import (
 )
 from infra.amazon.sandbox.operations.call import Call, json_body, refusals
 from infra.amazon.sandbox.render import feed_json
+from infra.amazon.sandbox.rules.pagination import newest_first_page
 from infra.amazon.sandbox.rules.query import listed, query_time
 from infra.amazon.sandbox.state import (
     FEED_PROCESSING_STATUSES,
@@ -209,24 +210,11 @@ def _get_feeds(
             and since <= feed.created_at <= until
         ):
             found.append(feed)
-    found.sort(key=lambda f: (f.created_at, int(f.feed_id)), reverse=True)
-    if position is not None:
-        mark = (parse_iso(position[0]), int(position[1]))
-        found = [f for f in found if (f.created_at, int(f.feed_id)) < mark]
-    size = int(wanted["size"])
-    page = found[:size]
-    body: dict[str, Any] = {"feeds": [feed_json(f) for f in page]}
-    if len(found) > size:
-        last = page[-1]
-        body["nextToken"] = state.make_pagination_token(
-            {
-                "op": operation,
-                "seller": seller_id,
-                "q": wanted,
-                "pos": [last.created_at.isoformat(), last.feed_id],
-            }
-        )
-    return body
+    return newest_first_page(
+        state, operation, seller_id, wanted, position, found,
+        created_at=lambda f: f.created_at, id_of=lambda f: f.feed_id,
+        render=feed_json, key="feeds",
+    )  # fmt: skip
 
 
 def _get_feed_document(

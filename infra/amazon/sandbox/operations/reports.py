@@ -33,6 +33,7 @@ from infra.amazon.sandbox.errors import SandboxError
 from infra.amazon.sandbox.feeds import DOWNLOAD_URL_LIFETIME, document_url
 from infra.amazon.sandbox.operations.call import Call, json_body, refusals
 from infra.amazon.sandbox.reports import UNREQUESTABLE, settle
+from infra.amazon.sandbox.rules.pagination import newest_first_page
 from infra.amazon.sandbox.rules.query import listed, query_time
 from infra.amazon.sandbox.state import SandboxState, iso, parse_iso, whole_seconds
 from infra.amazon.sandbox.state.reports import REPORT_PROCESSING_STATUSES, SandboxReport
@@ -134,24 +135,11 @@ def _get_reports(
         for r in state.reports.of_seller(seller_id)
         if r.created_at >= retained and _matches(r, wanted)
     ]
-    found.sort(key=lambda r: (r.created_at, int(r.report_id)), reverse=True)
-    if position is not None:
-        mark = (parse_iso(position[0]), int(position[1]))
-        found = [r for r in found if (r.created_at, int(r.report_id)) < mark]
-    size = int(wanted["size"])
-    page = found[:size]
-    body: dict[str, Any] = {"reports": [report_json(r) for r in page]}
-    if len(found) > size:
-        last = page[-1]
-        body["nextToken"] = state.make_pagination_token(
-            {
-                "op": operation,
-                "seller": seller_id,
-                "q": wanted,
-                "pos": [last.created_at.isoformat(), last.report_id],
-            }
-        )
-    return body
+    return newest_first_page(
+        state, operation, seller_id, wanted, position, found,
+        created_at=lambda r: r.created_at, id_of=lambda r: r.report_id,
+        render=report_json, key="reports",
+    )  # fmt: skip
 
 
 def _own_report(state: SandboxState, seller_id: str, report_id: str) -> SandboxReport:

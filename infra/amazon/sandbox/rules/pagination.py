@@ -1,4 +1,5 @@
-"""Amazon's paging of order searches: a stable order, and tokens that carry the whole query.
+"""Amazon's paging of order searches (and of the newest-first listings, ``getFeeds`` and
+``getReports``: ``newest_first_page``): a stable order, and tokens that carry the whole query.
 
 A pagination token carries the query, the last position, the operation and the seller, so later
 pages need nothing else and see the same window; a token of another operation or seller, forged
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from infra.amazon.sandbox.errors import SandboxError, invalid
 from infra.amazon.sandbox.state import SandboxOrder, SandboxState, iso, parse_iso
@@ -110,3 +111,46 @@ def make_token(
 def before_field(query: OrderQuery, created: str, updated: str) -> dict[str, str]:
     """The "before" the search applied, under the name of the window it searched."""
     return {created if query.by == "created" else updated: iso(parse_iso(query.before))}
+
+
+Listed = TypeVar("Listed")
+
+
+def newest_first_page(
+    state: SandboxState,
+    operation: str,
+    seller_id: str,
+    wanted: dict[str, Any],
+    position: list[str] | None,
+    found: list[Listed],
+    *,
+    created_at: Callable[[Listed], datetime],
+    id_of: Callable[[Listed], str],
+    render: Callable[[Listed], dict[str, Any]],
+    key: str,
+) -> dict[str, Any]:
+    """One page of a listing Amazon serves newest first (by creation, then by its numeric id),
+    after the ``position`` a token carried; a ``nextToken`` (the query, and this page's last
+    position) when more remain. ``wanted["size"]`` is the page size."""
+
+    def order_of(item: Listed) -> tuple[datetime, int]:
+        return created_at(item), int(id_of(item))
+
+    found = sorted(found, key=order_of, reverse=True)
+    if position is not None:
+        mark = (parse_iso(position[0]), int(position[1]))
+        found = [item for item in found if order_of(item) < mark]
+    size = int(wanted["size"])
+    page = found[:size]
+    body: dict[str, Any] = {key: [render(item) for item in page]}
+    if len(found) > size:
+        last = page[-1]
+        body["nextToken"] = state.make_pagination_token(
+            {
+                "op": operation,
+                "seller": seller_id,
+                "q": wanted,
+                "pos": [created_at(last).isoformat(), id_of(last)],
+            }
+        )
+    return body
