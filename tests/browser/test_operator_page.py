@@ -2,9 +2,11 @@
 with ``executable_path``: no browser is downloaded). Everything else is real too: the web
 process, a fulfil worker, the sandbox over HTTP, the embedded PostgreSQL and Redis.
 
-One browser, one page session: sign in with an API token, see the health and the account,
-find the fulfilment that Amazon refused (the sandbox answers confirmShipment 400 once), press
-Retry, and see it confirmed on Amazon once.
+The operations issue's whole scenario: the sandbox answers confirmShipment 400 once; the failure
+shows in ``amazon-channel status`` (unhealthy), the order's timeline (the call, its 400 and
+Amazon's code), ``failures list`` and ``/metrics``; then, in one browser and one page session:
+sign in with an API token, see the health and the account, find the fulfilment Amazon refused,
+press Retry, and see it confirmed on Amazon once.
 
 Without chromium the test is skipped, unless ``REQUIRE_BROWSER`` is set (CI sets it: there a
 missing browser fails the run instead of hiding it). ``SCREENSHOT_DIR``, when set, receives a
@@ -12,8 +14,11 @@ screenshot of each page visited (the README's picture)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +98,38 @@ def _shot(page: Any, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"operator-{name}.png"), full_page=True)
 
 
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def _the_failure_shows_everywhere(
+    env: dict[str, str], base: str, amazon_order_id: str, fulfilment_id: int
+) -> None:
+    """The fault Amazon answered shows in the status, the order's timeline, the failures list
+    and the metrics, before anyone opens the page."""
+    status = _cli(env, "status", "--json")
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert any("failure" in p for p in json.loads(status.stdout)["problems"]), status.stdout
+
+    timeline = _cli(env, "orders", "timeline", amazon_order_id, "--json")
+    assert timeline.returncode == 0, timeline.stderr
+    calls = [e for e in json.loads(timeline.stdout)["entries"] if e["kind"] == "spapi"]
+    refused = [e for e in calls if e["failed"] and e["details"]["status"] == 400]
+    assert refused, calls
+    assert refused[0]["details"]["error_code"] == "InvalidInput"
+
+    failures = _cli(env, "failures", "list")
+    assert failures.returncode == 0, failures.stderr
+    assert f"fulfilment:{fulfilment_id}" in failures.stdout
+
+    metrics = httpx.get(f"{base}/metrics", timeout=30).text
+    assert 'amazon_channel_fulfilments{state="failed"} 1.0' in metrics
+    assert 'amazon_channel_failures{code="InvalidInput",kind="fulfilment"} 1.0' in metrics
+
+
 def test_an_operator_signs_in_sees_the_failure_and_a_retry_confirms_it_on_amazon(
     sandbox: SandboxHandle,
     env: dict[str, str],
@@ -122,6 +159,7 @@ def test_an_operator_signs_in_sees_the_failure_and_a_retry_confirms_it_on_amazon
             assert answer.status_code == 201, answer.text
             fulfilment_id = answer.json()["fulfilment_id"]
             wait_for(lambda: _state(clean_db, fulfilment_id) == "failed", 60)
+            _the_failure_shows_everywhere(env, base, order[0], fulfilment_id)
 
             # Not signed in: the page asks for a token, and refuses a wrong one.
             page.goto(f"{base}/ops/")
