@@ -11,7 +11,8 @@ account the request names: the path's ``{account}`` (``/accounts/{account}/...``
 cancellation). Another account's is 403 naming the field ``account``; a listing that names no
 account is 403 too (it would show every account's). An account the store does not know is left
 to the route, which refuses it as it always does. A read by the channel's own id
-(``GET /v1/fulfilments/{id}``) is not checked: the ids are the channel's, not the producer's.
+(``GET /v1/fulfilments/{id}``) is checked by the route once it knows the row's account
+(``hides``): another account's answers 404, as an id that names nothing.
 """
 
 from __future__ import annotations
@@ -77,7 +78,15 @@ async def require_token(
             headers={"WWW-Authenticate": "Bearer"},
         )
     if token.limited:
+        request.state.limited_token = token  # a read by the channel's id checks it (``hides``)
         await _hold_to_its_accounts(request, token)
+
+
+def hides(request: Request, account_id: int) -> bool:
+    """A limited token's request for another account's fulfilment or refund read by the
+    channel's own id: answered as not found (as if it did not exist; its id says nothing)."""
+    token: TokenView | None = getattr(request.state, "limited_token", None)
+    return token is not None and not token.allows(account_id)
 
 
 def _is_setting_token(given: str) -> bool:

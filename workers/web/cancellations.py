@@ -74,8 +74,8 @@ async def create_cancellation(
         422: {"model": ErrorsOut, "description": "The path holds no cancellation id."},
     },
 )
-def get_cancellation(cancellation_id: CancellationId) -> JSONResponse:
-    return show(cancellation_id, RefundKind.CANCELLATION)
+def get_cancellation(cancellation_id: CancellationId, request: Request) -> JSONResponse:
+    return show(cancellation_id, RefundKind.CANCELLATION, request)
 
 
 @router.get(

@@ -38,6 +38,7 @@ from workers.doors.limits import (
 )
 from workers.doors.paging import MAX_LIMIT
 from workers.doors.refusals import refused
+from workers.web.auth import hides
 from workers.web.errors import errors_response
 from workers.web.guard import BODY_LIMIT
 from workers.web.query import query_of
@@ -185,9 +186,9 @@ def _not_json(constant: str) -> Any:
         422: {"model": ErrorsOut, "description": "The path holds no fulfilment id."},
     },
 )
-def get_fulfilment(fulfilment_id: FulfilmentId) -> JSONResponse:
+def get_fulfilment(fulfilment_id: FulfilmentId, request: Request) -> JSONResponse:
     fulfilment = door.fulfilment_store().get(fulfilment_id)
-    if fulfilment is None:
+    if fulfilment is None or hides(request, fulfilment.account_id):
         return errors_response(404, FieldError("fulfilment_id", f"no fulfilment {fulfilment_id}"))
     return JSONResponse(fulfilment_out(fulfilment))
 

@@ -42,6 +42,7 @@ from workers.doors.limits import too_deep as nested_too_deep
 from workers.doors.refunds.intake import accept, queue_flush, refund_store
 from workers.doors.refunds.listing import MAX_LIMIT, PARAMETERS, page, read_listing
 from workers.doors.refusals import refused
+from workers.web.auth import hides
 from workers.web.errors import errors_response
 from workers.web.guard import BODY_LIMIT
 from workers.web.query import query_of
@@ -150,12 +151,12 @@ def create(
     return JSONResponse(body, status_code=code)
 
 
-def show(refund_id: int, kind: RefundKind) -> JSONResponse:
+def show(refund_id: int, kind: RefundKind, request: Request) -> JSONResponse:
     """One refund or cancellation by id; one of the other kind is not found here (with a
-    pointer to where it is)."""
+    pointer to where it is), nor one of an account the request's token is not for."""
     found = refund_store().get(refund_id)
     field = f"{kind.value}_id"
-    if found is None:
+    if found is None or hides(request, found.account_id):
         return errors_response(404, FieldError(field, f"no {kind.value} {refund_id}"))
     if found.kind is not kind:
         where = f"/v1/{SCOPE[found.kind]}/{refund_id}"
@@ -228,8 +229,8 @@ async def create_refund(
         422: {"model": ErrorsOut, "description": "The path holds no refund id."},
     },
 )
-def get_refund(refund_id: RefundId) -> JSONResponse:
-    return show(refund_id, RefundKind.REFUND)
+def get_refund(refund_id: RefundId, request: Request) -> JSONResponse:
+    return show(refund_id, RefundKind.REFUND, request)
 
 
 @router.get(

@@ -7,6 +7,7 @@ opens everything."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,11 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select
 
+from infra.db.accounts import get_account
 from infra.db.tables import ApiToken
 from infra.db.tokens import TOKEN_PREFIX, token_hash
-from tests.integration.infra.db.seed import seed_account
-from tests.integration.workers.scenarios import web_process
+from tests.integration.infra.db.seed import amazon_order, seed_account, seed_order
+from tests.integration.workers.scenarios import fulfilment_body, web_process
 from workers import bootstrap
 from workers.cli import main
 from workers.web.auth import NO_ACCOUNT, OTHER_ACCOUNT
@@ -135,3 +137,30 @@ def test_bad_token_commands_are_one_line_errors(
     missing = run(cli_env, "tokens", "revoke", "never-made")
     assert missing.exit_code == 2
     assert missing.output.strip() == "error: name: no token called 'never-made'"
+
+
+def test_a_limited_token_reads_by_id_only_its_accounts_fulfilments(
+    web: httpx.Client, cli_env: dict[str, str], container: bootstrap.Container, clean_db: Engine
+) -> None:
+    """A read by the channel's own id answers 404 for another account's row: as an id that
+    names nothing, so a limited producer learns nothing of the others' fulfilments."""
+    ids: dict[str, int] = {}
+    for n, name in ((1, "acme"), (2, "other")):
+        account_id = get_account(container.sessions, name).id
+        order = amazon_order(n)
+        seed_order(clean_db, container.sessions, account_id, order)
+        answer = web.post(
+            "/v1/fulfilments",
+            json=fulfilment_body(f"F-{name}", (order.amazon_order_id, f"{n:07d}-A", 3),
+                                 datetime.now(UTC)) | {"account": name},
+            headers={"Authorization": f"Bearer {SIMPLE}", "Idempotency-Key": f"key-{name}"},
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        ids[name] = answer.json()["fulfilment_id"]
+    token = create(cli_env, "other-reader", "other")
+
+    assert get(web, token, f"/v1/fulfilments/{ids['other']}").status_code == 200
+    hidden = get(web, token, f"/v1/fulfilments/{ids['acme']}")
+    assert hidden.status_code == 404, hidden.text
+    assert reasons(hidden) == {"fulfilment_id": f"no fulfilment {ids['acme']}"}
+    assert get(web, SIMPLE, f"/v1/fulfilments/{ids['acme']}").status_code == 200
