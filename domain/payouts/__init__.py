@@ -30,6 +30,7 @@ from domain.payouts.reconcile import OrderMoney, Statement, Totals, classify, re
 
 __all__ = [
     "SETTLEMENT_REPORT_TYPE",
+    "FetchReport",
     "Known",
     "LineKind",
     "Match",
@@ -47,5 +48,7 @@ __all__ = [
     "Statement",
     "Totals",
     "classify",
+    "fetch_report",
+    "fetch_settlements",
     "reconcile",
 ]

@@ -38,6 +38,10 @@ class PayoutStore(Protocol):
         """Every line of the settlement is stored (a report listed again is skipped)."""
         ...
 
+    def report_done(self, account_id: int, report_id: str) -> bool:
+        """The settlement of that report is finished (listed again: not downloaded again)."""
+        ...
+
     def begin(self, account_id: int, report: ReportRef, summary: SettlementSummary) -> int:
         """The settlement row (made once; the same id for the same settlement): its
         ``lines_stored`` says where a killed fetch resumes."""

@@ -104,6 +104,13 @@ class WritesMixin(StoreBase):
             ).scalar_one_or_none()
         return state in FINISHED
 
+    def report_done(self, account_id: int, report_id: str) -> bool:
+        with self.engine.connect() as conn:
+            state = conn.execute(
+                select(S.c.state).where(S.c.account_id == account_id, S.c.report_id == report_id)
+            ).scalar()
+        return state in FINISHED
+
     def begin(self, account_id: int, report: ReportRef, summary: SettlementSummary) -> int:
         statement = (
             insert(S)

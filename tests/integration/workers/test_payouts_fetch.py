@@ -1,0 +1,144 @@
+"""Fetching settlements end to end, against the sandbox over HTTP and the real store: Amazon's
+period closes, the report is listed, its document streamed and read, every line stored once,
+the statement reconciled to the cent; fetched again, nothing is done twice (not even the
+download); a fetch that dies half way through a report resumes and stores each line once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.payouts import SetAsideLine, SettlementLine
+from domain.payouts.fetch import fetch_settlements
+from infra.amazon.gateways.settlements import SpApiSettlements
+from infra.amazon.sandbox.generate import create_bulk
+from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
+from infra.amazon.sandbox.state import DEMO_SELLER
+from infra.db.payouts import SqlPayoutStore
+from infra.db.tables import OutboxEvent, SettlementLineRow
+from infra.platform import payloads
+from infra.settings import Settings
+from tests.integration.workers.scenarios import on_sandbox
+from workers import bootstrap
+from workers.demo import ensure_demo_account
+
+pytestmark = pytest.mark.integration
+
+ORDERS = 25
+
+
+class Killed(Exception):
+    """The worker died here (raised by the store's stand-in after some batches)."""
+
+
+class DiesAfter:
+    """The real store, whose ``save_lines`` commits ``batches`` batches and then dies: what a
+    worker SIGKILLed half way through a report leaves behind."""
+
+    def __init__(self, store: SqlPayoutStore, batches: int) -> None:
+        self.store = store
+        self.left = batches
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def save_lines(
+        self, account_id: int, settlement_id: str, lines: Iterable[SettlementLine | SetAsideLine]
+    ) -> int:
+        if self.left == 0:
+            raise Killed
+        self.left -= 1
+        return self.store.save_lines(account_id, settlement_id, lines)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxHandle]:
+    with running_sandbox(rate_factor=0) as handle:
+        yield handle
+
+
+@pytest.fixture
+def container(
+    sandbox: SandboxHandle, settings: Settings, session_factory: sessionmaker[Session]
+) -> Iterator[bootstrap.Container]:
+    ensure_demo_account(session_factory)
+    used = bootstrap.use(on_sandbox(settings, sandbox, 0), patient=True)
+    try:
+        yield used
+    finally:
+        bootstrap.reset_and_close()
+
+
+def _shipped_period_closed(sandbox: SandboxHandle, container: bootstrap.Container) -> None:
+    create_bulk(
+        sandbox.state, ORDERS, seller_id=DEMO_SELLER.seller_id, marketplace_id="ATVPDKIKX0DER",
+        fulfilled_by=None, status="SHIPPED", items_per_order=2, spread_seconds=3600, seed=8,
+    )  # fmt: skip
+    sandbox.state.advance_clock(180)
+    assert bootstrap.sync_account("demo").created == ORDERS
+    closed = httpx.post(
+        f"{sandbox.base_url}/_sandbox/settlements/close",
+        json={"seller_id": DEMO_SELLER.seller_id},
+        timeout=30,
+    )
+    assert closed.status_code == 201, closed.text
+    sandbox.state.advance_clock(180)
+
+
+def _lines(engine: Engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        lines = func.count(func.distinct(SettlementLineRow.line_no))
+        stored, distinct = conn.execute(select(func.count(), lines)).one()
+    return int(stored), int(distinct)
+
+
+def test_a_closed_period_is_fetched_stored_once_and_reconciled_to_the_cent(
+    sandbox: SandboxHandle, container: bootstrap.Container, clean_db: Engine
+) -> None:
+    _shipped_period_closed(sandbox, container)
+    account_id = bootstrap.active_account_ids()[0]
+    reports = SpApiSettlements(container.amazon_client_for)
+    store = SqlPayoutStore(container.engine, payloads.encode)
+    since = sandbox.state.now() - timedelta(days=30)
+
+    first = fetch_settlements(account_id, reports, store, since=since, batch_lines=40)
+    downloads = len(sandbox.state.call_log("reports.getReportDocument", limit=100))
+    again = fetch_settlements(account_id, reports, store, since=since, batch_lines=40)
+
+    (statement,) = first.finished
+    assert statement.reconciled, statement.problems()
+    assert statement.unmatched == [] and statement.lines == first.lines > ORDERS
+    assert len(statement.orders) == ORDERS  # every line matched to an order of the store
+    assert (again.listed, again.skipped, again.lines, again.finished) == (1, 1, 0, [])
+    assert len(sandbox.state.call_log("reports.getReportDocument", limit=100)) == downloads
+    stored, distinct = _lines(clean_db)
+    assert stored == distinct == first.lines
+    with clean_db.connect() as conn:
+        kinds = conn.execute(select(OutboxEvent.topic)).scalars().all()
+    assert kinds.count("payouts/available") == 1
+
+
+def test_a_fetch_killed_half_way_resumes_and_stores_each_line_once(
+    sandbox: SandboxHandle, container: bootstrap.Container, clean_db: Engine
+) -> None:
+    _shipped_period_closed(sandbox, container)
+    account_id = bootstrap.active_account_ids()[0]
+    reports = SpApiSettlements(container.amazon_client_for)
+    store = SqlPayoutStore(container.engine, payloads.encode)
+    since = sandbox.state.now() - timedelta(days=30)
+
+    with pytest.raises(Killed):
+        fetch_settlements(account_id, reports, DiesAfter(store, 2), since=since, batch_lines=30)  # type: ignore[arg-type]
+    half, _ = _lines(clean_db)
+    resumed = fetch_settlements(account_id, reports, store, since=since, batch_lines=30)
+
+    assert half == 60  # two batches were committed before it died
+    (statement,) = resumed.finished
+    assert statement.reconciled, statement.problems()
+    stored, distinct = _lines(clean_db)
+    assert stored == distinct == statement.lines == half + resumed.lines
