@@ -27,6 +27,7 @@ from domain.shared import Clock
 from infra.amazon.client import SpApiClient, build_client, new_http, new_limiter
 from infra.amazon.errors import AmazonAuthError
 from infra.amazon.gateways import SpApiFeeds, SpApiFinances, SpApiOrdersSource, SpApiShipments
+from infra.amazon.gateways.settlements import SpApiSettlements
 from infra.amazon.lwa import OPERATION as LWA_OPERATION
 from infra.amazon.lwa import LwaCredentials
 from infra.amazon.ratelimit import RateLimiter, RedisRateLimiter
@@ -39,6 +40,7 @@ from infra.db.engine import make_engine, make_session_factory
 from infra.db.feeds import SqlSubmissionStore
 from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
+from infra.db.payouts import SqlPayoutStore
 from infra.db.refunds import RefundFeedMessages, SqlRefundStore
 from infra.platform import payloads
 from infra.secrets import Keyring, open_stored, process_keyring, use_settings
@@ -140,6 +142,16 @@ class Container:
     def feeds(self) -> SpApiFeeds:
         """The order feeds for every account (documents, createFeed, reports, getFeeds)."""
         return SpApiFeeds(self.amazon_client_for, self.seller_id_for)
+
+    @cached_property
+    def payout_store(self) -> SqlPayoutStore:
+        """Settlements, their lines and statements."""
+        return SqlPayoutStore(self.engine, payloads.encode)
+
+    @cached_property
+    def settlements(self) -> SpApiSettlements:
+        """Amazon's settlement reports for every account, listed and streamed."""
+        return SpApiSettlements(self.amazon_client_for)
 
     @cached_property
     def finances(self) -> SpApiFinances:

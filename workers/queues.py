@@ -11,7 +11,7 @@ from __future__ import annotations
 QUEUES: tuple[str, ...] = ("ingest", "fulfil", "refund", "payout", "events")
 # The queues whose tasks are written (``workers.tasks.<queue>``); the others already have their
 # worker in the Procfile, so adding their tasks changes no deployment.
-WITH_TASKS: tuple[str, ...] = ("ingest", "fulfil", "refund", "events")
+WITH_TASKS: tuple[str, ...] = ("ingest", "fulfil", "refund", "payout", "events")
 assert set(WITH_TASKS) <= set(QUEUES)
 
 HARD_TIME_LIMIT_S = 300

@@ -26,14 +26,18 @@ HOUSEKEEPING: frozenset[str] = frozenset(
         "fulfil.check_deadlines",
         "refund.sweep",
         "refund.sweep_amazon",
+        "payout.fetch_all",
+        "payout.fetch",
     }
 )
 # Triggers whose work shows in the tasks they queue (each sync logs its own line when it found
 # something): always at DEBUG.
-ALWAYS_QUIET: frozenset[str] = frozenset({"ingest.sync_all"})
+ALWAYS_QUIET: frozenset[str] = frozenset({"ingest.sync_all", "payout.fetch_all"})
 # Counts of what a run looked at, not of what it did (a sync re-reads its overlap window, the
 # deadline check reads every open order).
-LOOKED_AT: frozenset[str] = frozenset({"skipped", "checked", "pages", "orders", "unchanged"})
+LOOKED_AT: frozenset[str] = frozenset(
+    {"skipped", "checked", "pages", "orders", "unchanged", "listed"}
+)
 # Ticks that only move on work their own queue was handed before (a refund's intake, a flush):
 # alone on a queue they do not make the supervisor start its lazy worker (``workers.supervisor``).
 SELF_SWEEPS: frozenset[str] = frozenset({"refund.sweep"})
@@ -94,6 +98,12 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "options": {"expires": 900},
         },
         # Ship-by warnings: each order's alert is unique, so a repeated tick sends nothing new.
+        # Amazon's settlement reports (one per period, about every 14 days): fetched per account.
+        "fetch-settlements": {
+            "task": "payout.fetch_all",
+            "schedule": 3600.0,
+            "options": {"expires": 3600},
+        },
         "check-ship-by-deadlines": {
             "task": "fulfil.check_deadlines",
             "schedule": 60.0,

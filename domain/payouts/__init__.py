@@ -15,6 +15,7 @@ from domain.payouts.events import (
     PayoutFigures,
     PayoutUnreconciled,
 )
+from domain.payouts.fetch import FetchReport, fetch_report, fetch_settlements
 from domain.payouts.model import (
     SETTLEMENT_REPORT_TYPE,
     Known,
