@@ -16,6 +16,7 @@ from workers.cli.events import events
 from workers.cli.failures import failures
 from workers.cli.fulfilments import fulfil, fulfilments
 from workers.cli.orders import orders
+from workers.cli.payouts import payouts
 from workers.cli.refunds import cancel, refund, refunds
 from workers.cli.sandbox import sandbox
 from workers.cli.secrets import secrets
@@ -33,7 +34,7 @@ def main() -> None:
 for command in (
     *(run, demo, sandbox, worker, beat, flower, web, status),
     *(db, accounts, sync, backfill, orders, fulfil, fulfilments),
-    *(refund, cancel, refunds),
+    *(refund, cancel, refunds, payouts),
     *(secrets, tokens),
     *(failures, events),
 ):

@@ -5,11 +5,15 @@ download); a fetch that dies half way through a report resumes and stores each l
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +29,7 @@ from infra.platform import payloads
 from infra.settings import Settings
 from tests.integration.workers.scenarios import on_sandbox
 from workers import bootstrap
+from workers.cli import main
 from workers.demo import ensure_demo_account
 
 pytestmark = pytest.mark.integration
@@ -142,3 +147,40 @@ def test_a_fetch_killed_half_way_resumes_and_stores_each_line_once(
     assert statement.reconciled, statement.problems()
     stored, distinct = _lines(clean_db)
     assert stored == distinct == statement.lines == half + resumed.lines
+
+
+def test_the_cli_lists_shows_and_exports_a_fetched_settlement(
+    sandbox: SandboxHandle,
+    container: bootstrap.Container,
+    clean_db: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _shipped_period_closed(sandbox, container)
+    account_id = bootstrap.active_account_ids()[0]
+    store = SqlPayoutStore(container.engine, payloads.encode)
+    since = sandbox.state.now() - timedelta(days=30)
+    (statement,) = fetch_settlements(
+        account_id, SpApiSettlements(container.amazon_client_for), store, since=since
+    ).finished
+    (listed,) = store.list_settlements(account_id=account_id)
+    monkeypatch.setenv("DATABASE_URL", container.settings.database_url)
+    monkeypatch.setenv("REDIS_URL", container.settings.redis_url)
+    monkeypatch.setenv("BROKER_URL", container.settings.broker_url)
+    exported = tmp_path / "statement.csv"
+
+    shown_list = CliRunner().invoke(main, ["payouts", "list", "--account", "demo"])
+    shown = CliRunner().invoke(main, ["payouts", "show", str(listed.id)])
+    export = CliRunner().invoke(main, ["payouts", "export", str(listed.id), "--csv", str(exported)])
+    missing = CliRunner().invoke(main, ["payouts", "show", "999999"])
+
+    assert shown_list.exit_code == 0 and statement.summary.settlement_id in shown_list.output
+    assert shown.exit_code == 0, shown.output
+    assert "reconciled" in shown.output and "difference" in shown.output
+    assert f"{statement.summary.total.amount}" in shown.output
+    assert export.exit_code == 0, export.output
+    with exported.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == statement.lines
+    assert sum(Decimal(r["amount"]) for r in rows) == statement.summary.total.amount
+    assert missing.exit_code == 2 and "no payout 999999" in missing.output

@@ -28,7 +28,7 @@ def test_python_dash_m_runs_the_same_command_line() -> None:
     assert listed == {
         *("accounts", "backfill", "beat", "db", "demo", "flower", "fulfil", "fulfilments"),
         *("orders", "run", "sandbox", "status", "sync", "web", "worker"),
-        *("refund", "cancel", "refunds"),
+        *("refund", "cancel", "refunds", "payouts"),
         *("secrets", "tokens"),
         *("failures", "events"),
     }
