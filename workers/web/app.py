@@ -11,7 +11,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from workers.web import accounts, cancellations, errors, fulfilments, health, operator, refunds
+from workers.web import (
+    accounts,
+    cancellations,
+    errors,
+    fulfilments,
+    health,
+    operator,
+    payouts,
+    refunds,
+)
 from workers.web.auth import UNAUTHORIZED, require_token
 
 
@@ -23,6 +32,7 @@ def api_router() -> APIRouter:
     api.include_router(refunds.router)
     api.include_router(cancellations.router)
     api.include_router(accounts.router)
+    api.include_router(payouts.router)
     return api
 
 

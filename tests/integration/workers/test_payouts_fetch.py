@@ -6,6 +6,7 @@ download); a fetch that dies half way through a report resumes and stores each l
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +33,7 @@ from tests.integration.workers.scenarios import on_sandbox
 from workers import bootstrap
 from workers.cli import main
 from workers.demo import ensure_demo_account
+from workers.web.app import create_app
 
 pytestmark = pytest.mark.integration
 
@@ -184,3 +187,45 @@ def test_the_cli_lists_shows_and_exports_a_fetched_settlement(
     assert len(rows) == statement.lines
     assert sum(Decimal(r["amount"]) for r in rows) == statement.summary.total.amount
     assert missing.exit_code == 2 and "no payout 999999" in missing.output
+
+
+def test_the_api_gives_payouts_their_statement_in_json_and_csv_and_an_orders_money(
+    sandbox: SandboxHandle, container: bootstrap.Container, clean_db: Engine
+) -> None:
+    _shipped_period_closed(sandbox, container)
+    account_id = bootstrap.active_account_ids()[0]
+    since = sandbox.state.now() - timedelta(days=30)
+    (statement,) = fetch_settlements(
+        account_id,
+        SpApiSettlements(container.amazon_client_for),
+        SqlPayoutStore(container.engine, payloads.encode),
+        since=since,
+    ).finished
+    bootstrap.use(container.settings.model_copy(update={"api_tokens": "t"}), patient=True)
+    auth = {"Authorization": "Bearer t"}
+    with TestClient(create_app()) as client:
+        listed = client.get("/v1/payouts?account=demo&state=reconciled", headers=auth)
+        (payout,) = listed.json()["payouts"]
+        one = client.get(f"/v1/payouts/{payout['payout_id']}", headers=auth)
+        as_csv = client.get(f"/v1/payouts/{payout['payout_id']}?format=csv", headers=auth)
+        by_accept = client.get(
+            f"/v1/payouts/{payout['payout_id']}", headers={**auth, "Accept": "text/csv"}
+        )
+        order_id = next(iter(statement.orders))
+        money = client.get(f"/v1/orders/{order_id}/money", headers=auth)
+        refused = client.get("/v1/payouts?state=lost&period_from=yesterday", headers=auth)
+
+    assert listed.status_code == 200 and payout["reconciled"] is True
+    assert payout["deposit"] == {"amount": str(statement.summary.total.amount), "currency": "USD"}
+    assert payout["totals"]["difference"]["amount"] in ("0", "0.00")
+    body = one.json()
+    assert len(body["orders"]) == ORDERS and body["unmatched"] == []
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert len(rows) == statement.lines == len(list(csv.DictReader(io.StringIO(by_accept.text))))
+    assert sum(Decimal(r["amount"]) for r in rows) == statement.summary.total.amount
+    order = statement.orders[order_id]
+    (settled,) = money.json()["settlements"]
+    assert settled["net"] == {"amount": str(order.net.amount), "currency": "USD"}
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.json()["errors"]} == {"state", "period_from"}

@@ -30,7 +30,12 @@ pytestmark = pytest.mark.integration
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # A value of each path parameter that names nothing in an empty store, and one that is no id.
-UNKNOWN = {"fulfilment_id": "987654", "refund_id": "987654", "cancellation_id": "987654"}
+UNKNOWN = {
+    "fulfilment_id": "987654",
+    "refund_id": "987654",
+    "cancellation_id": "987654",
+    "payout_id": "987654",
+}
 UNKNOWN_ACCOUNT = "no-such-account"
 NOT_AN_ID = "abc"
 
