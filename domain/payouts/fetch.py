@@ -27,6 +27,7 @@ class FetchReport:
     """What one fetch did, for the task's result and the log."""
 
     listed: int = 0
+    open_balances: int = 0  # Finances' open groups: what is not paid out yet
     skipped: int = 0  # finished before
     lines: int = 0  # stored by this fetch
     finished: list[Statement] = field(default_factory=list)
@@ -92,6 +93,9 @@ def fetch_settlements(
 ) -> FetchReport:
     """Every settlement report listed since ``since``, oldest first."""
     result = FetchReport()
+    balances = reports.open_balances(account_id, since)
+    store.replace_open_balances(account_id, balances)
+    result.open_balances = len(balances)
     for report in reports.list_reports(account_id, since):
         result.listed += 1
         statement, stored = fetch_report(

@@ -106,3 +106,13 @@ class Known:
 
     orders: frozenset[str]  # the account's Amazon order ids among the settlement's
     our_adjustment_item_ids: frozenset[str]  # merchant-adjustment-item-ids our feeds sent
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBalance:
+    """What Amazon holds for the seller and has not paid out yet: an open financial event group
+    (Finances' ``listFinancialEventGroups``), its total so far, in its own currency."""
+
+    group_id: str
+    started_at: datetime | None
+    total: Money

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from domain.payouts.model import (
     Known,
+    OpenBalance,
     ReportRef,
     SetAsideLine,
     SettlementLine,
@@ -24,6 +25,10 @@ class SettlementReports(Protocol):
         Raises ``AmazonBusy`` when throttled."""
         ...
 
+    def open_balances(self, account_id: int, started_since: datetime) -> Sequence[OpenBalance]:
+        """Finances' open event groups started since then: what is not paid out yet."""
+        ...
+
     def open_report(
         self, account_id: int, report: ReportRef
     ) -> AbstractContextManager[Iterator[SettlementSummary | SettlementLine | SetAsideLine]]:
@@ -36,6 +41,10 @@ class SettlementReports(Protocol):
 class PayoutStore(Protocol):
     def settlement_done(self, account_id: int, settlement_id: str) -> bool:
         """Every line of the settlement is stored (a report listed again is skipped)."""
+        ...
+
+    def replace_open_balances(self, account_id: int, balances: Sequence[OpenBalance]) -> None:
+        """The account's open balances as Amazon states them now (the earlier ones go)."""
         ...
 
     def report_done(self, account_id: int, report_id: str) -> bool:

@@ -48,9 +48,10 @@ def payouts_list(account: str | None, state: str | None, limit: int) -> None:
     from workers import bootstrap
 
     with store():
-        found = bootstrap.container().payout_store.list_settlements(
-            account_id=_account_id(account), state=state, limit=limit
-        )
+        account_id = _account_id(account)
+        payout_store = bootstrap.container().payout_store
+        found = payout_store.list_settlements(account_id=account_id, state=state, limit=limit)
+        held = payout_store.open_balances(account_id) if account_id is not None else []
     table(
         ["id", "account", "settlement", "period (UTC)", "deposit", "state"],
         [
@@ -65,6 +66,9 @@ def payouts_list(account: str | None, state: str | None, limit: int) -> None:
             for s in found
         ],
     )
+    for balance in held:
+        since = f" (open since {balance.started_at:%Y-%m-%d})" if balance.started_at else ""
+        click.echo(f"not paid out yet: {balance.total}{since}")
 
 
 @payouts.command("show")

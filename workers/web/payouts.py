@@ -133,7 +133,14 @@ def list_payouts(request: Request) -> Response:
             for s in rows
         )  # fmt: skip
         return StreamingResponse(_csv(iter(lines), header), media_type="text/csv")
-    return JSONResponse({"payouts": [payout_out(s) for s in rows], "next_after": next_after})
+    body: dict[str, Any] = {"payouts": [payout_out(s) for s in rows], "next_after": next_after}
+    if account_id is not None:  # what Amazon holds and has not paid out (its open groups)
+        body["open_balance"] = [
+            {"group_id": b.group_id, "started_at": b.started_at.isoformat() if b.started_at
+             else None, **(_money(b.total) or {})}
+            for b in bootstrap.container().payout_store.open_balances(account_id)
+        ]  # fmt: skip
+    return JSONResponse(body)
 
 
 def _state(value: str) -> str:

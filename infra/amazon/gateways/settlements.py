@@ -17,12 +17,15 @@ from typing import Any, Protocol
 
 from domain.payouts import (
     SETTLEMENT_REPORT_TYPE,
+    OpenBalance,
     ReportRef,
     SetAsideLine,
     SettlementLine,
     SettlementSummary,
 )
+from domain.shared import Money
 from infra.amazon.api.documents import DocumentsApi
+from infra.amazon.schemas import ListFinancialEventGroupsPayload
 from infra.amazon.translate.orders import parse_time
 from infra.amazon.translate.settlements import read_settlement
 
@@ -47,6 +50,14 @@ class ReportsClient(Protocol):
     ) -> dict[str, Any]: ...
 
     def get_report_document(self, document_id: str) -> tuple[str, str | None]: ...
+
+    def iter_financial_event_groups(
+        self,
+        *,
+        started_after: datetime | None = None,
+        started_before: datetime | None = None,
+        max_results: int = 100,
+    ) -> Iterator[ListFinancialEventGroupsPayload]: ...
 
 
 def _time(value: object, field: str) -> datetime | None:
@@ -91,6 +102,26 @@ class SpApiSettlements:
                 break
             page = client.get_reports(next_token=token)
         return sorted(found, key=lambda r: (r.created_at, r.report_id))
+
+    def open_balances(self, account_id: int, started_since: datetime) -> Sequence[OpenBalance]:
+        """Finances' event groups still ``Open``: what Amazon holds and has not paid out."""
+        found: list[OpenBalance] = []
+        client = self.client_for(account_id)
+        for page in client.iter_financial_event_groups(started_after=started_since):
+            for group in page.financial_event_group_list:
+                total = group.original_total
+                if group.processing_status != "Open" or total is None:
+                    continue
+                if total.currency_code is None or total.currency_amount is None:
+                    continue
+                found.append(
+                    OpenBalance(
+                        group_id=group.financial_event_group_id or "",
+                        started_at=group.financial_event_group_start,
+                        total=Money(total.currency_amount, total.currency_code),
+                    )
+                )
+        return found
 
     @contextlib.contextmanager
     def open_report(

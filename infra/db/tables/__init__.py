@@ -17,7 +17,12 @@ from infra.db.tables.ingestion import SetAsideOrder, SyncCursor
 from infra.db.tables.keys import IdempotencyKey
 from infra.db.tables.orders import Order, OrderItem
 from infra.db.tables.outbox import OutboxEvent, WebhookAttempt, WebhookDelivery
-from infra.db.tables.payouts import Settlement, SettlementLineRow, SettlementSetAside
+from infra.db.tables.payouts import (
+    OpenBalance,
+    Settlement,
+    SettlementLineRow,
+    SettlementSetAside,
+)
 from infra.db.tables.refunds import FinanceCursor, Refund, RefundLine, RejectedRefund
 from infra.db.tables.tokens import ApiToken
 
@@ -30,6 +35,7 @@ __all__ = [
     "Fulfilment",
     "FulfilmentLine",
     "IdempotencyKey",
+    "OpenBalance",
     "Order",
     "OrderItem",
     "OutboxEvent",

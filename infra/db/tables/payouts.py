@@ -129,3 +129,19 @@ class SettlementSetAside(Base):
     line_no: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
+
+
+class OpenBalance(Base):
+    """What Amazon holds and has not paid out: an open financial event group's total so far,
+    as the last fetch read it (a fetch replaces the account's rows)."""
+
+    __tablename__ = "payout_open_balances"
+
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("seller_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcTime, nullable=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    fetched_at: Mapped[datetime] = mapped_column(UtcTime, server_default=func.now())

@@ -109,6 +109,11 @@ def test_a_closed_period_is_fetched_stored_once_and_reconciled_to_the_cent(
     sandbox: SandboxHandle, container: bootstrap.Container, clean_db: Engine
 ) -> None:
     _shipped_period_closed(sandbox, container)
+    create_bulk(
+        sandbox.state, 3, seller_id=DEMO_SELLER.seller_id, marketplace_id="ATVPDKIKX0DER",
+        fulfilled_by=None, status="SHIPPED", items_per_order=1, spread_seconds=0, seed=9,
+    )  # fmt: skip
+    sandbox.state.advance_clock(180)
     account_id = bootstrap.active_account_ids()[0]
     reports = SpApiSettlements(container.amazon_client_for)
     store = SqlPayoutStore(container.engine, payloads.encode)
@@ -119,6 +124,9 @@ def test_a_closed_period_is_fetched_stored_once_and_reconciled_to_the_cent(
     again = fetch_settlements(account_id, reports, store, since=since, batch_lines=40)
 
     (statement,) = first.finished
+    (held,) = store.open_balances(account_id)  # the period after the close: open, not paid out
+    (open_group,) = [g for g in sandbox.state.event_groups(DEMO_SELLER.seller_id) if g.open]
+    assert held.total.amount == open_group.total and first.open_balances == 1
     assert statement.reconciled, statement.problems()
     assert statement.unmatched == [] and statement.lines == first.lines > ORDERS
     assert len(statement.orders) == ORDERS  # every line matched to an order of the store
