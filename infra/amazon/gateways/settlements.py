@@ -112,8 +112,8 @@ class SpApiSettlements:
                 total = group.original_total
                 if group.processing_status != "Open" or total is None:
                     continue
-                if total.currency_code is None or total.currency_amount is None:
-                    continue
+                if total.currency_code is None or not total.currency_amount:
+                    continue  # no amount, or nothing held yet
                 found.append(
                     OpenBalance(
                         group_id=group.financial_event_group_id or "",
