@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     # Multiplies every sandbox rate (and refill). 0 lifts the limits entirely.
     sandbox_rate_factor: float = Field(default=1.0, ge=0)
     demo_orders_per_minute: float = 12.0
+    # Under `make run`: the demo sellers' settlement periods close this often (Amazon: 14 days).
+    demo_settlement_minutes: float = Field(default=10.0, ge=0)
 
     # The web process (API, metrics, health).
     web_host: str = "127.0.0.1"
@@ -118,6 +120,9 @@ class Settings(BaseSettings):
     # every one decrypts. Empty: the key kept in DATA_DIR/secrets.key (generated on first use),
     # refused with a DATABASE_URL over the network.
     secrets_key: SecretStr = SecretStr("")
+
+    # Payouts: how often beat fetches Amazon's settlement reports (one per period, ~14 days).
+    payout_fetch_interval_seconds: float = Field(default=3600.0, gt=0)
 
     # Ingestion.
     sync_interval_seconds: float = 60.0

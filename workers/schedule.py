@@ -101,8 +101,8 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         # Amazon's settlement reports (one per period, about every 14 days): fetched per account.
         "fetch-settlements": {
             "task": "payout.fetch_all",
-            "schedule": 3600.0,
-            "options": {"expires": 3600},
+            "schedule": settings.payout_fetch_interval_seconds,
+            "options": {"expires": settings.payout_fetch_interval_seconds},
         },
         "check-ship-by-deadlines": {
             "task": "fulfil.check_deadlines",

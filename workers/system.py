@@ -134,6 +134,8 @@ def sandbox_spec(settings: Settings, sellers: int = 1) -> ProcessSpec:
             str(settings.demo_orders_per_minute),
             "--sellers",
             str(sellers),
+            "--demo-settlement-minutes",
+            str(settings.demo_settlement_minutes),
         ),
     )
 
@@ -191,6 +193,13 @@ def _prepare_sandbox(ready: Settings, extra: dict[str, str], sellers: int = 1) -
             log.info("demo sellers: %d accounts (%d new)", sellers, added)
     finally:
         setup.close()
+    if ready.demo_settlement_minutes > 0:
+        # The demo's periods close every few minutes: fetch at half that pace, so a settlement
+        # shows up within a period of its close (Amazon's own: hourly is prompt enough).
+        every = max(60.0, ready.demo_settlement_minutes * 30)
+        extra["PAYOUT_FETCH_INTERVAL_SECONDS"] = str(
+            min(ready.payout_fetch_interval_seconds, every)
+        )
     if ready.api_token_list():
         return ""
     # A token for trying the API against the sandbox; production sets API_TOKENS.

@@ -34,6 +34,13 @@ _STATE_FILE_HELP = "Where the state is kept (default DATA_DIR/sandbox/state.pick
 )
 @click.option("--demo-orders-per-minute", type=float, default=0.0, show_default=True)
 @click.option(
+    "--demo-settlement-minutes",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="With demo orders: close the demo sellers' periods this often (0: every 14 days).",
+)
+@click.option(
     "--sellers",
     type=click.IntRange(min=1),
     default=1,
@@ -55,6 +62,7 @@ def sandbox(
     port: int | None,
     rate_factor: float | None,
     demo_orders_per_minute: float,
+    demo_settlement_minutes: float,
     base_url: str | None,
     state_file: Path | None,
     in_memory: bool,
@@ -79,6 +87,7 @@ def sandbox(
             port or loaded.sandbox_port,
             rate_factor=loaded.sandbox_rate_factor if rate_factor is None else rate_factor,
             demo_orders_per_minute=demo_orders_per_minute,
+            demo_settlement_minutes=demo_settlement_minutes,
             # Behind a container's service name the clients' URL is not the interface bound here.
             base_url=base_url or loaded.spapi_endpoint or None,
             state_file=None if in_memory else state_file or default_state_file(loaded),

@@ -34,6 +34,7 @@ from infra.amazon.sandbox.app import create_app
 from infra.amazon.sandbox.demo_sellers import add_demo_sellers, demo_sellers
 from infra.amazon.sandbox.generate import CANCEL_REASONS, build_order, varied_spec
 from infra.amazon.sandbox.keeper import StateKeeper
+from infra.amazon.sandbox.reports import close_now
 from infra.amazon.sandbox.state import DEMO_SELLER, SandboxError, SandboxState
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class DemoGenerator:
         orders_per_minute: float,
         seed: int | None = None,
         sellers: tuple[str, ...] = (DEMO_SELLER.seller_id,),
+        settle_every_s: float = 0.0,
     ) -> None:
         if orders_per_minute <= 0:
             raise ValueError("orders_per_minute must be > 0")
@@ -69,6 +71,10 @@ class DemoGenerator:
         self.interval_s = 60.0 / orders_per_minute
         self.rng = random.Random(seed)
         self.sellers = sellers
+        # Close the demo sellers' periods this often (0: on Amazon's 14-day schedule only), so a
+        # demo shows settlements arriving.
+        self.settle_every_s = settle_every_s
+        self._last_settled = time.monotonic()
         # (promote at, order id); pending orders of a kept state are promoted as if new.
         self._pending: list[tuple[datetime, str]] = [
             (state.now() + timedelta(seconds=self.rng.uniform(30, 180)), order.order_id)
@@ -94,6 +100,24 @@ class DemoGenerator:
                 # A reset removed an order we were tracking; forget it and carry on.
                 log.warning("sandbox demo generator lost track of an order after a reset")
                 self._pending.clear()
+            if self.settle_every_s and time.monotonic() - self._last_settled >= self.settle_every_s:
+                self._last_settled = time.monotonic()
+                self.settle()
+
+    def settle(self) -> int:
+        """Close every demo seller's open period now (one with events): its settlement report
+        is made at once. Returns how many reports were made."""
+        made = 0
+        with self.state.lock:
+            for seller in self.sellers:
+                try:
+                    made += len(close_now(self.state, seller, None))
+                except SandboxError:
+                    continue  # nothing to close for this seller yet
+            self.state.mark_changed()
+        if made:
+            log.info("sandbox demo: %d settlement report(s) made", made)
+        return made
 
     def tick(self) -> None:
         """One step: promote due pending orders, create one order, maybe a cancel request."""
@@ -150,6 +174,7 @@ def serve(
     port: int,
     rate_factor: float = 1.0,
     demo_orders_per_minute: float = 0.0,
+    demo_settlement_minutes: float = 0.0,
     base_url: str | None = None,
     state_file: Path | None = None,
     sellers: int = 1,
@@ -171,7 +196,12 @@ def serve(
     add_demo_sellers(state, sellers)
     every_seller = (DEMO_SELLER.seller_id, *(s.seller_id for s in demo_sellers(sellers)))
     demo = (
-        DemoGenerator(state, demo_orders_per_minute, sellers=every_seller)
+        DemoGenerator(
+            state,
+            demo_orders_per_minute,
+            sellers=every_seller,
+            settle_every_s=demo_settlement_minutes * 60,
+        )
         if demo_orders_per_minute > 0
         else None
     )

@@ -87,3 +87,18 @@ def test_serve_runs_until_a_signal_and_exits_cleanly(sig: signal.Signals) -> Non
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_the_demo_closes_its_sellers_periods_so_a_demo_shows_settlements() -> None:
+    state = SandboxState(rate_factor=0)
+    demo = DemoGenerator(state, orders_per_minute=60, seed=4, settle_every_s=600)
+    for _ in range(30):
+        demo.tick()
+    state.advance_clock(180)
+
+    made = demo.settle()
+    again = demo.settle()  # nothing new in the period since: nothing to close
+
+    assert made >= 1
+    assert len(state.reports.of_seller(DEMO_SELLER.seller_id)) == made
+    assert again == 0
