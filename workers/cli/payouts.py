@@ -12,14 +12,9 @@ from typing import TextIO
 
 import click
 
-from domain.payouts import SetAsideLine, SettlementLine, classify
+from domain.payouts import SetAsideLine, SettlementLine
 from workers.cli.common import fail, store, table
-
-LINE_COLUMNS = (
-    "line_no", "kind", "transaction_type", "amount_type", "amount_description", "amount",
-    "currency", "order_id", "order_item_code", "sku", "quantity", "merchant_adjustment_item_id",
-    "posted_at", "fulfillment_id", "set_aside_reason",
-)  # fmt: skip
+from workers.doors.payouts import LINE_COLUMNS, line_row
 
 
 @click.group()
@@ -123,17 +118,7 @@ def _write_csv(out: TextIO, rows: Iterable[SettlementLine | SetAsideLine]) -> in
     writer.writerow(LINE_COLUMNS)
     written = 0
     for row in rows:
-        if isinstance(row, SetAsideLine):
-            cells: list[object] = [row.line_no, "set_aside", *[""] * 12, row.reason]
-        else:
-            cells = [
-                row.line_no, classify(row).value, row.transaction_type, row.amount_type,
-                row.amount_description, row.amount.amount, row.amount.currency,
-                row.order_id or "", row.order_item_code or "", row.sku or "",
-                "" if row.quantity is None else row.quantity,
-                row.merchant_adjustment_item_id or "",
-                row.posted_at.isoformat() if row.posted_at else "", row.fulfillment_id or "", "",
-            ]  # fmt: skip
+        cells = line_row(row)
         writer.writerow(cells)
         written += 1
     return written

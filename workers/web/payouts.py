@@ -14,12 +14,13 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from domain.payouts import OrderMoney, SetAsideLine, SettlementLine, classify
+from domain.payouts import OrderMoney
 from domain.shared import FieldError, Money
 from infra.db.orders import order_detail
 from infra.db.payouts.views import SettlementView
 from workers import bootstrap
 from workers.doors import paging
+from workers.doors.payouts import LINE_COLUMNS, line_row
 from workers.web.auth import hides
 from workers.web.errors import errors_response
 from workers.web.query import query_of
@@ -28,11 +29,6 @@ router = APIRouter(tags=["payouts"])
 
 PARAMETERS = ("account", "period_from", "period_to", "state", "after", "limit", "format")
 STATES = ("fetching", "reconciled", "unreconciled")
-LINE_COLUMNS = (
-    "line_no", "kind", "transaction_type", "amount_type", "amount_description", "amount",
-    "currency", "order_id", "order_item_code", "sku", "quantity", "merchant_adjustment_item_id",
-    "posted_at", "fulfillment_id", "set_aside_reason",
-)  # fmt: skip
 
 
 def _money(money: Money | None) -> dict[str, str] | None:
@@ -157,18 +153,6 @@ def _format(value: str | None, errors: list[FieldError]) -> str | None:
     return value
 
 
-def _line_row(row: SettlementLine | SetAsideLine) -> list[object]:
-    if isinstance(row, SetAsideLine):
-        return [row.line_no, "set_aside", *[""] * 12, row.reason]
-    return [
-        row.line_no, classify(row).value, row.transaction_type, row.amount_type,
-        row.amount_description, row.amount.amount, row.amount.currency, row.order_id or "",
-        row.order_item_code or "", row.sku or "", "" if row.quantity is None else row.quantity,
-        row.merchant_adjustment_item_id or "", row.posted_at.isoformat() if row.posted_at else "",
-        row.fulfillment_id or "", "",
-    ]  # fmt: skip
-
-
 @router.get("/payouts/{payout_id}", response_model=None, summary="A payout and its statement")
 def get_payout(
     request: Request, payout_id: int = Path(ge=1, le=9_223_372_036_854_775_807)
@@ -186,7 +170,7 @@ def get_payout(
 
         def lines() -> Iterator[str]:
             with payout_store.stored_lines(s.account_id, s.settlement_id) as rows:
-                yield from _csv((_line_row(row) for row in rows), LINE_COLUMNS)
+                yield from _csv((line_row(row) for row in rows), LINE_COLUMNS)
 
         filename = f"settlement-{s.settlement_id}.csv"
         return StreamingResponse(
