@@ -124,6 +124,14 @@ class Settings(BaseSettings):
     # Payouts: how often beat fetches Amazon's settlement reports (one per period, ~14 days).
     payout_fetch_interval_seconds: float = Field(default=3600.0, gt=0)
 
+    # Notifications (Amazon's ORDER_CHANGE, FEED_PROCESSING_FINISHED and
+    # REPORT_PROCESSING_FINISHED pushed to an SQS queue). Empty SQS_QUEUE_URL: the embedded
+    # SQS-compatible server (moto) in DATA_DIR and its queue; in production an AWS SQS queue URL.
+    # SQS_ENDPOINT_URL overrides boto3's endpoint (the embedded server sets it; empty for AWS).
+    sqs_queue_url: str = ""
+    sqs_endpoint_url: str = ""
+    aws_region: str = "us-east-1"
+
     # Ingestion.
     sync_interval_seconds: float = 60.0
     sync_overlap_seconds: float = 300.0
