@@ -15,8 +15,6 @@ screenshot of each page visited (the README's picture)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -33,6 +31,7 @@ from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import Fault
 from infra.db.tables import Fulfilment
 from infra.settings import Settings
+from tests.browser.conftest import needs_browser, shot
 from tests.integration.processes import WorkerProcess, wait_for
 from tests.integration.workers.scenarios import (
     CONFIRM_SHIPMENT,
@@ -47,17 +46,9 @@ from tests.integration.workers.scenarios import (
 )
 from workers.demo import ensure_demo_account
 
-CHROMIUM = shutil.which("chromium")
 RATE_FACTOR = 50.0
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        CHROMIUM is None and not os.environ.get("REQUIRE_BROWSER"),
-        reason="Debian's chromium is not installed (apt-get install chromium); "
-        "set REQUIRE_BROWSER=1 to fail instead of skipping",
-    ),
-]
+pytestmark = [pytest.mark.integration, needs_browser]
 
 
 @pytest.fixture
@@ -72,30 +63,10 @@ def env(child_env: dict[str, str], sandbox: SandboxHandle, tmp_path: Path) -> di
     return {**fulfil_env(child_env, sandbox, RATE_FACTOR), "DATA_DIR": str(tmp_path / "data")}
 
 
-@pytest.fixture
-def browser_page() -> Iterator[Any]:
-    assert CHROMIUM is not None, "REQUIRE_BROWSER is set but chromium is not installed"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            yield context.new_page()
-        finally:
-            browser.close()
-
-
 def _state(engine: Engine, fulfilment_id: int) -> str:
     with engine.connect() as conn:
         found = conn.execute(select(Fulfilment.state).where(Fulfilment.id == fulfilment_id))
         return str(found.scalar_one())
-
-
-def _shot(page: Any, name: str) -> None:
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if folder:
-        page.screenshot(path=str(Path(folder) / f"operator-{name}.png"), full_page=True)
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -175,7 +146,7 @@ def test_an_operator_signs_in_sees_the_failure_and_a_retry_confirms_it_on_amazon
             expect(page.locator("#health")).to_contain_text("redis ok")
             expect(page.locator("#accounts")).to_contain_text("demo")
             expect(page.locator("#accounts")).to_contain_text("active")
-            _shot(page, "overview")
+            shot(page, "overview")
             (cookie,) = page.context.cookies()
             assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"]) == (
                 True,
@@ -193,7 +164,7 @@ def test_an_operator_signs_in_sees_the_failure_and_a_retry_confirms_it_on_amazon
             page.click("nav >> text=Failures")
             row = page.locator(f"#fulfilment-{fulfilment_id}")
             expect(row).to_contain_text("InvalidInput")
-            _shot(page, "failures")
+            shot(page, "failures")
             row.locator("button", has_text="Retry").click()
             expect(page.locator(".said")).to_contain_text(
                 f"fulfilment {fulfilment_id} accepted again"

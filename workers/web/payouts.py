@@ -153,6 +153,22 @@ def _format(value: str | None, errors: list[FieldError]) -> str | None:
     return value
 
 
+def _lines_csv(s: SettlementView) -> tuple[Iterator[str], str]:
+    """A settlement's lines as CSV text, streamed from the store, and the file's name."""
+
+    def lines() -> Iterator[str]:
+        with bootstrap.container().payout_store.stored_lines(s.account_id, s.settlement_id) as rows:
+            yield from _csv((line_row(row) for row in rows), LINE_COLUMNS)
+
+    return lines(), f"settlement-{s.settlement_id}.csv"
+
+
+def statement_csv(payout_id: int) -> tuple[Iterator[str], str] | None:
+    """The operator page's download: the same CSV, or None for no such payout."""
+    found = bootstrap.container().payout_store.settlement(payout_id)
+    return None if found is None else _lines_csv(found)
+
+
 @router.get("/payouts/{payout_id}", response_model=None, summary="A payout and its statement")
 def get_payout(
     request: Request, payout_id: int = Path(ge=1, le=9_223_372_036_854_775_807)
@@ -167,14 +183,9 @@ def get_payout(
         return errors_response(404, FieldError("payout_id", f"no payout {payout_id}"))
     s = statement.settlement
     if _wants_csv(request, format_):
-
-        def lines() -> Iterator[str]:
-            with payout_store.stored_lines(s.account_id, s.settlement_id) as rows:
-                yield from _csv((line_row(row) for row in rows), LINE_COLUMNS)
-
-        filename = f"settlement-{s.settlement_id}.csv"
+        text, filename = _lines_csv(s)
         return StreamingResponse(
-            lines(),
+            text,
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

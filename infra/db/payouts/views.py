@@ -183,10 +183,13 @@ class ViewsMixin(StoreBase):
         state: str | None = None,
         after_id: int | None = None,
         limit: int = 50,
+        newest_first: bool = False,
     ) -> list[SettlementView]:
-        """Oldest first by id, after ``after_id`` (a cursor), at most ``limit`` (up to 500).
+        """Oldest first by id, after ``after_id`` (a cursor), at most ``limit`` (up to 500);
+        ``newest_first`` turns the order round (the operator page's latest payouts).
         ``period_from``/``period_to``: the settlements whose period overlaps [from, to)."""
-        query = select(S).order_by(S.c.id).limit(max(min(limit, MAX_LIMIT), 0))
+        order = S.c.id.desc() if newest_first else S.c.id
+        query = select(S).order_by(order).limit(max(min(limit, MAX_LIMIT), 0))
         if account_id is not None:
             query = query.where(S.c.account_id == account_id)
         if period_from is not None:

@@ -1,8 +1,8 @@
 """The operator page's routes under ``/ops``: sign in and out, the overview (health and
-accounts), late orders, failures with their retry buttons, and the refunds awaiting approval
-after a reconnect. Every action is the one the CLI and the API take (``actions``); a POST
-answers with a redirect to the page it came from (post/redirect/get), carrying what happened
-as a signed message.
+accounts), late orders, failures with their retry buttons, the refunds awaiting approval after
+a reconnect, and Amazon's payouts with each one's statement and CSV. Every action is the one
+the CLI and the API take (``actions``); a POST answers with a redirect to the page it came from
+(post/redirect/get), carrying what happened as a signed message.
 
 Pages are left out of the OpenAPI document: it describes the platform's API."""
 
@@ -13,14 +13,14 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from workers.doors.fulfilments.queueing import TaskSender
 from workers.web.auth import valid_token
 from workers.web.fulfilments import confirmation_sender
-from workers.web.operator import actions, reads
+from workers.web.operator import actions, payouts, reads
 from workers.web.operator.session import (
     OperatorSession,
     check_form,
@@ -32,6 +32,7 @@ from workers.web.operator.session import (
     start_session,
     unsigned,
 )
+from workers.web.payouts import statement_csv
 from workers.web.refunds import flush_sender
 
 PREFIX = "/ops"
@@ -133,6 +134,7 @@ def overview(request: Request, session: Operator) -> Response:
         late=len(late),
         failures=len(reads.failures()),
         waiting=sum(len(a.items) for a in reads.approvals()),
+        unreconciled=payouts.unreconciled(),
     )
 
 
@@ -150,6 +152,34 @@ def failures(request: Request, session: Operator) -> Response:
 @router.get("/approvals")
 def approvals(request: Request, session: Operator) -> Response:
     return page(request, "approvals.html", session, accounts=reads.approvals())
+
+
+@router.get("/payouts")
+def payout_list(request: Request, session: Operator) -> Response:
+    rows, held = payouts.payouts()
+    return page(request, "payouts.html", session, rows=rows, held=held)
+
+
+@router.get("/payouts/{payout_id}")
+def payout_statement(request: Request, session: Operator, payout_id: int) -> Response:
+    found = payouts.statement(payout_id) if 0 < payout_id < 2**63 else None
+    if found is None:
+        return page(request, "missing.html", session, status=404, what=f"no payout {payout_id}")
+    return page(request, "statement.html", session, s=found)
+
+
+@router.get("/payouts/{payout_id}/csv")
+def payout_csv(session: Operator, payout_id: int) -> Response:
+    """The settlement's lines, one CSV row each (the same file as the API's ``?format=csv``)."""
+    answer = statement_csv(payout_id) if 0 < payout_id < 2**63 else None
+    if answer is None:
+        return Response(f"no payout {payout_id}\n", status_code=404, headers=HEADERS)
+    body, filename = answer
+    return StreamingResponse(
+        body,
+        media_type="text/csv",
+        headers={**HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # --- actions --------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def _span(seconds: float) -> str:
     return f"{sign}{days}d{hours:02d}h"
 
 
-def _when(moment: datetime | None) -> str:
+def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "never"
 
 
@@ -78,7 +78,7 @@ def accounts() -> list[AccountRow]:
                 status=account.status.split(":")[0],
                 paused_reason=account.paused_reason,
                 sync_lag=_span(lag.total_seconds()) if lag is not None else "not synced yet",
-                last_success=_when(position.last_success_at if position else None),
+                last_success=when(position.last_success_at if position else None),
                 lagging=account.reaches_amazon and (lag is None or lag > LAG_WARNING),
             )
         )
@@ -109,7 +109,7 @@ def late() -> tuple[list[LateRow], float]:
             account=names.get(order.account_id, str(order.account_id)),
             amazon_order_id=order.amazon_order_id,
             status=order.status,
-            ship_by=_when(order.ship_by_latest),
+            ship_by=when(order.ship_by_latest),
             left=_span((order.ship_by_latest - now).total_seconds()),
             unshipped=order.quantity_remaining,
             missed=deadline_kind(order.ship_by_latest, now, window) is DeadlineKind.MISSED,
