@@ -15,7 +15,8 @@ from typing import Any
 
 import psycopg
 
-from domain.payouts import ReportRef, SetAsideLine, SettlementLine, SettlementSummary, reconcile
+from domain.payouts import ReportRef, SettlementSummary, reconcile
+from domain.payouts.fetch import store_lines
 from infra.amazon.translate.settlements import read_settlement
 from infra.db.engine import libpq_url, make_engine
 from infra.db.payouts import SqlPayoutStore
@@ -61,23 +62,12 @@ def ours(path: Path, database_url: str, account_id: int, batch: int) -> dict[str
     store = SqlPayoutStore(engine, payloads.encode)
     report = ReportRef("BENCH", "BENCH-DOC", datetime.now(UTC), None, None)
     started = time.perf_counter()
-    count = 0
     with path.open(encoding="utf-8", newline="") as lines:
         rows = read_settlement(lines)
         summary = next(rows)
         assert isinstance(summary, SettlementSummary)
         store.begin(account_id, report, summary)
-        resume = store.lines_stored(account_id, summary.settlement_id)
-        pending: list[SettlementLine | SetAsideLine] = []
-        for row in rows:
-            assert not isinstance(row, SettlementSummary)
-            if row.line_no <= resume:
-                continue
-            pending.append(row)
-            if len(pending) >= batch:
-                count += store.save_lines(account_id, summary.settlement_id, pending)
-                pending = []
-        count += store.save_lines(account_id, summary.settlement_id, pending)
+        count = store_lines(store, account_id, summary, rows, batch)  # the fetch's own path
     seconds = time.perf_counter() - started
     cpu = time.process_time()
     store_rss = _peak_mb()

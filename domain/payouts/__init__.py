@@ -28,7 +28,14 @@ from domain.payouts.model import (
     SettlementSummary,
 )
 from domain.payouts.ports import PayoutStore, SettlementReports
-from domain.payouts.reconcile import OrderMoney, Statement, Totals, classify, reconcile
+from domain.payouts.reconcile import (
+    OrderMoney,
+    Statement,
+    Totals,
+    classify,
+    classify_types,
+    reconcile,
+)
 
 __all__ = [
     "SETTLEMENT_REPORT_TYPE",
@@ -51,6 +58,7 @@ __all__ = [
     "Statement",
     "Totals",
     "classify",
+    "classify_types",
     "fetch_report",
     "fetch_settlements",
     "reconcile",

@@ -10,6 +10,7 @@ the stored lines, never from what is in memory, and ``finish`` stores it and its
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,25 +34,46 @@ class FetchReport:
     finished: list[Statement] = field(default_factory=list)
 
 
-def _store_lines(
+def store_lines(
     store: PayoutStore,
     account_id: int,
     summary: SettlementSummary,
     rows: Iterator[SettlementSummary | SettlementLine | SetAsideLine],
-    batch_lines: int,
+    batch_lines: int = BATCH_LINES,
 ) -> int:
+    """The report's lines after the summary stored in batches, each line once; how many were
+    new. The lines up to the settlement's ``lines_stored`` (a resumed reading) are passed over.
+
+    Reading and writing overlap: while one batch is written on a thread of its own (most of
+    that time the database works and the thread waits, the interpreter free), this thread reads
+    and parses the next one, so the two take about as long as the slower of them instead of
+    their sum (``bench/payouts``). At most one batch is in flight, and a batch is handed over
+    only once the one before it is committed: ``lines_stored``, the highest line committed, can
+    never pass a line that is not stored, whatever dies where. The writer's error comes out
+    here, at the next hand-over or at the end."""
     done = store.lines_stored(account_id, summary.settlement_id)
-    batch: list[SettlementLine | SetAsideLine] = []
     stored = 0
-    for row in rows:
-        if isinstance(row, SettlementSummary) or row.line_no <= done:
-            continue  # a second summary is not a line; lines up to done are stored already
-        batch.append(row)
-        if len(batch) >= batch_lines:
-            stored += store.save_lines(account_id, summary.settlement_id, batch)
-            batch = []
-    if batch:
-        stored += store.save_lines(account_id, summary.settlement_id, batch)
+    in_flight: Future[int] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="payout-lines") as writer:
+
+        def hand_over(batch: list[SettlementLine | SetAsideLine]) -> None:
+            nonlocal stored, in_flight
+            if in_flight is not None:
+                stored += in_flight.result()
+            in_flight = writer.submit(store.save_lines, account_id, summary.settlement_id, batch)
+
+        batch: list[SettlementLine | SetAsideLine] = []
+        for row in rows:
+            if isinstance(row, SettlementSummary) or row.line_no <= done:
+                continue  # a second summary is not a line; lines up to done are stored already
+            batch.append(row)
+            if len(batch) >= batch_lines:
+                hand_over(batch)
+                batch = []
+        if batch:
+            hand_over(batch)
+        if in_flight is not None:
+            stored += in_flight.result()
     return stored
 
 
@@ -75,7 +97,7 @@ def fetch_report(
         if store.settlement_done(account_id, summary.settlement_id):
             return None, 0
         store.begin(account_id, report, summary)
-        stored = _store_lines(store, account_id, summary, rows, batch_lines)
+        stored = store_lines(store, account_id, summary, rows, batch_lines)
     known = store.known(account_id, summary.settlement_id)
     with store.stored_lines(account_id, summary.settlement_id) as lines:
         statement = reconcile(summary, lines, known)

@@ -35,12 +35,17 @@ def classify(line: SettlementLine) -> LineKind:
     A refund's own fee lines (the refund commission, the commission given back) are fees: what
     Amazon keeps or returns of its cut, not what the buyer got back.
     """
-    transaction = line.transaction_type
-    if line.amount_type in _FEE_AMOUNT_TYPES or transaction in _FEE_TRANSACTIONS:
+    return classify_types(line.transaction_type, line.amount_type)
+
+
+def classify_types(transaction: str, amount_type: str) -> LineKind:
+    """``classify`` from the two columns it reads (a pure function of them: callers that see
+    hundreds of thousands of lines may cache it)."""
+    if amount_type in _FEE_AMOUNT_TYPES or transaction in _FEE_TRANSACTIONS:
         return LineKind.FEE
-    if "Refund" in transaction and line.amount_type in _SALE_AMOUNT_TYPES:
+    if "Refund" in transaction and amount_type in _SALE_AMOUNT_TYPES:
         return LineKind.REFUND
-    if transaction == "Order" and line.amount_type in _SALE_AMOUNT_TYPES:
+    if transaction == "Order" and amount_type in _SALE_AMOUNT_TYPES:
         return LineKind.SALE
     return LineKind.OTHER
 

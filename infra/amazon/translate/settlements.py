@@ -78,9 +78,11 @@ def parse_time(text: str, field: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_amount(text: str, currency: str, field: str) -> Money:
     """``1234.56``, ``-1234,56`` or ``1.234,56`` as ``Money`` (the last separator is the
-    decimal one when both are there)."""
+    decimal one when both are there). Cached (``Money`` is immutable): a settlement repeats the
+    same fees, taxes and prices line after line. An amount that cannot be read is not cached."""
     value = text.strip().replace(" ", "")
     if "," in value:
         if "." in value and value.rfind(",") < value.rfind("."):
@@ -195,7 +197,9 @@ class _Lines:
         self.pick = operator.itemgetter(*(at.get(name, self.width) for name in _LINE_COLUMNS))
 
     def read(self, cells: list[str], summary: SettlementSummary, line_no: int) -> SettlementLine:
-        if len(cells) <= self.width:
+        if len(cells) == self.width:
+            cells.append("")  # the cell an absent column reads (the reader's list is ours)
+        elif len(cells) < self.width:
             cells = cells + [""] * (self.width + 1 - len(cells))
         (
             settlement_id,
@@ -266,8 +270,7 @@ def read_settlement(
     summary: SettlementSummary | None = None
     line_no = 0
     for cells in reader:
-        raw = "\t".join(cells)
-        if not raw.strip():
+        if len(cells) < 2 and not "".join(cells).strip():
             continue  # a blank line (a trailing newline, a gap)
         line_no += 1
         if columns is None:
@@ -278,14 +281,17 @@ def read_settlement(
             summary = _summary(_Row(columns, cells))
             yield summary
             continue
-        if len(raw) > MAX_ROW_CHARS:
+        # The row as it was is only needed for a row set aside: not joined for every row.
+        if sum(map(len, cells)) + len(cells) - 1 > MAX_ROW_CHARS:
+            raw = "\t".join(cells)
             yield SetAsideLine(summary.settlement_id, line_no, "the row is too long", raw[:1000])
             continue
         assert lines_of is not None
+        width = len(cells)  # ``read`` may pad the list with one cell
         try:
             yield lines_of.read(cells, summary, line_no)
         except _RowError as exc:
-            yield SetAsideLine(summary.settlement_id, line_no, str(exc), raw)
+            yield SetAsideLine(summary.settlement_id, line_no, str(exc), "\t".join(cells[:width]))
     if columns is None:
         raise SettlementFileError("the file is empty: no header")
     if summary is None:

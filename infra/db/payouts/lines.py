@@ -15,13 +15,14 @@ Rows set aside are few: a plain multi-row INSERT with the same conflict rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.payouts import SetAsideLine, SettlementLine, classify
+from domain.payouts import SetAsideLine, SettlementLine, classify_types
 from infra.db.payouts.base import A, driver
 
 # The line's columns in COPY order (settlement_row_id first, then the line's own).
@@ -87,12 +88,18 @@ _MOVE = (
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def _kind(transaction_type: str, amount_type: str) -> str:
+    """A line's kind from its two types: a report has a few dozen pairs and many thousand lines."""
+    return classify_types(transaction_type, amount_type).value
+
+
 def row_of(settlement_row_id: int, line: SettlementLine) -> tuple[Any, ...]:
     """The line as COPY's row, in ``COLUMNS`` order."""
     return (
         settlement_row_id,
         line.line_no,
-        classify(line).value,
+        _kind(line.transaction_type, line.amount_type),
         line.transaction_type,
         line.amount_type,
         line.amount_description,
