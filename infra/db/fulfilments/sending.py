@@ -35,7 +35,9 @@ class SendingMixin(ReadBackMixin):
 
     def renew_lease(self, fulfilment_id: int, owner: str, lease: timedelta) -> bool:
         with self.engine.begin() as conn:
-            renewed = RENEW.scalar(conn, {"p_id": fulfilment_id, "p_owner": owner, "p_lease": lease})
+            renewed = RENEW.scalar(
+                conn, {"p_id": fulfilment_id, "p_owner": owner, "p_lease": lease}
+            )
         return renewed is not None
 
     def let_go(self, fulfilment_id: int, owner: str) -> bool:
