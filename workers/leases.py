@@ -64,9 +64,11 @@ def new_token() -> str:
 
 
 @contextlib.contextmanager
-def attempt(what: str, renew: Renew, let_go: LetGo) -> Iterator[str]:
+def attempt(
+    what: str, renew: Renew, let_go: LetGo, *, every_s: float = HEARTBEAT_S
+) -> Iterator[str]:
     """Run one attempt under a fresh token (yielded: the use case claims with it). While the
-    block runs a daemon thread renews the lease every ``HEARTBEAT_S``, and every SP-API call
+    block runs a daemon thread renews the lease every ``every_s``, and every SP-API call
     first renews it and raises ``LeaseLost`` instead of calling when the lease is another's.
     When the block ends (returned or raised) the heartbeat stops and whatever the attempt still
     holds is let go at once, so the task's own retry (or the sweeper) is not locked out by it.
@@ -81,7 +83,7 @@ def attempt(what: str, renew: Renew, let_go: LetGo) -> Iterator[str]:
 
     stop = threading.Event()
     beat = threading.Thread(
-        target=_heartbeat, args=(stop, what, token, renew), name=f"lease {what}", daemon=True
+        target=_heartbeat, args=(stop, what, token, renew, every_s), name=what, daemon=True
     )
     beat.start()
     try:
@@ -89,7 +91,7 @@ def attempt(what: str, renew: Renew, let_go: LetGo) -> Iterator[str]:
             yield token
     finally:
         stop.set()
-        beat.join(timeout=HEARTBEAT_S)  # a renewal under way ends before the lease is let go
+        beat.join(timeout=every_s)  # a renewal under way ends before the lease is let go
         try:
             let_go(token)
         except Exception as exc:  # noqa: BLE001 (the attempt's own outcome or error stands)
@@ -97,11 +99,11 @@ def attempt(what: str, renew: Renew, let_go: LetGo) -> Iterator[str]:
             log.warning("lease not let go", extra={"work": what, "error": type(exc).__name__})
 
 
-def _heartbeat(stop: threading.Event, what: str, token: str, renew: Renew) -> None:
+def _heartbeat(stop: threading.Event, what: str, token: str, renew: Renew, every_s: float) -> None:
     """The thread's whole life: renew until told to stop. A failed renewal is logged and tried
     again at the next beat; the check before a call is what decides whether the attempt may
     still send, so nothing here raises (the top of a thread: an edge of the process)."""
-    while not stop.wait(HEARTBEAT_S):
+    while not stop.wait(every_s):
         try:
             renew(token, LEASE)
         except Exception as exc:  # noqa: BLE001 (see the docstring)
