@@ -64,7 +64,19 @@ class SubmissionStore(Protocol):
         self, submission_id: int, owner: str, lease: timedelta
     ) -> Submission | None:
         """Take the submission under ``owner``'s lease (attempts + 1), committed before
-        returning; None when another live worker holds it or it is finished."""
+        returning; None when a live lease holds it (whoever asks: ``owner`` is one attempt's
+        fresh token) or it is finished. Its due date is cleared: if this attempt dies, the
+        sweeper takes it again as soon as the lease runs out."""
+        ...
+
+    def renew_submission(self, submission_id: int, owner: str, lease: timedelta) -> bool:
+        """Push ``owner``'s lease on to now + ``lease`` (the heartbeat, and the check right
+        before a call to Amazon); False when the lease is no longer ``owner``'s."""
+        ...
+
+    def let_go_submission(self, submission_id: int, owner: str) -> bool:
+        """End ``owner``'s lease now, nothing else changed (an attempt that ended without
+        giving it back: an error); False when ``owner`` held nothing."""
         ...
 
     def record_uploaded(self, submission_id: int, owner: str, feed_document_id: str) -> bool: ...

@@ -12,7 +12,10 @@ never created again.
 Two submissions of one seller, marketplace and feed type are never ``creating`` at once (the
 store refuses the second), so the feeds listed in one's window are its own or already known.
 This holds while the lease is longer than createFeed's timeout: a worker whose lease ran out has
-heard back (or given up) before another takes the submission over.
+heard back (or given up) before another takes the submission over. The lease is one attempt's
+(``owner`` is a fresh token, never a task id) and the gateway renews it right before each call,
+raising ``LeaseLost`` instead of calling when another attempt holds it now: the attempt then ends
+as ``LEASE_LOST`` having sent nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from domain.feeds.errors import AmazonBusy, FeedError, FeedRefused, OutcomeUnkno
 from domain.feeds.model import ListedFeed, Submission, SubmissionState
 from domain.feeds.outcomes import MessageOutcome, Verdict, read_report
 from domain.feeds.ports import FeedGateway, SubmissionStore
-from domain.shared import Clock, format_utc
+from domain.shared import Clock, LeaseLost, format_utc
 
 # What the messages' owner says of the failures in a report before they are recorded: it may
 # give a clearer code and reason for a failed message (the refunds: "already refunded on
@@ -123,6 +126,13 @@ def advance(
     if submission is None:
         return AdvanceResult(submission_id, Outcome.SKIPPED)
     step = _Step(store, amazon, owner, clock, policy or FeedPolicy(), explain)
+    try:
+        return _advance(step, submission)
+    except LeaseLost as exc:  # the gateway's check before a call: nothing was sent
+        return AdvanceResult(submission_id, Outcome.LEASE_LOST, str(exc))
+
+
+def _advance(step: _Step, submission: Submission) -> AdvanceResult:
     state = submission.state
     if state is SubmissionState.BUILT:
         uploaded = _upload(step, submission)
@@ -158,7 +168,10 @@ def resolve_unknown(
     step = _Step(store, amazon, owner, clock, policy or FeedPolicy())
     if submission.state is not SubmissionState.CREATING:
         return step.release(submission, Outcome.SKIPPED, timedelta(0))
-    return _resolve(step, submission)
+    try:
+        return _resolve(step, submission)
+    except LeaseLost as exc:
+        return AdvanceResult(submission_id, Outcome.LEASE_LOST, str(exc))
 
 
 def due_submissions(

@@ -12,6 +12,7 @@ from enum import StrEnum
 from domain.fulfilments.errors import AmazonUnavailable, ShipmentRejected
 from domain.fulfilments.model import package_for
 from domain.fulfilments.ports import FulfilmentStore, ShipmentGateway
+from domain.shared import LeaseLost
 
 # After a transient failure the task retries itself; the sweeper takes over after this.
 SWEEP_AFTER_TRANSIENT = timedelta(minutes=10)
@@ -48,7 +49,12 @@ def confirm_fulfilment(
     only the lease holder sends, a confirmed one is never sent again, and a resend is an edit of
     the same package. A transient failure raises ``AmazonUnavailable`` after giving the
     fulfilment back (the caller retries); a wait longer than ``longest_wait`` is left to the
-    sweeper."""
+    sweeper.
+
+    ``owner`` is this attempt's own token. The gateway renews the lease right before each call
+    and raises ``LeaseLost`` instead of calling when another attempt holds it now: this attempt
+    then ends as ``LEASE_LOST`` having sent nothing (or, lost before the read-back, having sent
+    what the new holder sends again as an edit of the same package)."""
     fulfilment = store.claim(fulfilment_id, owner, lease)
     if fulfilment is None:
         return ConfirmResult(fulfilment_id, Outcome.SKIPPED)
@@ -63,6 +69,8 @@ def confirm_fulfilment(
             fulfilment.marketplace_id,
             package_for(fulfilment),
         )
+    except LeaseLost as exc:
+        return ConfirmResult(fulfilment_id, Outcome.LEASE_LOST, str(exc))
     except ShipmentRejected as exc:
         recorded = store.record_failed(fulfilment_id, owner, exc.code, exc.message)
         outcome = Outcome.FAILED if recorded else Outcome.LEASE_LOST
@@ -73,8 +81,11 @@ def confirm_fulfilment(
             return ConfirmResult(fulfilment_id, Outcome.DEFERRED, exc.reason)
         store.release(fulfilment_id, owner, SWEEP_AFTER_TRANSIENT, exc.reason)
         raise
-    read_back = amazon.read_back(
-        fulfilment.account_id, fulfilment.amazon_order_id, fulfilment.package_reference_id
-    )
+    try:
+        read_back = amazon.read_back(
+            fulfilment.account_id, fulfilment.amazon_order_id, fulfilment.package_reference_id
+        )
+    except LeaseLost as exc:  # sent; the new holder sends it again (an edit) and records it
+        return ConfirmResult(fulfilment_id, Outcome.LEASE_LOST, str(exc))
     recorded = store.record_confirmed(fulfilment, owner, read_back)
     return ConfirmResult(fulfilment_id, Outcome.CONFIRMED if recorded else Outcome.LEASE_LOST)

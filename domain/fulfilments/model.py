@@ -98,19 +98,16 @@ def check_transition(current: FulfilmentState, new: FulfilmentState) -> None:
         raise IllegalTransition(f"a fulfilment cannot go from {current} to {new}")
 
 
-def can_claim(
-    state: FulfilmentState,
-    lease_owner: str | None,
-    lease_until: datetime | None,
-    owner: str,
-    now: datetime,
-) -> bool:
-    """May ``owner`` start sending? An accepted fulfilment, or one whose lease ran out (its
-    worker died), or one ``owner`` itself holds (a redelivered message keeps its task id)."""
+def can_claim(state: FulfilmentState, lease_until: datetime | None, now: datetime) -> bool:
+    """May a new attempt (its own fresh token) start sending? An accepted fulfilment, or one
+    whose lease ran out (its worker died or stalled). A live lease is never entered, not even
+    by a copy of the same message: a redelivered copy carries the same task id as the first,
+    which may still be running (paused past the broker's visibility timeout), so the lease is
+    held by an attempt, never by a task id."""
     if state is FulfilmentState.ACCEPTED:
         return True
     if state is FulfilmentState.SENDING:
-        return lease_owner == owner or lease_until is None or lease_until <= now
+        return lease_until is None or lease_until <= now
     return False
 
 

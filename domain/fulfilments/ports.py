@@ -78,7 +78,19 @@ class FulfilmentStore(IntakeStore, Protocol):
 
     def claim(self, fulfilment_id: int, owner: str, lease: timedelta) -> Fulfilment | None:
         """Move it to sending under ``owner``'s lease (``can_claim``), attempts + 1, committed
-        before returning; None when it is not ``owner``'s to send now."""
+        before returning; None when it is not ``owner``'s to send now. ``owner`` is one
+        attempt's fresh token: a live lease is never entered, whoever asks."""
+        ...
+
+    def renew_lease(self, fulfilment_id: int, owner: str, lease: timedelta) -> bool:
+        """Push ``owner``'s lease on to now + ``lease`` (the heartbeat, and the check right
+        before a call to Amazon); False when it is no longer sending under ``owner``'s lease."""
+        ...
+
+    def let_go(self, fulfilment_id: int, owner: str) -> bool:
+        """End ``owner``'s lease now, the state unchanged (an attempt that ends without an
+        outcome: an error, a kill the task saw): the next claim, the task's own retry or the
+        sweeper's, may take it at once. False when ``owner`` held nothing."""
         ...
 
     def release(self, fulfilment_id: int, owner: str, retry_in: timedelta, error: str) -> bool:

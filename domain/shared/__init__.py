@@ -2,7 +2,7 @@
 times, and the shape of a refused request."""
 
 from domain.shared.clock import Clock
-from domain.shared.errors import DomainError, FieldError
+from domain.shared.errors import DomainError, FieldError, LeaseLost
 from domain.shared.events import Event
 from domain.shared.ids import BIGINT_MAX, row_id
 from domain.shared.money import Money, MoneyError
@@ -15,6 +15,7 @@ __all__ = [
     "DomainError",
     "Event",
     "FieldError",
+    "LeaseLost",
     "Money",
     "MoneyError",
     "Rejected",

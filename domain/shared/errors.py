@@ -8,6 +8,7 @@ its own branch next to the code that raises it. Some also stay ``ValueError`` so
      ├── MoneyError (ValueError)    shared.money: an amount or currency that cannot be money
      ├── OrderProblem (ValueError)  orders.rules: an order the store must set aside, with why
      ├── PaginationExpired          ingestion.ports: Amazon no longer takes the stored token
+     ├── LeaseLost                  here: an attempt's lease was taken over; nothing was sent
      ├── FulfilmentError            fulfilments.errors
      │    ├── InvalidRequest        the request itself is malformed (field errors)
      │    ├── IllegalTransition     a state change the machine does not allow
@@ -27,6 +28,13 @@ from dataclasses import dataclass
 
 class DomainError(Exception):
     """Base of every error the domain raises."""
+
+
+class LeaseLost(DomainError):
+    """The attempt's lease was found taken over (or gone) right before a call to Amazon, so the
+    call was not made. Raised by the adapter that makes the call (it renews the lease first);
+    the use case ends the attempt without recording anything (it can no longer: every record
+    is fenced by the lease) and the attempt that holds the lease now carries on."""
 
 
 @dataclass(frozen=True, slots=True)

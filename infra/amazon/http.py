@@ -27,6 +27,9 @@ at once for the task to be retried with a countdown: a 429 as ``Throttled`` whos
 request known not to have left (a failed connect) is sent again, once, at once. Throttling is
 normal there, so nothing is logged above INFO.
 
+In a leased attempt (``infra.amazon.fence``) each request first renews the lease (nothing is sent
+when it was taken over) and is bounded by the fence's timeout.
+
 Each attempt is logged with the operation, status, Amazon's request id, attempt and waits; never
 tokens, secrets or buyer data.
 """
@@ -57,6 +60,7 @@ from infra.amazon.errors import (
     Throttled,
     UnexpectedResponse,
 )
+from infra.amazon.fence import current as current_fence
 from infra.amazon.lwa import LwaTokenProvider
 from infra.amazon.models import operations
 from infra.amazon.observed import CallAttempt, CallObserver, notify
@@ -281,12 +285,14 @@ class SpApiTransport:
                         self.seller_key, request.operation, self.retry.token_timeout(request)
                     )
                     token = self.tokens.access_token()
+                fence = current_fence()  # a leased attempt's: its lease renewed, or LeaseLost
                 response = self.http.request(
                     request.method,
                     request.url,
                     json=request.json,
                     content=request.content,
                     headers=self._headers(request, token),
+                    timeout=httpx.USE_CLIENT_DEFAULT if fence is None else fence.ready(),
                 )
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, _NOT_SENT)

@@ -107,11 +107,41 @@ def test_a_claim_moves_it_to_sending_and_counts_an_attempt(harness: Harness) -> 
     assert fulfilment.attempts == 1 and harness.state(fulfilment_id) is S.SENDING
 
 
-def test_a_held_lease_keeps_others_out_but_not_its_owner(harness: Harness) -> None:
-    fulfilment_id = claimed(harness, "task-1")
-    assert harness.store.claim(fulfilment_id, "task-2", LEASE) is None
-    again = harness.store.claim(fulfilment_id, "task-1", LEASE)  # a redelivered message
-    assert again is not None and again.attempts == 2
+def test_a_live_lease_keeps_every_other_attempt_out(harness: Harness) -> None:
+    """An owner is one attempt's token: a second attempt, even of the same message (a copy
+    redelivered while the first is paused), never enters a live lease."""
+    fulfilment_id = claimed(harness, "attempt-1")
+    assert harness.store.claim(fulfilment_id, "attempt-2", LEASE) is None
+    assert harness.store.claim(fulfilment_id, "attempt-1", LEASE) is None
+    assert harness.fulfilment(fulfilment_id).attempts == 1
+
+
+def test_a_renewal_keeps_the_lease_alive_and_only_its_owner_renews(harness: Harness) -> None:
+    fulfilment_id = claimed(harness, "attempt-1")
+    assert not harness.store.renew_lease(fulfilment_id, "attempt-2", LEASE)
+    harness.expire_lease(fulfilment_id)
+    # Ran out but nobody took it: still its own, and the renewal makes it live again.
+    assert harness.store.renew_lease(fulfilment_id, "attempt-1", LEASE)
+    assert harness.store.claim(fulfilment_id, "attempt-2", LEASE) is None
+    harness.expire_lease(fulfilment_id)
+    assert harness.store.claim(fulfilment_id, "attempt-2", LEASE) is not None
+    # Taken over: the old attempt can renew nothing, so its check before a call fails.
+    assert not harness.store.renew_lease(fulfilment_id, "attempt-1", LEASE)
+    assert harness.store.renew_lease(fulfilment_id, "attempt-2", LEASE)
+
+
+def test_letting_go_frees_the_lease_at_once_for_the_next_attempt(harness: Harness) -> None:
+    fulfilment_id = claimed(harness, "attempt-1")
+    assert not harness.store.let_go(fulfilment_id, "attempt-2")
+    assert harness.store.claim(fulfilment_id, "attempt-2", LEASE) is None
+    assert harness.store.let_go(fulfilment_id, "attempt-1")  # e.g. before its task retries
+    assert harness.state(fulfilment_id) is S.SENDING
+    retried = harness.store.claim(fulfilment_id, "attempt-2", LEASE)
+    assert retried is not None and retried.attempts == 2
+    assert not harness.store.let_go(fulfilment_id, "attempt-1")
+    assert harness.store.record_confirmed(retried, "attempt-2", ReadBack())
+    assert not harness.store.let_go(fulfilment_id, "attempt-2")  # nothing held once recorded
+    assert not harness.store.renew_lease(fulfilment_id, "attempt-2", LEASE)
 
 
 def test_a_lease_that_ran_out_is_taken_over_and_fences_out_its_old_owner(

@@ -201,11 +201,24 @@ class FakeFulfilmentStore:
         row = self.rows.get(fulfilment_id)
         if row is None:
             return None
-        lease_owner, lease_until = self.leases.get(fulfilment_id, (None, None))
-        if not can_claim(row.state, lease_owner, lease_until, owner, self.clock.now()):
+        _, lease_until = self.leases.get(fulfilment_id, (None, None))
+        if not can_claim(row.state, lease_until, self.clock.now()):
             return None
         self.leases[fulfilment_id] = (owner, self.clock.now() + lease)
+        self.due_at[fulfilment_id] = None  # due again as soon as the lease runs out
         return self._move(fulfilment_id, FulfilmentState.SENDING, attempts=row.attempts + 1)
+
+    def renew_lease(self, fulfilment_id: int, owner: str, lease: timedelta) -> bool:
+        if fulfilment_id not in self.rows or not self._holds(fulfilment_id, owner):
+            return False
+        self.leases[fulfilment_id] = (owner, self.clock.now() + lease)
+        return True
+
+    def let_go(self, fulfilment_id: int, owner: str) -> bool:
+        if fulfilment_id not in self.rows or not self._holds(fulfilment_id, owner):
+            return False
+        self.leases[fulfilment_id] = (owner, self.clock.now())
+        return True
 
     def _holds(self, fulfilment_id: int, owner: str) -> bool:
         row = self.rows[fulfilment_id]

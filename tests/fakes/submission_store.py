@@ -114,14 +114,26 @@ class FakeSubmissionStore:
         if row is None or row.state not in OPEN:
             return None
         now = self._now()
-        free = row.lease_owner in (None, owner) or (
-            row.lease_until is not None and row.lease_until <= now
-        )
-        if not free:
-            return None
+        if row.lease_until is not None and row.lease_until > now:
+            return None  # a live lease, whoever asks
         row.lease_owner, row.lease_until = owner, now + lease
+        row.next_attempt_at = None
         row.attempts += 1
         return self._value(row)
+
+    def renew_submission(self, submission_id: int, owner: str, lease: timedelta) -> bool:
+        row = self._held(submission_id, owner)
+        if row is None or row.state not in OPEN:
+            return False
+        row.lease_until = self._now() + lease
+        return True
+
+    def let_go_submission(self, submission_id: int, owner: str) -> bool:
+        row = self._held(submission_id, owner)
+        if row is None or row.state not in OPEN:
+            return False
+        row.lease_until = self._now()
+        return True
 
     def record_uploaded(self, submission_id: int, owner: str, feed_document_id: str) -> bool:
         row = self._held(submission_id, owner)

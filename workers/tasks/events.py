@@ -13,9 +13,16 @@ from workers import bootstrap
 from workers.base import channel_task
 from workers.queues import HARD_TIME_LIMIT_S, SOFT_TIME_LIMIT_S
 
-# Lease > hard time limit > HTTP timeout (10 s), so Celery kills a live attempt before its lease
-# expires and another worker could claim the same delivery.
-LEASE_S = HARD_TIME_LIMIT_S + 30
+# A delivery's lease covers one attempt: its claim, one POST, its record (the fence is the claim's
+# attempt number, fresh per claim, so a copy of this task's message never shares it). Longer than
+# that POST can take (the webhook client's timeouts: connect 5 s + write, read and pool 10 s each),
+# so a live attempt is never overtaken mid-POST; short, so that a delivery whose worker was
+# SIGKILLed mid-POST (and the later events of its chain, which wait for it) goes out again within
+# a minute: the lease runs out after 45 s and the next deliver tick (every 5 s) claims it. A
+# worker paused past it may POST an event a second time: delivery is at least once, and
+# subscribers dedupe by event id.
+LEASE_S = 45
+assert LEASE_S > 5 + 3 * 10 and LEASE_S < HARD_TIME_LIMIT_S
 # Stop claiming early enough that the last POST (≤ 15 s: connect + read) ends before the soft limit.
 BUDGET_S = SOFT_TIME_LIMIT_S - 30
 FOLLOW_UP_EXPIRES_S = 60

@@ -4,29 +4,31 @@ rebuild arguments and call."""
 
 from __future__ import annotations
 
-import uuid
+import logging
 from datetime import timedelta
 from typing import Any
 
 from domain.fulfilments import (
     Accepted,
     AmazonUnavailable,
+    Outcome,
     check_deadlines,
     confirm_fulfilment,
     read_back_pending,
 )
 from infra.logging import bind_order
-from workers import bootstrap
+from workers import bootstrap, leases
 from workers.base import TransientError, channel_task
 from workers.doors import fulfilments as producer
-from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
+from workers.queues import MAX_COUNTDOWN_S
 
-# Longer than a task can live (Celery kills it at the hard limit), so a live attempt is never
-# overtaken; a dead worker's fulfilment is taken over when the lease runs out.
-LEASE = timedelta(seconds=HARD_TIME_LIMIT_S + 60)
+log = logging.getLogger(__name__)
+
 # Waits longer than a countdown may be go to the sweeper (``next_attempt_at``), not the broker.
 LONGEST_WAIT = timedelta(seconds=MAX_COUNTDOWN_S)
 # After the sweeper queues a fulfilment it leaves it alone this long (a queue may be backed up).
+# A claim clears that push, so a fulfilment whose attempt died is taken again as soon as its
+# lease (``workers.leases.LEASE``) runs out, not this long after.
 SWEEP_RESEND_AFTER = timedelta(minutes=10)
 SWEEP_BATCH = 200
 # Read-backs put off by a spent getOrder budget: at most this many per run (a run stops for a
@@ -46,25 +48,34 @@ def intake(message: dict[str, Any]) -> dict[str, Any]:
 
 @channel_task("fulfil.confirm")
 def confirm(fulfilment_id: int) -> dict[str, Any]:
-    # The lease is held by the task id: a redelivered or retried message (same id) takes its
-    # own lease back at once instead of waiting for it to run out.
-    owner = confirm.request.id or f"direct-{uuid.uuid4().hex}"
+    """One attempt at sending a fulfilment, under a lease of its own (``workers.leases``): a
+    copy of this message that meets a live lease leaves at once, and a retry of this task is
+    not locked out by this attempt's lease (it is given back or let go first)."""
+    fid = int(fulfilment_id)
     c = bootstrap.container()
-    known = c.fulfilment_store.get(int(fulfilment_id))  # its lines name the account and order
+    store = c.fulfilment_store
+    known = store.get(fid)  # its lines name the account and order
     if known is not None:
         bind_order(known.account_id, known.amazon_order_id)
-    try:
-        result = confirm_fulfilment(
-            int(fulfilment_id),
-            store=c.fulfilment_store,
-            amazon=c.shipments,
-            owner=owner,
-            lease=LEASE,
-            longest_wait=LONGEST_WAIT,
-        )
-    except AmazonUnavailable as exc:
-        wait = exc.retry_after.total_seconds() if exc.retry_after is not None else None
-        raise TransientError(exc.reason, retry_after_s=wait) from exc
+    with leases.attempt(
+        f"fulfilment {fid}",
+        renew=lambda token, lease: store.renew_lease(fid, token, lease),
+        let_go=lambda token: store.let_go(fid, token),
+    ) as owner:
+        try:
+            result = confirm_fulfilment(
+                fid,
+                store=store,
+                amazon=c.shipments,
+                owner=owner,
+                lease=leases.LEASE,
+                longest_wait=LONGEST_WAIT,
+            )
+        except AmazonUnavailable as exc:
+            wait = exc.retry_after.total_seconds() if exc.retry_after is not None else None
+            raise TransientError(exc.reason, retry_after_s=wait) from exc
+    if result.outcome is Outcome.LEASE_LOST:
+        log.warning("fulfilment lease lost", extra={"fulfilment_id": fid, "detail": result.detail})
     return {"fulfilment_id": result.fulfilment_id, "outcome": result.outcome.value}
 
 

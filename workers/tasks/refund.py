@@ -11,7 +11,7 @@ left, so nothing depends on a message arriving.
 from __future__ import annotations
 
 import contextlib
-import uuid
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -19,15 +19,17 @@ from domain.feeds import AmazonBusy
 from domain.feeds.submit import Outcome, advance, due_submissions
 from domain.refunds import Accepted, explain_failures, flush, sweep_amazon_refunds
 from infra.db.calls import about_orders, submission_orders
-from workers import bootstrap
+from workers import bootstrap, leases
 from workers.app import app
 from workers.base import channel_task, shown_as
 from workers.doors import refunds as door
-from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
+from workers.queues import MAX_COUNTDOWN_S
 
-# Longer than a task can live, and so longer than createFeed's HTTP timeout: a live worker has
-# heard back (or given up) before another can take its submission over.
-LEASE = timedelta(seconds=HARD_TIME_LIMIT_S + 60)
+log = logging.getLogger(__name__)
+
+# A submission's lease is one attempt's, short and kept alive by a heartbeat
+# (``workers.leases.LEASE``); every call under it, createFeed's included, ends before it could
+# run out (``workers.leases.CALL_TIMEOUT``).
 # A submission due again within this is queued again with a countdown; later ones wait for the
 # sweep (their next_attempt_at is in the store).
 LONGEST_COUNTDOWN = timedelta(seconds=MAX_COUNTDOWN_S)
@@ -91,17 +93,25 @@ def _flush() -> list[int]:
 @channel_task("refund.advance")
 def advance_submission(submission_id: int) -> dict[str, Any]:
     """Move one feed submission on as far as it goes now, and queue it again for when it is due."""
-    # The lease is held by the task id: a redelivered message takes its own lease back at once.
-    owner = advance_submission.request.id or f"direct-{uuid.uuid4().hex}"
+    sid = int(submission_id)
     c = bootstrap.container()
-    # A feed's calls name no order: they are recorded for the orders of its messages.
-    with about_orders(submission_orders(c.engine, int(submission_id))):
+    store = c.submission_store
+    # A feed's calls name no order: they are recorded for the orders of its messages. The lease
+    # is this attempt's own (``workers.leases``): a copy of this message that meets it leaves.
+    with (
+        about_orders(submission_orders(c.engine, sid)),
+        leases.attempt(
+            f"feed submission {sid}",
+            renew=lambda token, lease: store.renew_submission(sid, token, lease),
+            let_go=lambda token: store.let_go_submission(sid, token),
+        ) as owner,
+    ):
         result = advance(
-            int(submission_id),
-            store=c.submission_store,
+            sid,
+            store=store,
             amazon=c.feeds,
             owner=owner,
-            lease=LEASE,
+            lease=leases.LEASE,
             clock=c.clock,
             explain=lambda submission, outcomes: explain_failures(
                 submission,
@@ -112,6 +122,8 @@ def advance_submission(submission_id: int) -> dict[str, Any]:
                 clock=c.clock,
             ),
         )
+    if result.outcome is Outcome.LEASE_LOST:
+        log.warning("feed submission lease lost", extra={"submission_id": sid})
     if result.retry_in is not None and result.retry_in <= LONGEST_COUNTDOWN:
         advance_submission.apply_async(
             args=[submission_id],

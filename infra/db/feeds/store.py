@@ -126,9 +126,9 @@ class SqlSubmissionStore:
     def claim_submission(
         self, submission_id: int, owner: str, lease: timedelta
     ) -> Submission | None:
-        free = or_(
-            F.c.lease_owner == owner, F.c.lease_until.is_(None), F.c.lease_until <= func.now()
-        )
+        # Never a live lease, whoever asks: a copy of a message redelivered while its first
+        # copy still runs has the same task id, and the owner is one attempt's token.
+        free = or_(F.c.lease_until.is_(None), F.c.lease_until <= func.now())
         with self.engine.begin() as conn:
             row = conn.execute(
                 update(F)
@@ -137,11 +137,18 @@ class SqlSubmissionStore:
                     attempts=F.c.attempts + 1,
                     lease_owner=owner,
                     lease_until=_later(lease),
+                    next_attempt_at=None,  # due as soon as the lease runs out, if it dies
                     updated_at=func.now(),
                 )
                 .returning(*F.c)
             ).first()
             return self._value(conn, row) if row is not None else None
+
+    def renew_submission(self, submission_id: int, owner: str, lease: timedelta) -> bool:
+        return self._set(submission_id, owner, OPEN, lease_until=_later(lease))
+
+    def let_go_submission(self, submission_id: int, owner: str) -> bool:
+        return self._set(submission_id, owner, OPEN, lease_until=func.now())
 
     def release_submission(
         self, submission_id: int, owner: str, retry_in: timedelta, error: str

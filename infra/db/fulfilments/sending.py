@@ -18,7 +18,7 @@ from domain.fulfilments import Fulfilment, FulfilmentState, ReadBack
 from domain.fulfilments.events import FulfilmentConfirmed, FulfilmentFailed
 from infra.db.fulfilments.read_back import ReadBackMixin
 from infra.db.fulfilments.rows import fulfilments_of, load_one
-from infra.db.fulfilments.statements import CLAIM, CONFIRM, RELEASE, F, fenced
+from infra.db.fulfilments.statements import CLAIM, CONFIRM, LET_GO, RELEASE, RENEW, F, fenced
 from infra.db.fulfilments.transitions import CONFIRM as CONFIRM_MOVE
 from infra.db.fulfilments.transitions import FAIL
 
@@ -32,6 +32,18 @@ class SendingMixin(ReadBackMixin):
                 CLAIM.all(conn, {"p_id": fulfilment_id, "p_owner": owner, "p_lease": lease})
             )
         return found[0] if found else None
+
+    def renew_lease(self, fulfilment_id: int, owner: str, lease: timedelta) -> bool:
+        with self.engine.begin() as conn:
+            renewed = RENEW.scalar(
+                conn, {"p_id": fulfilment_id, "p_owner": owner, "p_lease": lease}
+            )
+        return renewed is not None
+
+    def let_go(self, fulfilment_id: int, owner: str) -> bool:
+        with self.engine.begin() as conn:
+            gone = LET_GO.scalar(conn, {"p_id": fulfilment_id, "p_owner": owner})
+        return gone is not None
 
     def release(self, fulfilment_id: int, owner: str, retry_in: timedelta, error: str) -> bool:
         with self.engine.begin() as conn:

@@ -188,17 +188,16 @@ ADD = Compiled(
     .order_by(_added_lines.c.id)
 )
 SENDING = FulfilmentState.SENDING.value
-# A lease the claimant may take: its own (a redelivered message keeps its task id), none, or
-# one that ran out (its worker died). The domain's ``can_claim``.
-_LEASE_FREE = or_(
-    F.c.lease_owner == bindparam("p_owner"),
-    F.c.lease_until.is_(None),
-    F.c.lease_until <= func.now(),
-)
+# A lease the claimant may take: none, or one that ran out (its worker died or stalled). Never a
+# live one, whoever asks: the owner is one attempt's fresh token, and a redelivered copy of a
+# message (the same task id) may meet its first copy still running. The domain's ``can_claim``.
+_LEASE_FREE = or_(F.c.lease_until.is_(None), F.c.lease_until <= func.now())
 # Nothing is sent for a disconnected account: its fulfilments wait, accepted, until it is
 # reconnected (then the sweeper sends them).
 _CONNECTED = F.c.account_id.in_(select(SellerAccount.id).where(reaches_amazon()).scalar_subquery())
-# accepted, or sending under this owner's lease or under one that ran out -> sending.
+# accepted, or sending under a lease that ran out -> sending. ``next_attempt_at`` is cleared: the
+# sweeper takes a ``sending`` fulfilment back as soon as its lease runs out (its attempt died),
+# and pushes ``next_attempt_at`` on only when it has queued it again.
 CLAIM = Compiled(
     with_lines(
         update(F)
@@ -219,6 +218,7 @@ CLAIM = Compiled(
             attempts=F.c.attempts + 1,
             lease_owner=bindparam("p_owner"),
             lease_until=later("p_lease"),
+            next_attempt_at=None,
             updated_at=func.now(),
         )
         .returning(*F.c)
@@ -237,6 +237,29 @@ def fenced(move: Move) -> ColumnElement[bool]:
     )
 
 
+# The heartbeat's renewal and the check right before a call to Amazon: only this attempt's own
+# lease, in sending, is pushed on (one that ran out but that nobody took yet is still its own).
+RENEW = Compiled(
+    update(F)
+    .where(
+        F.c.id == bindparam("p_id"),
+        F.c.state == SENDING,
+        F.c.lease_owner == bindparam("p_owner"),
+    )
+    .values(lease_until=later("p_lease"))
+    .returning(F.c.id)
+)
+# An attempt that ends without an outcome lets its lease go at once, the state unchanged.
+LET_GO = Compiled(
+    update(F)
+    .where(
+        F.c.id == bindparam("p_id"),
+        F.c.state == SENDING,
+        F.c.lease_owner == bindparam("p_owner"),
+    )
+    .values(lease_until=func.now(), updated_at=func.now())
+    .returning(F.c.id)
+)
 RELEASE = Compiled(
     update(F)
     .where(fenced(moves.RELEASE))

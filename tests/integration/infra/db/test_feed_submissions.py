@@ -160,17 +160,35 @@ def test_a_claim_is_one_workers_until_its_lease_runs_out_and_a_dead_one_records_
     assert claimed is not None and claimed.state is S.BUILT and claimed.attempts == 1
     assert claimed.message_ids == tuple(refund_ids) and claimed.document == b"<AmazonEnvelope/>"
     assert store.claim_submission(submission_id, "other", LEASE) is None
-    again = store.claim_submission(submission_id, "dead", LEASE)  # its own: taken back
-    assert again is not None and again.attempts == 2
+    # An owner is one attempt: not even the same token enters a live lease again.
+    assert store.claim_submission(submission_id, "dead", LEASE) is None
+    assert store.renew_submission(submission_id, "dead", LEASE)
+    assert not store.renew_submission(submission_id, "other", LEASE)
     with clean_db.begin() as conn:
         conn.execute(
             update(FeedSubmission).values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
         )
-    assert store.claim_submission(submission_id, "other", LEASE) is not None
+    taken = store.claim_submission(submission_id, "other", LEASE)
+    assert taken is not None and taken.attempts == 2
+    assert not store.renew_submission(submission_id, "dead", LEASE)  # its check fails
+    assert not store.let_go_submission(submission_id, "dead")
     assert not store.record_uploaded(submission_id, "dead", "DOC-X")
     assert not store.release_submission(submission_id, "dead", timedelta(0), "")
     assert store.record_uploaded(submission_id, "other", "DOC-1")
     assert submission_row(clean_db, submission_id).feed_document_id == "DOC-1"
+
+
+def test_an_attempt_that_lets_go_frees_the_submission_for_the_sweep_at_once(
+    store: SqlSubmissionStore, three: tuple[int, list[int]]
+) -> None:
+    submission_id, _ = three
+    assert store.due_submissions(10, timedelta(minutes=5)) == [submission_id]  # pushed on
+    assert store.claim_submission(submission_id, "attempt-1", LEASE) is not None
+    assert store.due_submissions(10, timedelta(minutes=5)) == []  # its lease is live
+    assert store.let_go_submission(submission_id, "attempt-1")
+    # The claim cleared the sweep's push: due the moment the lease is gone, not 5 min later.
+    assert store.due_submissions(10, timedelta(minutes=5)) == [submission_id]
+    assert store.claim_submission(submission_id, "attempt-2", LEASE) is not None
 
 
 def test_a_finished_submission_cannot_be_claimed(

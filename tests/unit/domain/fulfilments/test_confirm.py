@@ -17,6 +17,7 @@ from domain.fulfilments import (
     ShipmentRejected,
     retry_fulfilment,
 )
+from domain.shared import LeaseLost
 from tests.fakes import T0, FakeAmazon, FakeFulfilmentStore, FixedClock
 from tests.unit.domain.fulfilments.helpers import LEASE, accepted, confirm, reasons
 
@@ -34,6 +35,18 @@ def test_confirming_sends_one_package_with_the_id_as_reference_and_the_stores_sh
     assert store.rows[fulfilment.id].state is FulfilmentState.CONFIRMED
     assert store.read_backs[fulfilment.id].package_listed
     assert [topic for topic, _ in store.events] == ["fulfilments/confirmed"]
+
+
+def test_a_second_attempt_of_the_same_message_stays_out_of_a_live_lease(
+    store: FakeFulfilmentStore, clock: FixedClock
+) -> None:
+    """Each attempt has a token of its own; a copy of the message never enters a live lease."""
+    fulfilment = accepted(store, clock)
+    assert store.claim(fulfilment.id, "attempt-1", LEASE) is not None  # a first copy, paused
+    amazon = FakeAmazon()
+    assert confirm(store, amazon, fulfilment.id, owner="attempt-1") is Outcome.SKIPPED
+    assert confirm(store, amazon, fulfilment.id, owner="attempt-2") is Outcome.SKIPPED
+    assert amazon.calls == []
 
 
 def test_confirming_twice_sends_once(store: FakeFulfilmentStore, clock: FixedClock) -> None:
@@ -134,3 +147,16 @@ def test_a_fulfilment_that_keeps_killing_its_worker_fails_after_the_attempt_limi
     assert confirm(store, amazon, fulfilment.id) is Outcome.FAILED
     assert store.rows[fulfilment.id].failure_code == "TooManyAttempts"
     assert not amazon.calls
+
+
+def test_a_lease_found_lost_before_the_call_ends_the_attempt_recording_nothing(
+    store: FakeFulfilmentStore, clock: FixedClock
+) -> None:
+    """The gateway renews the lease right before calling and raises ``LeaseLost`` instead of
+    calling when another attempt took over (this one was paused past its lease)."""
+    fulfilment = accepted(store, clock)
+    amazon = FakeAmazon(failures=[(LeaseLost("taken over"), False)])
+    assert confirm(store, amazon, fulfilment.id, owner="paused") is Outcome.LEASE_LOST
+    assert amazon.packages == {}
+    assert store.rows[fulfilment.id].state is FulfilmentState.SENDING  # the new holder's to end
+    assert store.events == [] and store.outbox == []

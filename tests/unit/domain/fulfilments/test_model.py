@@ -44,11 +44,10 @@ def test_the_state_machine_allows_only_its_transitions() -> None:
                     check_transition(current, new)
 
 
-def test_a_lease_is_taken_only_when_free_expired_or_already_ones_own() -> None:
+def test_a_lease_is_taken_only_when_free_or_run_out_never_by_a_second_attempt() -> None:
     s, later = FulfilmentState, T0 + timedelta(minutes=1)
-    assert can_claim(s.ACCEPTED, None, None, "w1", T0)
-    assert not can_claim(s.SENDING, "w1", later, "w2", T0)
-    assert can_claim(s.SENDING, "w1", later, "w1", T0)
-    assert can_claim(s.SENDING, "w1", T0, "w2", later)
-    assert not can_claim(s.CONFIRMED, None, None, "w1", T0)
-    assert not can_claim(s.FAILED, None, None, "w1", T0)
+    assert can_claim(s.ACCEPTED, None, T0)
+    assert not can_claim(s.SENDING, later, T0)  # a live lease: not even a copy of its message
+    assert can_claim(s.SENDING, T0, later)  # ran out: its worker died or stalled
+    assert not can_claim(s.CONFIRMED, None, T0)
+    assert not can_claim(s.FAILED, None, T0)
