@@ -110,14 +110,15 @@ def _window(
     assert cursor.window_after is not None and cursor.window_before is not None
     end = cursor.window_before
     while True:
-        if cursor.pagination_token is None:
+        report_id = cursor.pagination_token
+        if report_id is None:
             report_id = reports.request(
                 marketplace_id=marketplace_id, start=cursor.window_after, end=end
             )
             cursor = _asked(cursor, report_id)
             store.save_cursor(account_id, scope, cursor)
         try:
-            with reports.orders(report_id := cursor.pagination_token) as fetched:
+            with reports.orders(report_id) as fetched:
                 while chunk := list(islice(fetched, batch)):
                     page = OrdersPage(orders=chunk, next_token=None, window_before=None)
                     good, odd = split_page(page, clock.now())

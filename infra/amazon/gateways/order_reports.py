@@ -40,10 +40,6 @@ class ReportsClient(Protocol):
     documents: DocumentsApi
 
 
-class ReportStuck(ReportFailed):
-    """Amazon kept the report queued or in progress past ``GIVE_UP_AFTER_S``."""
-
-
 class SpApiOrderReports:
     """The order reports of one seller. ``on_wait(status, seconds)`` hears each pause."""
 
@@ -78,7 +74,7 @@ class SpApiOrderReports:
             if status in ("DONE", "CANCELLED", "FATAL"):
                 return report
             if self.monotonic() > deadline:
-                raise ReportStuck(f"report {report_id} is still {status} after two hours")
+                raise ReportFailed(f"report {report_id} is still {status} after two hours")
             if self.on_wait is not None:
                 self.on_wait(status, pause)
             self.sleep(pause)

@@ -180,9 +180,10 @@ def _line(row: Row, index: int, currency: str | None, pending: bool, seen: dict[
         if quantity:
             unit = (principal / quantity).quantize(Decimal(1).scaleb(_exponent(principal)))
             unit_price = Money(unit, currency)
-    discount = sum(
-        (abs(_decimal(row.get(c, ""), f"{where}.{c}") or 0) for c in _PROMOTIONS), Decimal(0)
-    )
+    discount = Decimal(0)
+    for column in _PROMOTIONS:
+        off = _decimal(row.get(column, ""), f"{where}.{column}")
+        discount += abs(off) if off is not None else Decimal(0)
     status = row.get("item-status", "").replace(" ", "").lower()
     line = OrderLine(
         order_item_id=_line_id(sku, seen),
@@ -214,6 +215,11 @@ def to_domain(rows: list[Row], marketplace_id: str) -> AmazonOrder:
     status = _enum(STATUSES, first.get("order-status", ""), "order-status")
     pending = status in _PENDING
     currency = next((r["currency"] for r in rows if r.get("currency")), None)
+    if currency is not None:
+        try:
+            Money(Decimal(0), currency)
+        except MoneyError as exc:
+            raise TranslationError(f"currency: {exc}") from None
     seen: dict[str, int] = {}
     lines: list[OrderLine] = []
     discount = Decimal(0)

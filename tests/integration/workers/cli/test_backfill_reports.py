@@ -93,9 +93,10 @@ def test_a_backfill_via_reports_stores_what_a_sync_of_the_same_orders_stores(
     from_reports = _stored(clean_db)
     assert len(from_reports) == COUNT
     assert {o["detail"] for o, _ in from_reports.values()} == {"report"}
-    assert _events(clean_db).count("orders/created") + _events(clean_db).count(
-        "orders/cancelled"
-    ) == COUNT  # as the sync would: one event per new order
+    assert (
+        _events(clean_db).count("orders/created") + _events(clean_db).count("orders/cancelled")
+        == COUNT
+    )  # as the sync would: one event per new order
 
     synced = CliRunner().invoke(main, ["sync", demo_account])  # full copies replace them
     assert synced.exit_code == 0, synced.output
