@@ -22,11 +22,18 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.ingestion import Cursor, SearchBudget, SyncReport, sync_orders
+from domain.ingestion import (
+    Cursor,
+    SearchBudget,
+    SyncReport,
+    backfill_from_reports,
+    sync_orders,
+)
 from domain.shared import Clock
 from infra.amazon.client import SpApiClient, build_client, new_http, new_limiter
 from infra.amazon.errors import AmazonAuthError
 from infra.amazon.gateways import SpApiFeeds, SpApiFinances, SpApiOrdersSource, SpApiShipments
+from infra.amazon.gateways.order_reports import SpApiOrderReports
 from infra.amazon.gateways.settlements import SpApiSettlements
 from infra.amazon.lwa import OPERATION as LWA_OPERATION
 from infra.amazon.lwa import LwaCredentials
@@ -411,6 +418,32 @@ def sync_account(
             extra={"account_id": account.id, "reason": reason},
         )
         return SyncReport(skipped=True, problems=[f"paused: {reason}"])
+
+
+def backfill_from_order_reports(
+    account_ref: int | str,
+    *,
+    since: datetime,
+    until: datetime,
+    on_batch: Callable[[SyncReport, str, datetime], None] | None = None,
+    on_wait: Callable[[str, float], None] | None = None,
+) -> SyncReport:
+    """History of one account through order reports (``domain.ingestion.backfill``), each of
+    its marketplaces in turn, stored through the sync's own page writes."""
+    c = container()
+    account = get_account(c.sessions, account_ref)
+    if not account.reaches_amazon:
+        return SyncReport(skipped=True, problems=[f"the account is {account.status}"])
+    return backfill_from_reports(
+        account_id=account.id,
+        reports=SpApiOrderReports(c.amazon_client(account), on_wait=on_wait),
+        store=c.ingestion_store,
+        clock=c.clock,
+        marketplace_ids=account.marketplace_ids,
+        since=since,
+        until=until,
+        on_batch=on_batch,
+    )
 
 
 def refused_credentials(exc: AmazonAuthError) -> str | None:

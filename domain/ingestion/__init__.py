@@ -1,5 +1,12 @@
 """Order ingestion: every Amazon order updated since the watermark, into the store, once."""
 
+from domain.ingestion.backfill import (
+    OrderReports,
+    ReportFailed,
+    ReportUnavailable,
+    backfill_from_reports,
+    report_scope,
+)
 from domain.ingestion.cursor import Cursor
 from domain.ingestion.ports import (
     FetchedOrder,
@@ -16,12 +23,17 @@ __all__ = [
     "Cursor",
     "FetchedOrder",
     "IngestionStore",
+    "OrderReports",
     "OrdersPage",
     "OrdersSource",
     "PageOutcome",
     "PaginationExpired",
+    "ReportFailed",
+    "ReportUnavailable",
     "SearchBudget",
     "SyncReport",
+    "backfill_from_reports",
+    "report_scope",
     "seconds_until_sync_due",
     "split_page",
     "sync_orders",

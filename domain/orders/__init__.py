@@ -11,6 +11,7 @@ from domain.orders.events import (
 from domain.orders.model import (
     OPEN_STATUSES,
     PRICED_STATUSES,
+    REPORT_ITEM_PREFIX,
     AmazonOrder,
     FulfilledBy,
     LineCharges,
@@ -22,6 +23,7 @@ from domain.orders.rules import OrderProblem, check_order, order_total
 __all__ = [
     "OPEN_STATUSES",
     "PRICED_STATUSES",
+    "REPORT_ITEM_PREFIX",
     "AmazonOrder",
     "FulfilledBy",
     "LineCharges",

@@ -27,6 +27,10 @@ class FulfilledBy(StrEnum):
     AMAZON = "AMAZON"  # AFN / FBA: stored read-only, never fulfilled here
 
 
+# The prefix of a line id made up for an order taken from an order report, which names no
+# order item ids: Amazon's ids are digits, so no real id ever starts with it.
+REPORT_ITEM_PREFIX = "R:"
+
 OPEN_STATUSES = frozenset({OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED})
 PRICED_STATUSES = frozenset(
     set(OrderStatus) - {OrderStatus.PENDING, OrderStatus.PENDING_AVAILABILITY}
@@ -92,6 +96,10 @@ class AmazonOrder:
     replaced_order_id: str | None = None
     has_buyer_data: bool = True
     programs: tuple[str, ...] = field(default_factory=tuple)
+    # Taken from an order report (a backfill): it lacks what the report's columns lack, item
+    # ids first (its lines' ids are provisional, ``REPORT_ITEM_PREFIX``), and never replaces a
+    # copy from the Orders API; a copy from the Orders API always replaces it.
+    from_report: bool = False
 
     @property
     def currency(self) -> str | None:
@@ -121,8 +129,13 @@ class AmazonOrder:
 
         The repr of frozen dataclasses of str, int, bool, Decimal, datetime and enums is
         deterministic, and ten times cheaper than walking the order with ``asdict``.
+        ``from_report`` is left out so that the fingerprints of orders stored before it existed
+        stay what they were (a report's copy differs anyway: its line ids are made up).
         """
         fields = tuple(
-            getattr(self, name) for name in self.__dataclass_fields__ if name != "last_updated_at"
+            getattr(self, name) for name in self.__dataclass_fields__ if name not in _UNHASHED
         )
         return hashlib.sha256(repr(fields).encode()).hexdigest()
+
+
+_UNHASHED = frozenset({"last_updated_at", "from_report"})

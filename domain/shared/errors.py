@@ -9,6 +9,8 @@ its own branch next to the code that raises it. Some also stay ``ValueError`` so
      ├── OrderProblem (ValueError)  orders.rules: an order the store must set aside, with why
      ├── PaginationExpired          ingestion.ports: Amazon no longer takes the stored token
      ├── LeaseLost                  here: an attempt's lease was taken over; nothing was sent
+     ├── ReportFailed               ingestion.backfill: Amazon could not make an order report
+     ├── ReportUnavailable          ingestion.backfill: the report asked for is gone: ask anew
      ├── FulfilmentError            fulfilments.errors
      │    ├── InvalidRequest        the request itself is malformed (field errors)
      │    ├── IllegalTransition     a state change the machine does not allow

@@ -1,5 +1,6 @@
 """Reports 2021-06-30: listing reports and locating their documents (settlement reports are
-listed, never requested: Amazon generates them on its own schedule)."""
+listed, never requested: Amazon generates them on its own schedule); requesting a report and
+reading where it stands (the order reports of a backfill)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from infra.amazon.api._common import csv, document_location, optional_time
+from infra.amazon.api._common import csv, document_location, optional_time, required_str
 from infra.amazon.http import SpApiTransport
 
 
@@ -51,3 +52,27 @@ class ReportsApi:
             "reports.getReportDocument", path_params={"reportDocumentId": document_id}
         )
         return document_location(body, "reports.getReportDocument")
+
+    def create_report(
+        self,
+        report_type: str,
+        marketplace_ids: Sequence[str],
+        *,
+        data_start: datetime | None = None,
+        data_end: datetime | None = None,
+    ) -> str:
+        """``createReport``: the new report's id. Not idempotent (each call asks for another
+        report), harmless to repeat: a report only reads."""
+        if not marketplace_ids:
+            raise ValueError("marketplace_ids is required")
+        body: dict[str, Any] = {"reportType": report_type, "marketplaceIds": list(marketplace_ids)}
+        if data_start is not None:
+            body["dataStartTime"] = optional_time(data_start)
+        if data_end is not None:
+            body["dataEndTime"] = optional_time(data_end)
+        answer = self.transport.call_json("reports.createReport", json=body)
+        return required_str(answer, "reportId", "reports.createReport")
+
+    def get_report(self, report_id: str) -> dict[str, Any]:
+        """``getReport``: the report as Amazon's model draws it (``processingStatus`` ...)."""
+        return self.transport.call_json("reports.getReport", path_params={"reportId": report_id})

@@ -36,6 +36,7 @@ def order_row(account_id: int, order: AmazonOrder, content_hash: str) -> dict[st
         "buyer_cancel_reason": order.buyer_cancel_reason,
         "has_buyer_data": order.has_buyer_data,
         "content_hash": content_hash,
+        "detail": "report" if order.from_report else "full",
     }
 
 

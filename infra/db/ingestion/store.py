@@ -37,12 +37,19 @@ from infra.db.ingestion.rows import OrderRows, as_json, order_rows
 from infra.db.jsonb import storable, storable_text
 from infra.db.outbox import EventEncoder
 from infra.db.sql.compiled import Compiled
-from infra.db.sql.ingestion import ITEM_TYPES, ORDER_TYPES, UPSERT_ITEMS, UPSERT_ORDERS, columns
+from infra.db.sql.ingestion import (
+    DELETE_REPORT_ITEMS,
+    ITEM_TYPES,
+    ORDER_TYPES,
+    UPSERT_ITEMS,
+    UPSERT_ORDERS,
+    columns,
+)
 from infra.db.tables import Order, SetAsideOrder, SyncCursor
 
 # The stored status of the orders of a page, locked until the page's transaction ends.
 _LOCK_PREVIOUS = Compiled(
-    select(Order.amazon_order_id, Order.status)
+    select(Order.amazon_order_id, Order.status, Order.detail)
     .where(
         Order.account_id == bindparam("p_account_id"),
         Order.amazon_order_id == any_(bindparam("p_ids", type_=ARRAY(String()))),
@@ -132,12 +139,14 @@ class SqlIngestionStore:
         if not orders:
             return {}
         ids = [o.order.amazon_order_id for o in orders]
-        previous: dict[str, str] = {
-            amazon_order_id: status
-            for amazon_order_id, status in _LOCK_PREVIOUS.all(
-                conn, {"p_account_id": account_id, "p_ids": ids}
-            )
-        }
+        previous: dict[str, str] = {}
+        from_report: set[str] = set()
+        for amazon_order_id, status, detail in _LOCK_PREVIOUS.all(
+            conn, {"p_account_id": account_id, "p_ids": ids}
+        ):
+            previous[amazon_order_id] = status
+            if detail == "report":
+                from_report.add(amazon_order_id)
         written: dict[str, tuple[str | None, int]] = {}
         versions: dict[str, int] = {}
         driver = conn.connection.driver_connection
@@ -152,6 +161,9 @@ class SqlIngestionStore:
             if not written:
                 return written
             by_id = {o.order.amazon_order_id: o for o in orders}
+            replaced = [row_id for oid, (_, row_id) in written.items() if oid in from_report]
+            if replaced:
+                cursor.execute(DELETE_REPORT_ITEMS, {"ids": replaced})
             items = []
             for amazon_order_id, (_, row_id) in written.items():
                 for item in by_id[amazon_order_id].items:

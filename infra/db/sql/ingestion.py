@@ -2,7 +2,10 @@
 changes with the page size, nothing is recompiled per page and PostgreSQL plans once.
 
 Only a newer copy that differs is written (``domain.orders.events``): the upsert's ``WHERE``
-holds that rule under concurrency, and ``RETURNING`` says which orders were written.
+holds that rule under concurrency, and ``RETURNING`` says which orders were written. A copy
+taken from an order report (``detail`` 'report', a backfill) is poorer than one from the Orders
+API: it never replaces a full copy, however new, while a full copy as new replaces it (the sync
+brings the newer full copy of an order that changed since: it is in the sync's window).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ ORDER_TYPES: dict[str, str] = {
     "buyer_cancel_reason": "text",
     "has_buyer_data": "boolean",
     "content_hash": "text",
+    "detail": "text",
 }
 ITEM_TYPES: dict[str, str] = {
     "order_id": "bigint",
@@ -76,6 +80,7 @@ UPSERT_ORDERS = (
     + ", version = orders.version + 1, updated_at = now() "
     "WHERE orders.amazon_updated_at <= excluded.amazon_updated_at "
     "AND orders.content_hash <> excluded.content_hash "
+    "AND (excluded.detail = 'full' OR orders.detail = 'report') "
     "RETURNING id, amazon_order_id, version"
 )
 UPSERT_ITEMS = (
@@ -83,3 +88,8 @@ UPSERT_ITEMS = (
     "ON CONFLICT (order_id, order_item_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _ITEM_UPDATE_COLUMNS)
 )
+
+# The lines of orders whose stored copy came from a report, dropped before a new copy's lines
+# are written: a report names no item ids, so its lines' made-up ids would stay beside the real
+# ones (and a later report's lines are the whole of the order again).
+DELETE_REPORT_ITEMS = "DELETE FROM order_items WHERE order_id = ANY(CAST(%(ids)s AS bigint[]))"

@@ -56,6 +56,9 @@ class Order(Base):
     buyer_cancel_reason: Mapped[str | None] = mapped_column(Text)
     has_buyer_data: Mapped[bool] = mapped_column(Boolean)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # Where the stored copy came from: 'full' (the Orders API) or 'report' (a backfill's order
+    # report, which lacks item ids and more): a report's copy never replaces a full one.
+    detail: Mapped[str] = mapped_column(String(10), server_default=text("'full'"))
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     first_seen_at: Mapped[datetime] = mapped_column(UtcTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UtcTime, server_default=func.now())

@@ -16,8 +16,13 @@ group closes (``reports``); every answer here first makes those of groups that c
   ``Content-Encoding: gzip``.
 - ``createReport``: settlement reports cannot be requested; Amazon answers 400 ``InvalidInput``
   "Request for report type 1118 is not allowed at this time" (1118 is its number for the V2
-  flat file). Any other type is accepted (202) and, since the sandbox has no data of that kind,
-  the report is ``CANCELLED``, as Amazon cancels a report with nothing to report.
+  flat file). The order report ``GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL`` is
+  made from the sandbox's orders (``reports.orders``): its data window is ``dataStartTime``
+  (default 30 days ago) to ``dataEndTime`` (default, and at most, now; not before the start),
+  and it goes ``IN_QUEUE`` -> ``IN_PROGRESS`` -> ``DONE`` on the sandbox clock
+  (``reports.process``), or ``CANCELLED`` when no order was updated in it. Any other type is
+  accepted (202) and, since the sandbox has no data of that kind, the report is ``CANCELLED``,
+  as Amazon cancels a report with nothing to report.
 """
 
 from __future__ import annotations
@@ -32,13 +37,15 @@ from starlette.datastructures import QueryParams
 from infra.amazon.sandbox.errors import SandboxError
 from infra.amazon.sandbox.feeds import DOWNLOAD_URL_LIFETIME, document_url
 from infra.amazon.sandbox.operations.call import Call, json_body, refusals
-from infra.amazon.sandbox.reports import UNREQUESTABLE, settle
+from infra.amazon.sandbox.reports import UNREQUESTABLE, process, process_all, settle
+from infra.amazon.sandbox.reports.orders import ORDERS_REPORT_TYPE
 from infra.amazon.sandbox.rules.pagination import newest_first_page
 from infra.amazon.sandbox.rules.query import listed, query_time
 from infra.amazon.sandbox.state import SandboxState, iso, parse_iso, whole_seconds
 from infra.amazon.sandbox.state.reports import REPORT_PROCESSING_STATUSES, SandboxReport
 
 REPORT_RETENTION = timedelta(days=90)
+ORDER_REPORT_DEFAULT_SPAN = timedelta(days=30)
 REPORT_ID = re.compile(r"^[0-9]{1,20}$")
 MAX_LISTED = 10
 DOWNLOADS = "report-downloads"
@@ -66,6 +73,8 @@ def report_json(report: SandboxReport) -> dict[str, Any]:
     if report.processing_status in ("DONE", "FATAL", "CANCELLED"):
         drawn["processingStartTime"] = iso(report.created_at)
         drawn["processingEndTime"] = iso(report.created_at)
+    elif report.processing_status == "IN_PROGRESS":
+        drawn["processingStartTime"] = iso(report.created_at)
     if report.document_id:
         drawn["reportDocumentId"] = report.document_id
     return drawn
@@ -129,6 +138,7 @@ def _get_reports(
     else:
         wanted = _first_query(state, query)
     settle(state)
+    process_all(state, seller_id)
     retained = state.now() - REPORT_RETENTION  # older reports are gone, whatever the filters
     found = [
         r
@@ -149,7 +159,7 @@ def _own_report(state: SandboxState, seller_id: str, report_id: str) -> SandboxR
     report = state.reports.reports.get(report_id)
     if report is None or report.seller_id != seller_id:
         raise SandboxError(f"Report {report_id} was not found", status=404)
-    return report
+    return process(state, report)
 
 
 def _get_report_document(
@@ -159,6 +169,7 @@ def _get_report_document(
     if raw_flag is not None and raw_flag.lower() not in ("true", "false"):
         raise SandboxError("enableContentEncodingUrlHeader must be true or false")
     settle(state)
+    process_all(state, seller_id)
     report = state.reports.document(seller_id, document_id)
     if report is None:
         raise SandboxError(f"Report document {document_id} was not found", status=404)
@@ -194,7 +205,8 @@ def _create_report(state: SandboxState, seller_id: str, body: Any) -> dict[str, 
     if number is not None:
         raise SandboxError(f"Request for report type {number} is not allowed at this time")
     now = whole_seconds(state.now())
-    start, end = now, now
+    ordered = report_type.strip() == ORDERS_REPORT_TYPE
+    start, end = (now - ORDER_REPORT_DEFAULT_SPAN if ordered else now), now
     for name in ("dataStartTime", "dataEndTime"):
         raw = body.get(name)
         if raw is None:
@@ -207,6 +219,10 @@ def _create_report(state: SandboxState, seller_id: str, body: Any) -> dict[str, 
             start = moment
         else:
             end = moment
+    if ordered:
+        end = min(end, now)
+        if end < start:
+            raise SandboxError("dataEndTime must be equal to or after dataStartTime")
     report = SandboxReport(
         report_id=state.reports.new_report_id(),
         report_type=report_type.strip(),
@@ -215,7 +231,8 @@ def _create_report(state: SandboxState, seller_id: str, body: Any) -> dict[str, 
         data_start=start,
         data_end=end,
         created_at=now,
-        processing_status="CANCELLED",  # nothing of the kind to report (module docstring)
+        # An order report is made by ``process``; any other: nothing of the kind to report.
+        processing_status="IN_QUEUE" if ordered else "CANCELLED",
         document_id="",
         content=b"",
         compression=None,

@@ -12,8 +12,10 @@ so a report does not seem newer because the sandbox was stopped when its period 
 from __future__ import annotations
 
 import gzip
+from datetime import timedelta
 
 from infra.amazon.sandbox.errors import SandboxError
+from infra.amazon.sandbox.reports import orders as order_report
 from infra.amazon.sandbox.reports.settlement import settlement_rows, write
 from infra.amazon.sandbox.state import EventGroup, SandboxState, period_start
 from infra.amazon.sandbox.state.reports import SandboxReport
@@ -108,3 +110,50 @@ def close_now(state: SandboxState, seller_id: str, currency: str | None) -> list
         )
     state.mark_changed()
     return [r for r in settle(state) if r.seller_id == seller_id]
+
+
+def process(state: SandboxState, report: SandboxReport) -> SandboxReport:
+    """A requested order report moved on by the sandbox clock: ``IN_QUEUE`` for
+    ``QUEUED_S``, ``IN_PROGRESS`` for ``PROCESSING_S``, then ``DONE`` with its document, drawn
+    from the orders as they stand at that moment (or ``CANCELLED``: no order to report, as
+    Amazon cancels a report with no data). A finished report never changes again."""
+    if report.report_type != order_report.ORDERS_REPORT_TYPE or report.processing_status in (
+        "DONE",
+        "CANCELLED",
+        "FATAL",
+    ):
+        return report
+    # A sandbox sped up (``rate_factor`` above 1, as benchmarks and tests run it) makes its
+    # reports as much faster as it refills its buckets.
+    pace = max(state.rate_factor, 1.0)
+    elapsed = (state.now() - report.created_at) * pace
+    if elapsed < timedelta(seconds=order_report.QUEUED_S):
+        return report
+    if elapsed < timedelta(seconds=order_report.QUEUED_S + order_report.PROCESSING_S):
+        report.processing_status = "IN_PROGRESS"
+        return report
+    found = order_report.report_orders(
+        list(state.orders.values()),
+        report.seller_id,
+        report.marketplace_ids,
+        report.data_start,
+        report.data_end,
+    )
+    if not found:
+        report.processing_status = "CANCELLED"
+    else:
+        content, count = order_report.write(found)
+        gzipped = state.reports.gzip
+        report.content = gzip.compress(content, mtime=0) if gzipped else content
+        report.compression = "GZIP" if gzipped else None
+        report.rows = count
+        report.document_id = new_report_document_id(state)
+        report.processing_status = "DONE"
+    state.mark_changed()
+    return report
+
+
+def process_all(state: SandboxState, seller_id: str) -> None:
+    """Every requested order report of the seller moved on (before a listing)."""
+    for report in state.reports.of_seller(seller_id):
+        process(state, report)

@@ -18,6 +18,7 @@ from tests.integration.infra.amazon.sandbox.conformance.world import (
 )
 
 SETTLEMENT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 REPORTS = "/reports/2021-06-30/reports"
 
 
@@ -81,6 +82,31 @@ def create_report(body: Any = None, **spec: Any) -> Request:
     return send
 
 
+def order_report(w: World, done: bool = True) -> dict[str, Any]:
+    """An order report of the world's orders (the last 30 days), done or still queued."""
+    created = create_report(reportType=ORDERS)(w)
+    assert created.status_code == 202, created.text
+    if done:
+        w.handle.state.advance_clock(10)
+    got = w.client.get(f"{REPORTS}/{created.json()['reportId']}", headers=w.headers)
+    assert got.status_code == 200, got.text
+    drawn: dict[str, Any] = got.json()
+    return drawn
+
+
+def get_order_report(done: bool) -> Request:
+    def send(w: World) -> httpx.Response:
+        report_id = order_report(w, done)["reportId"]
+        return w.client.get(f"{REPORTS}/{report_id}", headers=w.headers)
+
+    return send
+
+
+def get_order_report_document(w: World) -> httpx.Response:
+    document_id = order_report(w)["reportDocumentId"]
+    return w.client.get(f"/reports/2021-06-30/documents/{document_id}", headers=w.headers)
+
+
 REPORT_CASES: dict[str, list[Case]] = {
     "reports.getReports": [
         Case("settlements", 200, get_reports(reportTypes=SETTLEMENT)),
@@ -109,12 +135,15 @@ REPORT_CASES: dict[str, list[Case]] = {
     ],
     "reports.getReport": [
         Case("a settlement", 200, get_report()),
+        Case("an order report, queued", 200, get_order_report(done=False)),
+        Case("an order report, done", 200, get_order_report(done=True)),
         Case("malformed id", 400, get_report("not-a-number")),
         Case("unknown", 404, get_report("99999999999")),
         Case("500 fault", 500, with_fault("reports.getReport", "500", get_report())),
     ],
     "reports.getReportDocument": [
         Case("plain", 200, get_report_document()),
+        Case("an order report", 200, get_order_report_document),
         Case("gzipped", 200, get_report_document(gzipped=True)),
         Case(
             "gzipped, content encoding",
@@ -132,6 +161,24 @@ REPORT_CASES: dict[str, list[Case]] = {
             create_report(reportType="GET_MERCHANT_LISTINGS_ALL_DATA"),
         ),
         Case("a settlement: refused", 400, create_report(reportType=SETTLEMENT)),
+        Case(
+            "an order report with its window",
+            202,
+            create_report(
+                reportType=ORDERS,
+                dataStartTime="2026-01-01T00:00:00Z",
+                dataEndTime="2026-01-31T00:00:00Z",
+            ),
+        ),
+        Case(
+            "an order report ending before it starts",
+            400,
+            create_report(
+                reportType=ORDERS,
+                dataStartTime="2026-01-31T00:00:00Z",
+                dataEndTime="2026-01-01T00:00:00Z",
+            ),
+        ),
         Case("no reportType", 400, create_report()),
         Case(
             "not a marketplace of the seller",

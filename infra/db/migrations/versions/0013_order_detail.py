@@ -1,0 +1,30 @@
+"""orders: where the stored copy came from ('full': the Orders API; 'report': a backfill's order
+report, poorer, which never replaces a full copy)
+
+Revision ID: 0013
+Revises: 0010
+Create Date: 2026-12-01 20:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "orders",
+        sa.Column("detail", sa.String(length=10), server_default=sa.text("'full'"), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("orders", "detail")
