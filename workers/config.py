@@ -82,8 +82,9 @@ task_queues = [
 # By name: a task's name starts with its queue (``workers.base.channel_task``).
 task_routes = {f"{q}.*": {"queue": q, "routing_key": q} for q in QUEUES}
 task_default_priority = None
-# Beat: RedBeat with its lock; due entries checked every 5 s.
-beat_scheduler = "redbeat.RedBeatScheduler"
+# Beat: RedBeat with its lock, healing when Redis lost the lock or the schedule
+# (``workers.beat``); due entries checked every 5 s.
+beat_scheduler = "workers.beat:HealingScheduler"
 redbeat_redis_url = _settings.redis_url or _settings.broker_url
 # None of the broker's transport options for RedBeat's client (what RedBeat already did with none
 # set, but it warned at every start that this fallback will change).
