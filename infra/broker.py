@@ -1,5 +1,6 @@
 """What waits on a broker queue, without taking it: the supervisor starts a queue's worker only
-once the queue holds work (``workers.supervisor``).
+once the queue holds work (``workers.supervisor``); and since when the broker holds its data
+(``data_since``: the sweepers republish at once what a broker that lost its data lost).
 
 Through kombu, which already speaks every broker we use:
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from kombu.connection import Connection
@@ -23,6 +25,33 @@ log = logging.getLogger(__name__)
 
 # Enough to see past a queue of housekeeping ticks (they expire unread within seconds).
 PEEK_LIMIT = 100
+# The broker's epoch marker: a key that lives as long as the broker's data (no TTL; under
+# ``noeviction``, as the project runs Redis, it is never evicted).
+EPOCH_KEY = "amazon-channel:broker:epoch"
+
+
+def data_since(connection: Any, now: datetime) -> datetime | None:
+    """Since when a Redis broker holds its data: the time its epoch marker was set, set to
+    ``now`` when it is missing (a new broker, or one that lost its data: a FLUSHALL, a restart
+    without persistence, a failover to an empty replica; its queued and unacked messages went
+    with the marker). None on AMQP: RabbitMQ keeps durable queues and persistent messages
+    through restarts, and a node that lost them was restarted, which drops every connection:
+    kombu declares the queues again on reconnect."""
+    if connection.transport.driver_type != "redis":
+        return None
+    client = connection.default_channel.client
+    client.set(EPOCH_KEY, now.isoformat(), nx=True)
+    value = client.get(EPOCH_KEY)
+    if value is None:  # wiped between the two calls: it began now
+        return now
+    try:
+        since = datetime.fromisoformat(value.decode() if isinstance(value, bytes) else value)
+    except ValueError:
+        since = None
+    if since is None or since.tzinfo is None:  # not ours: the broker's data is unknown
+        client.set(EPOCH_KEY, now.isoformat())
+        return now
+    return since
 
 
 def task_name(body: bytes | str) -> str | None:

@@ -79,11 +79,22 @@ task_queues = [
     Queue(q, Exchange(q, type="direct"), routing_key=q, queue_arguments=QUEUE_ARGUMENTS.get(q))
     for q in QUEUES
 ]
-# By name: a task's name starts with its queue (``workers.base.channel_task``).
+# By name: a task's name starts with its queue (``workers.base.channel_task``). A route names
+# no exchange, so Celery publishes to the broker's default (anonymous) exchange with the queue's
+# name as routing key (celery/app/amqp.py, "convert to anon-exchange"). On Redis that is what
+# keeps a publish from being dropped after Redis lost its data: kombu looks a named exchange's
+# queues up in ``_kombu.binding.<exchange>``, which a FLUSHALL removes while every connection
+# stays up (so no producer declares again) and then drops the message silently; the anonymous
+# exchange needs no binding, a message goes straight to the queue's list (kombu's
+# ``_lookup``), restores of unacked messages included. That costs nothing, where declaring on
+# every publish (an SADD each) or a periodic re-declare would only narrow the gap. On RabbitMQ
+# the default exchange reaches every queue, and the queues are durable. Do not add an
+# ``exchange`` to a route (tests/integration/workers/test_publish_after_wipe.py holds this).
 task_routes = {f"{q}.*": {"queue": q, "routing_key": q} for q in QUEUES}
 task_default_priority = None
-# Beat: RedBeat with its lock; due entries checked every 5 s.
-beat_scheduler = "redbeat.RedBeatScheduler"
+# Beat: RedBeat with its lock, healing when Redis lost the lock or the schedule
+# (``workers.beat``); due entries checked every 5 s.
+beat_scheduler = "workers.beat:HealingScheduler"
 redbeat_redis_url = _settings.redis_url or _settings.broker_url
 # None of the broker's transport options for RedBeat's client (what RedBeat already did with none
 # set, but it warned at every start that this fallback will change).

@@ -159,7 +159,10 @@ class SubmissionStore(Protocol):
         at most ``resend_up_to`` feeds Amazon created, failed with the reason after that."""
         ...
 
-    def due_submissions(self, limit: int, resend_after: timedelta) -> list[int]:
+    def due_submissions(
+        self, limit: int, resend_after: timedelta, lost_before: datetime | None = None
+    ) -> list[int]:
         """Unfinished submissions of connected accounts that are due and that no live lease
-        holds, oldest first; each pushed ``resend_after`` on so the next sweep skips it."""
+        holds, oldest first; each pushed ``resend_after`` on so the next sweep skips it. With
+        ``lost_before`` (the broker lost its messages), those due before it count as due now."""
         ...

@@ -175,10 +175,15 @@ def resolve_unknown(
 
 
 def due_submissions(
-    store: SubmissionStore, *, limit: int = 100, resend_after: timedelta = timedelta(minutes=5)
+    store: SubmissionStore,
+    *,
+    limit: int = 100,
+    resend_after: timedelta = timedelta(minutes=5),
+    lost_before: datetime | None = None,
 ) -> list[int]:
-    """The submissions the sweeper should ``advance`` now (each once per ``resend_after``)."""
-    return store.due_submissions(limit, resend_after)
+    """The submissions the sweeper should ``advance`` now (each once per ``resend_after``);
+    after the broker lost its messages, also those due before ``lost_before``."""
+    return store.due_submissions(limit, resend_after, lost_before)
 
 
 # --- the steps ---------------------------------------------------------------------------------

@@ -308,14 +308,17 @@ class FakeSubmissionStore:
                 self._resend_or_fail(refund, "FeedFatal", reason, resend_up_to)
         return True
 
-    def due_submissions(self, limit: int, resend_after: timedelta) -> list[int]:
+    def due_submissions(
+        self, limit: int, resend_after: timedelta, lost_before: datetime | None = None
+    ) -> list[int]:
         now = self._now()
+        cutoff = max(now, lost_before) if lost_before is not None else now
         due = [
             row
             for row in sorted(self.world.submissions.values(), key=lambda r: r.id)
             if row.state in OPEN
             and self.world.connected.get(row.account_id, True)
-            and (row.next_attempt_at is None or row.next_attempt_at <= now)
+            and (row.next_attempt_at is None or row.next_attempt_at <= cutoff)
             and (row.lease_until is None or row.lease_until <= now)
         ][:limit]
         for row in due:

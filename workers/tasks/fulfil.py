@@ -20,6 +20,7 @@ from infra.logging import bind_order
 from workers import bootstrap, leases
 from workers.base import TransientError, channel_task
 from workers.doors import fulfilments as producer
+from workers.epoch import lost_before
 from workers.queues import MAX_COUNTDOWN_S
 
 log = logging.getLogger(__name__)
@@ -81,10 +82,12 @@ def confirm(fulfilment_id: int) -> dict[str, Any]:
 
 @channel_task("fulfil.sweep")
 def sweep() -> int:
-    """Beat's trigger: queue what nobody is sending, the nearest ship-by first."""
+    """Beat's trigger: queue what nobody is sending, the nearest ship-by first; after the broker
+    lost its data, also what it had queued before (``workers.epoch``)."""
     c = bootstrap.container()
-    due = c.fulfilment_store.due_for_sending(SWEEP_BATCH, SWEEP_RESEND_AFTER)
     now = c.clock.now()
+    lost = lost_before(SWEEP_RESEND_AFTER, now, sweeper="fulfil.sweep")
+    due = c.fulfilment_store.due_for_sending(SWEEP_BATCH, SWEEP_RESEND_AFTER, lost)
     for item in due:
         producer.enqueue_confirmation(
             item.fulfilment_id,

@@ -23,6 +23,7 @@ from workers import bootstrap, leases
 from workers.app import app
 from workers.base import channel_task, shown_as
 from workers.doors import refunds as door
+from workers.epoch import lost_before
 from workers.queues import MAX_COUNTDOWN_S
 
 log = logging.getLogger(__name__)
@@ -143,10 +144,14 @@ def advance_submission(submission_id: int) -> dict[str, Any]:
 @channel_task("refund.sweep")
 def sweep() -> dict[str, Any]:
     """Beat's trigger: batch what is due, and queue the submissions nobody is moving on (a
-    lost message, a dead worker's lease, a long wait put in the store)."""
+    lost message, a dead worker's lease, a long wait put in the store); after the broker lost
+    its data, also those it had queued before (``workers.epoch``)."""
     built = _flush()
     c = bootstrap.container()
-    due = due_submissions(c.submission_store, limit=SWEEP_BATCH, resend_after=SWEEP_RESEND_AFTER)
+    lost = lost_before(SWEEP_RESEND_AFTER, c.clock.now(), sweeper="refund.sweep")
+    due = due_submissions(
+        c.submission_store, limit=SWEEP_BATCH, resend_after=SWEEP_RESEND_AFTER, lost_before=lost
+    )
     for submission_id in due:
         if submission_id not in built:
             advance_submission.apply_async(

@@ -382,10 +382,14 @@ class SqlSubmissionStore:
 
     # -- the sweeper's pick ------------------------------------------------------------------
 
-    def due_submissions(self, limit: int, resend_after: timedelta) -> list[int]:
+    def due_submissions(
+        self, limit: int, resend_after: timedelta, lost_before: datetime | None = None
+    ) -> list[int]:
         connected = select(_A.c.id).where(reaches_amazon(_A))
         due: ColumnElement[bool] = or_(
-            F.c.next_attempt_at.is_(None), F.c.next_attempt_at <= func.now()
+            F.c.next_attempt_at.is_(None),
+            F.c.next_attempt_at <= func.now(),
+            *([F.c.next_attempt_at < lost_before] if lost_before is not None else []),
         )
         free = or_(F.c.lease_until.is_(None), F.c.lease_until <= func.now())
         with self.engine.begin() as conn:

@@ -33,10 +33,14 @@ class DueFulfilment:
 
 
 class SweeperMixin(StoreBase):
-    def due_for_sending(self, limit: int, resend_after: timedelta) -> list[DueFulfilment]:
+    def due_for_sending(
+        self, limit: int, resend_after: timedelta, lost_before: datetime | None = None
+    ) -> list[DueFulfilment]:
         """The sweeper's pick: fulfilments nobody is sending (a lost message, retries used up,
         a long throttle, a dead worker's lease), most urgent ship-by first. Each is pushed
-        ``resend_after`` into the future so the next sweep does not queue it again."""
+        ``resend_after`` into the future so the next sweep does not queue it again. With
+        ``lost_before`` (the broker lost its messages), those put off to before it count as
+        due now: their messages were lost."""
         sending = FulfilmentState.SENDING.value
         with self.sessions.begin() as session:
             due = (
@@ -48,6 +52,7 @@ class SweeperMixin(StoreBase):
                     or_(
                         FulfilmentRow.next_attempt_at.is_(None),
                         FulfilmentRow.next_attempt_at <= func.now(),
+                        *([FulfilmentRow.next_attempt_at < lost_before] if lost_before else []),
                     ),
                     or_(
                         FulfilmentRow.state == FulfilmentState.ACCEPTED.value,
