@@ -12,6 +12,10 @@ sandbox's past so that a search sees them at once (Amazon hides the last two min
 
 Given a ``state_file``, both keep the state there across restarts (``keeper``): loaded at start,
 saved within a second of a change and at a clean stop.
+
+Notifications go to the subscribed SQS queues on ``sqs_endpoint_url`` (the embedded SQS; None:
+AWS's), each ``notification_delay_s`` after the change (``delivery``); both stop the sender
+with the server.
 """
 
 from __future__ import annotations
@@ -178,6 +182,9 @@ def serve(
     base_url: str | None = None,
     state_file: Path | None = None,
     sellers: int = 1,
+    sqs_endpoint_url: str | None = None,
+    aws_region: str = "us-east-1",
+    notification_delay_s: float = 1.0,
 ) -> None:
     """Serve the sandbox until SIGINT/SIGTERM (uvicorn's own handlers stop it gracefully).
 
@@ -189,6 +196,9 @@ def serve(
     the kept state is loaded).
     """
     state = SandboxState(rate_factor)
+    state.notifier.configure(
+        endpoint_url=sqs_endpoint_url or None, region=aws_region, delay_s=notification_delay_s
+    )
     public = base_url or default_base_url(host, port)
     keeper = StateKeeper(state, state_file, public) if state_file is not None else None
     if keeper is not None:
@@ -238,6 +248,7 @@ def serve(
             signal.signal(sig, handler)
         if demo is not None:
             demo.stop()
+        state.notifier.close()
         if keeper is not None:
             keeper.close()
         log.info("sandbox stopped%s", f" on signal {received[0]}" if received else "")
@@ -245,11 +256,18 @@ def serve(
 
 @contextmanager
 def running_sandbox(
-    rate_factor: float = 1.0, port: int = 0, state_file: Path | None = None
+    rate_factor: float = 1.0,
+    port: int = 0,
+    state_file: Path | None = None,
+    *,
+    sqs_endpoint_url: str | None = None,
+    notification_delay_s: float = 0.0,
 ) -> Iterator[SandboxHandle]:
     """A sandbox on 127.0.0.1 in a background thread, stopped when the block ends (its state
-    kept in ``state_file`` when one is given)."""
+    kept in ``state_file`` when one is given; notifications sent to the queues on
+    ``sqs_endpoint_url``)."""
     state = SandboxState(rate_factor)
+    state.notifier.configure(endpoint_url=sqs_endpoint_url, delay_s=notification_delay_s)
     sock = _bind("127.0.0.1", port)
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     keeper = StateKeeper(state, state_file, base_url) if state_file is not None else None
@@ -280,6 +298,7 @@ def running_sandbox(
     finally:
         server.should_exit = True
         thread.join(timeout=STARTUP_TIMEOUT_S)
+        state.notifier.close()
         sock.close()
         if keeper is not None:
             keeper.close()
