@@ -64,6 +64,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra.amazon.models import operations
 from infra.amazon.sandbox import control
+from infra.amazon.sandbox.delivery import install_notifier
 from infra.amazon.sandbox.errors import ApiError, SandboxError, error_body
 from infra.amazon.sandbox.operations import (
     GRANTLESS_OPERATIONS,
@@ -185,6 +186,7 @@ def create_app(state: SandboxState, base_url: str) -> FastAPI:
     URL it hands out.
     """
     base_url = base_url.rstrip("/")
+    install_notifier(state)  # notifications to the subscribed queues (``delivery``)
     app = FastAPI(
         title="Amazon SP-API sandbox",
         description=control.__doc__ or "",

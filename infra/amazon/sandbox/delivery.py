@@ -126,6 +126,23 @@ class Sent:
         }
 
 
+def install_notifier(state: SandboxState) -> Notifier:
+    """The state's delivery (made once): orders as they stand count as announced (a loaded
+    state's), and feeds and reports move on by themselves if someone waits for them."""
+    with state.lock:
+        if isinstance(state.notifier, Notifier):
+            return state.notifier
+        notifier = Notifier(state)
+        notifier.remember(list(state.orders.values()))
+        if any(
+            s.notification_type != "ORDER_CHANGE"
+            for s in state.notifications.subscriptions.values()
+        ):
+            notifier.watch_processing()
+        state.notifier = notifier
+        return notifier
+
+
 def fingerprint(order: SandboxOrder) -> Fingerprint:
     return (
         order.status,

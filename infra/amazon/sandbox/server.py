@@ -35,6 +35,7 @@ from pathlib import Path
 import uvicorn
 
 from infra.amazon.sandbox.app import create_app
+from infra.amazon.sandbox.delivery import install_notifier
 from infra.amazon.sandbox.demo_sellers import add_demo_sellers, demo_sellers
 from infra.amazon.sandbox.generate import CANCEL_REASONS, build_order, varied_spec
 from infra.amazon.sandbox.keeper import StateKeeper
@@ -196,13 +197,14 @@ def serve(
     the kept state is loaded).
     """
     state = SandboxState(rate_factor)
-    state.notifier.configure(
-        endpoint_url=sqs_endpoint_url or None, region=aws_region, delay_s=notification_delay_s
-    )
     public = base_url or default_base_url(host, port)
     keeper = StateKeeper(state, state_file, public) if state_file is not None else None
     if keeper is not None:
         keeper.open()
+    notifier = install_notifier(state)  # after loading: what was kept counts as announced
+    notifier.configure(
+        endpoint_url=sqs_endpoint_url or None, region=aws_region, delay_s=notification_delay_s
+    )
     add_demo_sellers(state, sellers)
     every_seller = (DEMO_SELLER.seller_id, *(s.seller_id for s in demo_sellers(sellers)))
     demo = (
@@ -248,7 +250,7 @@ def serve(
             signal.signal(sig, handler)
         if demo is not None:
             demo.stop()
-        state.notifier.close()
+        notifier.close()
         if keeper is not None:
             keeper.close()
         log.info("sandbox stopped%s", f" on signal {received[0]}" if received else "")
@@ -267,7 +269,6 @@ def running_sandbox(
     kept in ``state_file`` when one is given; notifications sent to the queues on
     ``sqs_endpoint_url``)."""
     state = SandboxState(rate_factor)
-    state.notifier.configure(endpoint_url=sqs_endpoint_url, delay_s=notification_delay_s)
     sock = _bind("127.0.0.1", port)
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     keeper = StateKeeper(state, state_file, base_url) if state_file is not None else None
@@ -277,6 +278,8 @@ def running_sandbox(
         except BaseException:
             sock.close()
             raise
+    notifier = install_notifier(state)  # after loading: what was kept counts as announced
+    notifier.configure(endpoint_url=sqs_endpoint_url, delay_s=notification_delay_s)
     config = uvicorn.Config(
         create_app(state, base_url), log_level="warning", access_log=False, lifespan="off"
     )
@@ -298,7 +301,7 @@ def running_sandbox(
     finally:
         server.should_exit = True
         thread.join(timeout=STARTUP_TIMEOUT_S)
-        state.notifier.close()
+        notifier.close()
         sock.close()
         if keeper is not None:
             keeper.close()

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from infra.amazon.sandbox.delivery import install_notifier
 from infra.amazon.sandbox.operations.notifications import destination_json, subscription_json
 from infra.amazon.sandbox.state import SandboxState
 
@@ -37,31 +38,32 @@ _NAMES = {"delay_seconds": "delay_s"}
 
 def router(state: SandboxState) -> APIRouter:
     routes = APIRouter()
+    notifier = install_notifier(state)
 
     @routes.get("/notification-settings")
     def get_settings() -> dict[str, Any]:
-        return state.notifier.settings.as_json()
+        return notifier.settings.as_json()
 
     @routes.post("/notification-settings")
     def set_settings(body: DeliverySettingsIn) -> dict[str, Any]:
         changes = {_NAMES.get(k, k): v for k, v in body.model_dump(exclude_unset=True).items()}
         if "endpoint_url" in changes:
             changes["endpoint_url"] = changes["endpoint_url"] or None
-        return state.notifier.configure(**changes).as_json()
+        return notifier.configure(**changes).as_json()
 
     @routes.get("/notifications")
     def sent(
         notification_type: str | None = None, subject: str | None = None, limit: int = 500
     ) -> dict[str, Any]:
-        listed = state.notifier.listing(notification_type, subject)[-max(limit, 1) :]
+        listed = notifier.listing(notification_type, subject)[-max(limit, 1) :]
         return {
             "notifications": [s.as_json() for s in listed],
-            "pending": state.notifier.pending(),
+            "pending": notifier.pending(),
         }
 
     @routes.delete("/notifications")
     def clear() -> dict[str, Any]:
-        state.notifier.clear_listing()
+        notifier.clear_listing()
         return {"cleared": True}
 
     @routes.get("/notification-subscriptions")

@@ -16,6 +16,10 @@ Amazon's rules played here:
 
 The records are plain dataclasses, kept across restarts (``saved``). The caller holds the
 state's lock.
+
+The state tells a ``ChangeListener`` of every order change and finished feed or report: until
+the server installs the delivery (``infra.amazon.sandbox.delivery.install_notifier``), one that
+hears nothing (``Unheard``), so a bare ``SandboxState`` sends nothing and starts no thread.
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from infra.amazon.sandbox.state.records import SandboxFeed, SandboxOrder
+    from infra.amazon.sandbox.state.reports import SandboxReport
 
 from infra.amazon.sandbox.errors import SandboxError
 
@@ -281,3 +289,36 @@ def passes(event_filter: dict[str, Any] | None, change_type: str, marketplace_id
         return False
     marketplaces = event_filter.get("marketplaceIds")
     return not marketplaces or marketplace_id in marketplaces
+
+
+class ChangeListener(Protocol):
+    """What the state tells of the changes Amazon notifies (the caller holds the lock)."""
+
+    def order_changed(self, order: SandboxOrder) -> None: ...
+
+    def feed_finished(self, feed: SandboxFeed) -> None: ...
+
+    def report_finished(self, report: SandboxReport) -> None: ...
+
+    def remember(self, orders: list[SandboxOrder]) -> None: ...
+
+    def watch_processing(self) -> None: ...
+
+
+class Unheard:
+    """The listener of a state with no delivery installed: nothing is sent."""
+
+    def order_changed(self, order: SandboxOrder) -> None:
+        return None
+
+    def feed_finished(self, feed: SandboxFeed) -> None:
+        return None
+
+    def report_finished(self, report: SandboxReport) -> None:
+        return None
+
+    def remember(self, orders: list[SandboxOrder]) -> None:
+        return None
+
+    def watch_processing(self) -> None:
+        return None

@@ -10,8 +10,9 @@ threads). Each area keeps its own part (``auth``, ``buckets``, ``faults``, ``cal
 ``tokens``, ``finances``); this class holds them together under the lock and the clock.
 
 The Notifications API's destinations and subscriptions are ``notifications``; every order change,
-finished feed and finished report is told to ``notifier`` (``infra.amazon.sandbox.delivery``),
-which sends what Amazon would to the subscribed queues, off the request thread.
+finished feed and finished report is told to ``notifier``: the delivery
+(``infra.amazon.sandbox.delivery``) once the server installs it, which sends what Amazon would
+to the subscribed queues, off the request thread.
 
 What survives a restart is ``snapshot``/``restore``'s business (``saved``); when to save is the
 keeper's (``infra.amazon.sandbox.keeper``), told by ``changes``, a counter the HTTP layer and
@@ -28,7 +29,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from infra.amazon.sandbox.delivery import Notifier
 from infra.amazon.sandbox.errors import SandboxError
 from infra.amazon.sandbox.state.auth import Credentials
 from infra.amazon.sandbox.state.buckets import RateMeter, TokenBucket
@@ -36,7 +36,7 @@ from infra.amazon.sandbox.state.calls import CallLog, CallRecord
 from infra.amazon.sandbox.state.clock import SandboxClock, iso, whole_seconds
 from infra.amazon.sandbox.state.faults import Fault, FaultQueue
 from infra.amazon.sandbox.state.finances import EventGroup, FinancialEvent, Ledger
-from infra.amazon.sandbox.state.notifications import NotificationBook
+from infra.amazon.sandbox.state.notifications import ChangeListener, NotificationBook, Unheard
 from infra.amazon.sandbox.state.orders import apply_status, deep_merge
 from infra.amazon.sandbox.state.records import (
     DEMO_SELLER,
@@ -83,7 +83,7 @@ class SandboxState:
         self.finances = Ledger()
         self.reports = ReportBook()  # settlement reports and their settings (``reports``)
         self.notifications = NotificationBook()  # destinations and subscriptions
-        self.notifier = Notifier(self)
+        self.notifier: ChangeListener = Unheard()  # the server installs the delivery
         # Moved after every change (``mark_changed``); the keeper saves when it has moved.
         self.changes = 0
         self.saved_changes = 0
@@ -449,11 +449,6 @@ class SandboxState:
             self._credentials.grantless_tokens.update(saved.grantless_tokens)
             self.notifications.clear(saved.notifications)
             self.notifier.remember(list(self.orders.values()))  # announced before the restart
-            if any(
-                s.notification_type != "ORDER_CHANGE"
-                for s in saved.notifications.subscriptions.values()
-            ):
-                self.notifier.watch_processing()
 
     # -- pagination tokens ---------------------------------------------------------------------
 

@@ -45,9 +45,9 @@ def _closed(node: Any, *, part: bool = False) -> Any:
                 closed[key] = [_closed(v, part=True) for v in value]
             else:
                 closed[key] = _closed(value)
-        if isinstance(node.get("properties"), dict) and "additionalProperties" not in node:
-            if not part:
-                closed["additionalProperties"] = False
+        open_schema = "additionalProperties" in node or not isinstance(node.get("properties"), dict)
+        if not (part or open_schema):
+            closed["additionalProperties"] = False
         return closed
     if isinstance(node, list):
         return [_closed(v) for v in node]
