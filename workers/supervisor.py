@@ -256,5 +256,8 @@ def child_environment(ready: Settings, **extra: str) -> dict[str, str]:
         "BROKER_URL": ready.broker_url,
         # The folder this run resolved: a child finds the same one whatever its working folder.
         "DATA_DIR": str(ready.data_dir),
+        # The notifications queue (the embedded SQS's when none was given).
+        "SQS_QUEUE_URL": ready.sqs_queue_url,
+        "SQS_ENDPOINT_URL": ready.sqs_endpoint_url,
         **extra,
     }

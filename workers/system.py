@@ -2,7 +2,8 @@
 starts it (``run_all``).
 
 ``run_all`` starts the embedded PostgreSQL and Redis when no URLs are given (saying so, with the
-data folder), migrates, starts the sandbox with a demo seller when no Amazon credentials are
+data folder), and the embedded SQS for Amazon's notifications when no ``SQS_QUEUE_URL`` is,
+migrates, starts the sandbox with a demo seller when no Amazon credentials are
 given, then every Procfile process under the ``Supervisor``. Once everything answers it writes
 ``run.json`` in the data folder (``infra.runstate``), queues the first order sync at once (not a
 beat interval later), and prints a short block: the URLs, the demo token, the data folder, then
@@ -31,9 +32,10 @@ from pathlib import Path
 import httpx
 import redis
 
+from infra import sqs
 from infra.broker import QueueProbe
 from infra.db import migrate
-from infra.embedded import EmbeddedServices, ServiceUrls, check_reachable
+from infra.embedded import EmbeddedServices, EmbeddedSqs, ServiceUrls, check_reachable
 from infra.runstate import (
     RunState,
     live_run_state,
@@ -84,6 +86,9 @@ def reaching(settings: Settings, state: RunState) -> Settings:
     }
     if state.sandbox_url and settings.uses_sandbox() and not settings.spapi_endpoint:
         update["spapi_endpoint"] = state.sandbox_url
+    if state.sqs_queue_url and not settings.sqs_queue_url:
+        update["sqs_queue_url"] = state.sqs_queue_url
+        update["sqs_endpoint_url"] = settings.sqs_endpoint_url or state.sqs_endpoint_url
     return settings.model_copy(update=update)
 
 
@@ -155,10 +160,15 @@ def run_all(
             f"amazon-channel run is already running in {settings.data_dir} "
             f"(pid {running.pid}, web {running.web_url}); stop it first, or set DATA_DIR"
         )
-    with started_services(settings) as ready:
+    with started_services(settings) as ready, notifications_queue(ready) as ready:
         migrate.upgrade(ready.database_url)
         metrics_folder(ready)
         extra: dict[str, str] = {}
+        if ready.sqs_endpoint_url and not settings.sqs_queue_url:
+            # boto3 signs every request; moto takes any key. Only the embedded server's children
+            # get these, and they are never logged.
+            extra["AWS_ACCESS_KEY_ID"] = sqs.EMBEDDED_ACCESS_KEY_ID
+            extra["AWS_SECRET_ACCESS_KEY"] = sqs.EMBEDDED_SECRET_ACCESS_KEY
         token = ""
         if specs is None:
             specs = procfile_processes()
@@ -168,6 +178,23 @@ def run_all(
         code = supervise(ready, specs, extra, api_token=token)
     announce("stopped")
     return code
+
+
+@contextlib.contextmanager
+def notifications_queue(ready: Settings) -> Iterator[Settings]:
+    """``SQS_QUEUE_URL``'s queue, else the embedded SQS started (or reused) in the data folder
+    and stopped at the end; the settings name it either way."""
+    if ready.sqs_queue_url:
+        yield ready
+        return
+    embedded = EmbeddedSqs(ready.data_dir, ready.aws_region)
+    try:
+        server = embedded.start()
+        yield ready.model_copy(
+            update={"sqs_queue_url": server.queue_url, "sqs_endpoint_url": server.endpoint_url}
+        )
+    finally:
+        embedded.stop()
 
 
 def metrics_folder(ready: Settings) -> Path:
@@ -254,6 +281,8 @@ def run_state(ready: Settings, specs: list[ProcessSpec], api_token: str) -> RunS
         metrics_url=f"{web}/metrics" if web else "",
         flower_url=f"http://127.0.0.1:{ready.flower_port}" if "flower" in names else "",
         api_token=api_token,
+        sqs_queue_url=ready.sqs_queue_url,
+        sqs_endpoint_url=ready.sqs_endpoint_url,
     )
 
 
@@ -266,6 +295,7 @@ def ready_block(state: RunState) -> list[str]:
         ("Flower", state.flower_url),
         ("metrics", state.metrics_url),
         ("sandbox", state.sandbox_url),
+        ("sqs", state.sqs_queue_url),
         ("API token", f"{state.api_token}   (export TOKEN={state.api_token})"
          if state.api_token else ""),
         ("data", state.data_dir),

@@ -1,8 +1,11 @@
-"""Login with Amazon: trade a seller's refresh token for the access token SP-API calls carry.
+"""Login with Amazon: trade a seller's refresh token for the access token SP-API calls carry,
+or, for grantless operations, the application's own credentials and a ``scope`` for a token that
+speaks for the application (``client_credentials``; ``grantless_credentials``).
 
 An access token lives one hour. Every worker process of a seller can use the same one, so it is
 cached in the process and, when a Redis client is given, in Redis under a hash of
-client_id + refresh_token (the key names no secret). It is refreshed ``refresh_margin_s`` before
+client_id + refresh_token, or client_id + scope for a grantless token (the key names no
+secret). It is refreshed ``refresh_margin_s`` before
 it expires, so a request never leaves with a token that dies on the way. When Redis has none,
 one process takes a short lock and refreshes while the others wait a moment for its result,
 so twenty workers starting together make one token request, not twenty. The lock is redis-py's
@@ -67,11 +70,29 @@ class LwaCredentials(BaseModel):
     client_id: str
     client_secret: SecretStr
     refresh_token: SecretStr
+    # A grantless token's scope (then ``refresh_token`` is empty and unused).
+    scope: str | None = None
 
     def cache_id(self) -> str:
-        """A stable name for this (application, seller) pair that reveals neither secret."""
-        material = f"{self.client_id}\0{self.refresh_token.get_secret_value()}".encode()
+        """A stable name for this (application, seller) pair, or (application, scope) for a
+        grantless token, that reveals neither secret."""
+        if self.scope is not None:
+            material = f"{self.client_id}\0scope\0{self.scope}".encode()
+        else:
+            material = f"{self.client_id}\0{self.refresh_token.get_secret_value()}".encode()
         return hashlib.sha256(material).hexdigest()
+
+
+NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
+
+
+def grantless_credentials(
+    client_id: str, client_secret: SecretStr, scope: str = NOTIFICATIONS_SCOPE
+) -> LwaCredentials:
+    """An application's credentials for a ``client_credentials`` grant of ``scope``."""
+    return LwaCredentials(
+        client_id=client_id, client_secret=client_secret, refresh_token=SecretStr(""), scope=scope
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,12 +222,18 @@ class LwaTokenProvider:
     # -- the token endpoint ------------------------------------------------------------------
 
     def _request_token(self) -> _Token:
+        credentials = self._credentials
         form = {
-            "grant_type": "refresh_token",
-            "refresh_token": self._credentials.refresh_token.get_secret_value(),
-            "client_id": self._credentials.client_id,
-            "client_secret": self._credentials.client_secret.get_secret_value(),
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret.get_secret_value(),
         }
+        if credentials.scope is not None:
+            form.update(grant_type="client_credentials", scope=credentials.scope)
+        else:
+            form.update(
+                grant_type="refresh_token",
+                refresh_token=credentials.refresh_token.get_secret_value(),
+            )
         sent_at = self._clock()
         try:
             response = self._http.post(
@@ -241,7 +268,11 @@ class LwaTokenProvider:
             )
         log.info(
             "lwa access token refreshed",
-            extra={"operation": OPERATION, "expires_in_s": expires_in},
+            extra={
+                "operation": OPERATION,
+                "expires_in_s": expires_in,
+                "grant": "client_credentials" if credentials.scope else "refresh_token",
+            },
         )
         # Count the lifetime from when we asked: the token may have been issued a little later,
         # never earlier, so this errs on the early side.

@@ -23,6 +23,14 @@ def default_state_file(loaded: Settings) -> Path:
     return loaded.data_dir / "sandbox" / STATE_FILE_NAME
 
 
+def sqs_endpoint(loaded: Settings) -> str | None:
+    """Where the sandbox sends notifications: SQS_ENDPOINT_URL, else the embedded SQS of the
+    data folder when one is up, else AWS's own endpoint (None)."""
+    from infra.sqs import endpoint_url
+
+    return endpoint_url(loaded)
+
+
 _STATE_FILE_HELP = "Where the state is kept (default DATA_DIR/sandbox/state.pickle)."
 
 
@@ -92,6 +100,9 @@ def sandbox(
             base_url=base_url or loaded.spapi_endpoint or None,
             state_file=None if in_memory else state_file or default_state_file(loaded),
             sellers=sellers,
+            sqs_endpoint_url=sqs_endpoint(loaded),
+            aws_region=loaded.aws_region,
+            notification_delay_s=loaded.sandbox_notification_delay_seconds,
         )
     except StateFileError as exc:
         fail(str(exc))

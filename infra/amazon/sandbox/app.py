@@ -2,7 +2,11 @@
 
 Every SP-API call goes through the same steps, in Amazon's order:
 
-1. ``x-amz-access-token`` must be an unexpired LWA token; otherwise 403 ``Unauthorized``.
+1. ``x-amz-access-token`` must be an unexpired LWA token; otherwise 403 ``Unauthorized``. A
+   grantless operation (the Notifications API's destinations, a subscription by id) takes only
+   a ``client_credentials`` token of scope ``sellingpartnerapi::notifications``, and every other
+   operation only a seller's token: the other kind is 403 too. A grantless call's bucket is the
+   application's.
 2. A queued fault for this operation, seller and order (``/_sandbox/faults``) is taken:
    400/429/500/503 answer at once without applying the request; ``latency`` sleeps, then serves;
    ``drop`` ends the connection without applying; ``lose_response`` applies, then ends the
@@ -60,9 +64,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra.amazon.models import operations
 from infra.amazon.sandbox import control
+from infra.amazon.sandbox.delivery import install_notifier
 from infra.amazon.sandbox.errors import ApiError, SandboxError, error_body
 from infra.amazon.sandbox.operations import (
+    GRANTLESS_OPERATIONS,
     LWA_TOKEN_PATH,
+    NOTIFICATIONS_SCOPE,
     SERVED_OPERATIONS,
     Call,
     Handler,
@@ -179,6 +186,7 @@ def create_app(state: SandboxState, base_url: str) -> FastAPI:
     URL it hands out.
     """
     base_url = base_url.rstrip("/")
+    install_notifier(state)  # notifications to the subscribed queues (``delivery``)
     app = FastAPI(
         title="Amazon SP-API sandbox",
         description=control.__doc__ or "",
@@ -241,7 +249,14 @@ def _spapi_endpoint(state: SandboxState, key: str, handler: Handler, base_url: s
     async def endpoint(request: Request) -> Response:
         request_id = str(uuid.uuid4())
         limit = {"x-amzn-RateLimit-Limit": state.rate_limit_header(key)}
-        seller_id = state.seller_for_access_token(request.headers.get("x-amz-access-token"))
+        token = request.headers.get("x-amz-access-token")
+        client_id = ""
+        if key in GRANTLESS_OPERATIONS:
+            client_id = state.application_for_grantless_token(token, NOTIFICATIONS_SCOPE) or ""
+            # The application is the caller: its log entry, faults and bucket are its own.
+            seller_id: str | None = f"app:{client_id}" if client_id else None
+        else:
+            seller_id = state.seller_for_access_token(token)
         fault_kind: str | None = None
 
         def answer(status: int, body: dict[str, Any] | None, *, limited: bool = True) -> Response:
@@ -270,11 +285,12 @@ def _spapi_endpoint(state: SandboxState, key: str, handler: Handler, base_url: s
         call = Call(
             state=state,
             operation=key,
-            seller_id=seller_id,
+            seller_id="" if client_id else seller_id,
             query=request.query_params,
             path_params=dict(request.path_params),
             body=await request.body(),
             base_url=base_url,
+            client_id=client_id,
         )
         answered: dict[str, Any] | None
         try:

@@ -12,6 +12,10 @@ sandbox's past so that a search sees them at once (Amazon hides the last two min
 
 Given a ``state_file``, both keep the state there across restarts (``keeper``): loaded at start,
 saved within a second of a change and at a clean stop.
+
+Notifications go to the subscribed SQS queues on ``sqs_endpoint_url`` (the embedded SQS; None:
+AWS's), each ``notification_delay_s`` after the change (``delivery``); both stop the sender
+with the server.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from pathlib import Path
 import uvicorn
 
 from infra.amazon.sandbox.app import create_app
+from infra.amazon.sandbox.delivery import install_notifier
 from infra.amazon.sandbox.demo_sellers import add_demo_sellers, demo_sellers
 from infra.amazon.sandbox.generate import CANCEL_REASONS, build_order, varied_spec
 from infra.amazon.sandbox.keeper import StateKeeper
@@ -178,6 +183,9 @@ def serve(
     base_url: str | None = None,
     state_file: Path | None = None,
     sellers: int = 1,
+    sqs_endpoint_url: str | None = None,
+    aws_region: str = "us-east-1",
+    notification_delay_s: float = 1.0,
 ) -> None:
     """Serve the sandbox until SIGINT/SIGTERM (uvicorn's own handlers stop it gracefully).
 
@@ -193,6 +201,10 @@ def serve(
     keeper = StateKeeper(state, state_file, public) if state_file is not None else None
     if keeper is not None:
         keeper.open()
+    notifier = install_notifier(state)  # after loading: what was kept counts as announced
+    notifier.configure(
+        endpoint_url=sqs_endpoint_url or None, region=aws_region, delay_s=notification_delay_s
+    )
     add_demo_sellers(state, sellers)
     every_seller = (DEMO_SELLER.seller_id, *(s.seller_id for s in demo_sellers(sellers)))
     demo = (
@@ -238,6 +250,7 @@ def serve(
             signal.signal(sig, handler)
         if demo is not None:
             demo.stop()
+        notifier.close()
         if keeper is not None:
             keeper.close()
         log.info("sandbox stopped%s", f" on signal {received[0]}" if received else "")
@@ -245,10 +258,16 @@ def serve(
 
 @contextmanager
 def running_sandbox(
-    rate_factor: float = 1.0, port: int = 0, state_file: Path | None = None
+    rate_factor: float = 1.0,
+    port: int = 0,
+    state_file: Path | None = None,
+    *,
+    sqs_endpoint_url: str | None = None,
+    notification_delay_s: float = 0.0,
 ) -> Iterator[SandboxHandle]:
     """A sandbox on 127.0.0.1 in a background thread, stopped when the block ends (its state
-    kept in ``state_file`` when one is given)."""
+    kept in ``state_file`` when one is given; notifications sent to the queues on
+    ``sqs_endpoint_url``)."""
     state = SandboxState(rate_factor)
     sock = _bind("127.0.0.1", port)
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -259,6 +278,8 @@ def running_sandbox(
         except BaseException:
             sock.close()
             raise
+    notifier = install_notifier(state)  # after loading: what was kept counts as announced
+    notifier.configure(endpoint_url=sqs_endpoint_url, delay_s=notification_delay_s)
     config = uvicorn.Config(
         create_app(state, base_url), log_level="warning", access_log=False, lifespan="off"
     )
@@ -280,6 +301,7 @@ def running_sandbox(
     finally:
         server.should_exit = True
         thread.join(timeout=STARTUP_TIMEOUT_S)
+        notifier.close()
         sock.close()
         if keeper is not None:
             keeper.close()

@@ -1,7 +1,7 @@
 """The sandbox's control API under ``/_sandbox/``: what tests and demos use to stage Amazon.
 
 One router per area (``sellers``, ``orders``, ``clock``, ``faults``, ``feeds``, ``finances``,
-``reports``, ``inspection``).
+``reports``, ``notifications``, ``inspection``).
 
 No authentication; JSON in and out; refusals are ``{"error": "..."}`` with 400/404/409.
 
@@ -88,6 +88,14 @@ Settlements and reports (the Reports API in ``operations.reports``; routes in
 - ``GET /_sandbox/reports?seller_id=``, ``GET /_sandbox/reports/{reportId}/document``; ``GET
   /_sandbox/report-downloads/{reportDocumentId}?expires=`` is getReportDocument's URL.
 
+Notifications (the Notifications API in ``operations.notifications``, delivery in ``delivery``)
+- ``GET|POST /_sandbox/notification-settings`` ``{delay_seconds?, duplicate_rate?,
+  reorder_rate?, drop_rate?, drop_next?, endpoint_url?, region?}``: how notifications are sent
+  to the subscribed SQS queues (``{"drop_next": 3}`` loses the next three on purpose).
+- ``GET /_sandbox/notifications?notification_type=&subject=``: what was sent (or dropped, or
+  failed), with each message body; ``DELETE`` empties the listing.
+- ``GET /_sandbox/notification-subscriptions``: the destinations and subscriptions held.
+
 Inspection
 - ``GET /_sandbox/state``: counts (orders by seller and status, packages, tokens, faults), the
   file the state is kept in (``state_file``, null in memory) and whether changes are still to be
@@ -108,6 +116,7 @@ from infra.amazon.sandbox.control import (
     feeds,
     finances,
     inspection,
+    notifications,
     orders,
     reports,
     sellers,
@@ -118,6 +127,7 @@ from infra.amazon.sandbox.state import SandboxState
 def control_router(state: SandboxState) -> APIRouter:
     """The ``/_sandbox`` routes over ``state`` (see the module docstring)."""
     router = APIRouter(prefix="/_sandbox")
-    for area in (sellers, orders, clock, faults, feeds, finances, reports, inspection):
+    areas = (sellers, orders, clock, faults, feeds, finances, reports, notifications, inspection)
+    for area in areas:
         router.include_router(area.router(state))
     return router

@@ -117,6 +117,7 @@ def process(state: SandboxState, feed: SandboxFeed) -> None:
     feed.results = results
     feed.ended_at = whole_seconds(state.now())
     write_report(state, feed)
+    state.notifier.feed_finished(feed)  # FEED_PROCESSING_FINISHED to its subscribers
 
 
 def _process_message(

@@ -25,6 +25,18 @@ from infra.amazon.sandbox.operations.finances import (
     list_financial_events_by_order_id,
 )
 from infra.amazon.sandbox.operations.lwa import LWA_TOKEN_PATH, lwa_token
+from infra.amazon.sandbox.operations.notifications import (
+    GRANTLESS_OPERATIONS,
+    NOTIFICATIONS_SCOPE,
+    create_destination,
+    create_subscription,
+    delete_destination,
+    delete_subscription_by_id,
+    get_destination,
+    get_destinations,
+    get_subscription,
+    get_subscription_by_id,
+)
 from infra.amazon.sandbox.operations.orders import get_order, search_orders
 from infra.amazon.sandbox.operations.orders_v0 import (
     get_order_items_v0,
@@ -63,12 +75,22 @@ SERVED_OPERATIONS: dict[str, Handler] = {
     "reports.getReport": get_report,
     "reports.getReportDocument": get_report_document,
     "reports.createReport": create_report,
+    "notifications.createDestination": create_destination,
+    "notifications.getDestinations": get_destinations,
+    "notifications.getDestination": get_destination,
+    "notifications.deleteDestination": delete_destination,
+    "notifications.createSubscription": create_subscription,
+    "notifications.getSubscription": get_subscription,
+    "notifications.getSubscriptionById": get_subscription_by_id,
+    "notifications.deleteSubscriptionById": delete_subscription_by_id,
 }
 
 __all__ = [
+    "GRANTLESS_OPERATIONS",
     "LWA_TOKEN_PATH",
     "MAX_LIST",
     "MAX_PAGE",
+    "NOTIFICATIONS_SCOPE",
     "ORDER_ID",
     "SERVED_OPERATIONS",
     "WINDOW_2026",

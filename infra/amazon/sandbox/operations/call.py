@@ -32,6 +32,9 @@ class Call:
     path_params: dict[str, str]
     body: bytes = b""
     base_url: str = ""  # the sandbox's configured base URL, for the URLs it hands out
+    # A grantless call (``notifications.GRANTLESS_OPERATIONS``): the application's LWA client
+    # id, and ``seller_id`` is empty.
+    client_id: str = ""
 
 
 Handler = Callable[[Call], tuple[int, dict[str, Any] | None]]

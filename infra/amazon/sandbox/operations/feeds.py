@@ -132,6 +132,7 @@ def _cancel_feed(state: SandboxState, seller_id: str, feed_id: str) -> None:
     if feed.status != "IN_QUEUE":
         raise SandboxError(f"Feed {feed_id} is {feed.status}; only IN_QUEUE feeds can be cancelled")
     feed.status = "CANCELLED"
+    state.notifier.feed_finished(feed)
 
 
 _GET_FEEDS_PARAMETERS = (

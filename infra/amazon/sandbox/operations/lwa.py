@@ -1,4 +1,5 @@
-"""Login with Amazon: ``POST /auth/o2/token`` (form-encoded), the ``refresh_token`` grant only.
+"""Login with Amazon: ``POST /auth/o2/token`` (form-encoded), the ``refresh_token`` grant (a
+seller's token) and the ``client_credentials`` grant with a ``scope`` (a grantless token).
 
 Refusals are OAuth 2.0 bodies (``{"error", "error_description"}``), not SP-API's ``errors``.
 """
@@ -25,6 +26,8 @@ def lwa_token(state: SandboxState, body: str) -> JSONResponse:
     headers = {"x-amzn-RequestId": str(uuid.uuid4())}
     grant = form.get("grant_type", "")
     try:
+        if grant == "client_credentials":
+            return _grantless(state, form, headers)
         if grant != "refresh_token":
             raise LwaError(400, "unsupported_grant_type", f"grant_type {grant!r} is not supported")
         missing = [
@@ -36,16 +39,42 @@ def lwa_token(state: SandboxState, body: str) -> JSONResponse:
             form["refresh_token"], form["client_id"], form["client_secret"]
         )
     except LwaError as exc:
-        log.info("sandbox LWA refused a token request: %s", exc.error)
-        return JSONResponse(
-            {"error": exc.error, "error_description": exc.description},
-            status_code=exc.status,
-            headers=headers,
-        )
+        return _refused(exc, headers)
     return JSONResponse(
         {
             "access_token": token,
             "refresh_token": form["refresh_token"],
+            "token_type": "bearer",
+            "expires_in": lifetime,
+        },
+        headers=headers,
+    )
+
+
+def _refused(exc: LwaError, headers: dict[str, str]) -> JSONResponse:
+    log.info("sandbox LWA refused a token request: %s", exc.error)
+    return JSONResponse(
+        {"error": exc.error, "error_description": exc.description},
+        status_code=exc.status,
+        headers=headers,
+    )
+
+
+def _grantless(state: SandboxState, form: dict[str, str], headers: dict[str, str]) -> JSONResponse:
+    """A ``client_credentials`` grant: no refresh token in the answer (there is none)."""
+    try:
+        missing = [name for name in ("scope", "client_id", "client_secret") if not form.get(name)]
+        if missing:
+            raise LwaError(400, "invalid_request", f"missing parameter(s): {', '.join(missing)}")
+        token, lifetime = state.issue_grantless_token(
+            form["client_id"], form["client_secret"], form["scope"]
+        )
+    except LwaError as exc:
+        return _refused(exc, headers)
+    return JSONResponse(
+        {
+            "access_token": token,
+            "scope": form["scope"],
             "token_type": "bearer",
             "expires_in": lifetime,
         },

@@ -243,6 +243,7 @@ def _create_report(state: SandboxState, seller_id: str, body: Any) -> dict[str, 
         rows=0,
     )
     state.reports.reports[report.report_id] = report
+    state.notifier.report_finished(report)  # cancelled at once: REPORT_PROCESSING_FINISHED
     return {"reportId": report.report_id}
 
 

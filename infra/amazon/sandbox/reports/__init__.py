@@ -62,6 +62,7 @@ def _make_report(state: SandboxState, group: EventGroup) -> SandboxReport:
         rows=count,
     )
     book.reports[report.report_id] = report
+    state.notifier.report_finished(report)  # REPORT_PROCESSING_FINISHED to its subscribers
     return report
 
 

@@ -1,8 +1,9 @@
 """What the sandbox keeps across a restart, and its file format: ``SavedState``, ``dumps``,
 ``loads``.
 
-Kept: the sellers with their LWA credentials and the access tokens issued (a worker's cached
-token still works), orders with their items, packages and adjustments, feeds and feed
+Kept: the sellers with their LWA credentials and the access tokens issued, grantless ones too
+(a worker's cached token still works), the Notifications API's destinations and subscriptions,
+orders with their items, packages and adjustments, feeds and feed
 documents, financial events and the groups closed early, settlement reports with their
 documents and settings, the id counters (adjustment item ids, the random generator that
 draws order, item and document ids), the key that signs pagination tokens, the feed settings
@@ -33,6 +34,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from infra.amazon.sandbox.state.finances import EventItem, FinancialEvent, GroupClose
+from infra.amazon.sandbox.state.notifications import (
+    NotificationBook,
+    SandboxDestination,
+    SandboxSubscription,
+)
 from infra.amazon.sandbox.state.records import (
     FeedResult,
     SandboxAdjustment,
@@ -45,7 +51,8 @@ from infra.amazon.sandbox.state.records import (
 )
 from infra.amazon.sandbox.state.reports import ReportBook, SandboxReport
 
-FORMAT_VERSION = 1
+# 2: grantless tokens and the Notifications API's destinations and subscriptions kept.
+FORMAT_VERSION = 2
 MAGIC = b"amazon-channel-sandbox-state"
 
 
@@ -71,6 +78,8 @@ class SavedState:
     pagination_key: bytes
     gzip_feed_results: bool
     feed_processing_seconds: float | None
+    grantless_tokens: dict[str, tuple[str, str, datetime]]
+    notifications: NotificationBook
 
 
 KEPT_CLASSES: tuple[type, ...] = (
@@ -88,6 +97,9 @@ KEPT_CLASSES: tuple[type, ...] = (
     GroupClose,
     ReportBook,
     SandboxReport,
+    NotificationBook,
+    SandboxDestination,
+    SandboxSubscription,
 )
 
 

@@ -9,6 +9,11 @@ requests on one event loop, but the demo generator and tests touch the state fro
 threads). Each area keeps its own part (``auth``, ``buckets``, ``faults``, ``calls``,
 ``tokens``, ``finances``); this class holds them together under the lock and the clock.
 
+The Notifications API's destinations and subscriptions are ``notifications``; every order change,
+finished feed and finished report is told to ``notifier``: the delivery
+(``infra.amazon.sandbox.delivery``) once the server installs it, which sends what Amazon would
+to the subscribed queues, off the request thread.
+
 What survives a restart is ``snapshot``/``restore``'s business (``saved``); when to save is the
 keeper's (``infra.amazon.sandbox.keeper``), told by ``changes``, a counter the HTTP layer and
 the demo generator move after every change (``mark_changed``).
@@ -31,6 +36,7 @@ from infra.amazon.sandbox.state.calls import CallLog, CallRecord
 from infra.amazon.sandbox.state.clock import SandboxClock, iso, whole_seconds
 from infra.amazon.sandbox.state.faults import Fault, FaultQueue
 from infra.amazon.sandbox.state.finances import EventGroup, FinancialEvent, Ledger
+from infra.amazon.sandbox.state.notifications import ChangeListener, NotificationBook, Unheard
 from infra.amazon.sandbox.state.orders import apply_status, deep_merge
 from infra.amazon.sandbox.state.records import (
     DEMO_SELLER,
@@ -76,6 +82,8 @@ class SandboxState:
         self.feed_processing_seconds: float | None = None
         self.finances = Ledger()
         self.reports = ReportBook()  # settlement reports and their settings (``reports``)
+        self.notifications = NotificationBook()  # destinations and subscriptions
+        self.notifier: ChangeListener = Unheard()  # the server installs the delivery
         # Moved after every change (``mark_changed``); the keeper saves when it has moved.
         self.changes = 0
         self.saved_changes = 0
@@ -139,6 +147,20 @@ class SandboxState:
             return self._credentials.issue_access_token(
                 refresh_token, client_id, client_secret, self.now()
             )
+
+    def issue_grantless_token(
+        self, client_id: str, client_secret: str, scope: str
+    ) -> tuple[str, int]:
+        """An LWA ``client_credentials`` grant: a token for the application of ``client_id``."""
+        with self.lock:
+            return self._credentials.issue_grantless_token(
+                client_id, client_secret, scope, self.now()
+            )
+
+    def application_for_grantless_token(self, token: str | None, scope: str) -> str | None:
+        """The client id a grantless token of ``scope`` speaks for, or None (then 403)."""
+        with self.lock:
+            return self._credentials.application_for_grantless_token(token, scope, self.now())
 
     def seller_for_access_token(self, token: str | None) -> str | None:
         """The seller an unexpired access token speaks for, or None (Amazon then says 403)."""
@@ -206,6 +228,7 @@ class SandboxState:
                 raise SandboxError(f"order {order.order_id} exists", status=409)
             self.orders[order.order_id] = order
             self.post_shipments(order)  # an order made as shipped has been charged
+            self.notifier.order_changed(order)
 
     def order(self, order_id: str) -> SandboxOrder:
         found = self.orders.get(order_id)
@@ -216,6 +239,7 @@ class SandboxState:
     def touch(self, order: SandboxOrder) -> None:
         """Record a change: Amazon moves lastUpdatedTime on every change to an order."""
         order.updated_at = max(whole_seconds(self.now()), order.created_at)
+        self.notifier.order_changed(order)  # what Amazon would announce of it, if anything
 
     def set_status(self, order_id: str, status: str) -> SandboxOrder:
         if status not in FULFILLMENT_STATUSES:
@@ -371,6 +395,8 @@ class SandboxState:
             self.feed_processing_seconds = None
             self.finances.clear()
             self.reports.clear()
+            self.notifications.clear()
+            self.notifier.remember([])
             self._clock.reset()
             self.add_seller(DEMO_SELLER)
 
@@ -399,6 +425,8 @@ class SandboxState:
                 pagination_key=self._pagination.key,
                 gzip_feed_results=self.gzip_feed_results,
                 feed_processing_seconds=self.feed_processing_seconds,
+                grantless_tokens=self._credentials.grantless_tokens,
+                notifications=self.notifications,
             )
 
     def restore(self, saved: SavedState) -> None:
@@ -418,6 +446,9 @@ class SandboxState:
             self._pagination = PaginationSigner(saved.pagination_key)
             self.gzip_feed_results = saved.gzip_feed_results
             self.feed_processing_seconds = saved.feed_processing_seconds
+            self._credentials.grantless_tokens.update(saved.grantless_tokens)
+            self.notifications.clear(saved.notifications)
+            self.notifier.remember(list(self.orders.values()))  # announced before the restart
 
     # -- pagination tokens ---------------------------------------------------------------------
 

@@ -10,6 +10,9 @@ from tests.integration.infra.amazon.sandbox.conformance.finance_requests import 
     order_events,
     second_page,
 )
+from tests.integration.infra.amazon.sandbox.conformance.notification_requests import (
+    NOTIFICATION_CASES,
+)
 from tests.integration.infra.amazon.sandbox.conformance.report_requests import REPORT_CASES
 from tests.integration.infra.amazon.sandbox.conformance.world import (
     ALL_DATA,
@@ -431,4 +434,5 @@ CASES: dict[str, list[Case]] = {
         ),
     ],
     **REPORT_CASES,
+    **NOTIFICATION_CASES,
 }

@@ -20,7 +20,7 @@ from referencing.jsonschema import DRAFT4
 
 from infra.amazon.models import load_model, operations
 
-SANDBOX_MODELS = ("orders2026", "ordersV0", "feeds", "financesV0", "reports")
+SANDBOX_MODELS = ("orders2026", "ordersV0", "feeds", "financesV0", "reports", "notifications")
 _formats = FormatChecker(formats=())
 
 
@@ -32,11 +32,21 @@ def _is_date_time(value: object) -> bool:
     return True
 
 
-def _closed(node: Any) -> Any:
-    """A copy of a model where every object schema with properties forbids other properties."""
+def _closed(node: Any, *, part: bool = False) -> Any:
+    """A copy of a model where every object schema with properties forbids other properties.
+
+    Not the parts of an ``allOf`` (Notifications' ``EventFilter`` is four definitions): each
+    part holds some of the properties, and a closed part would refuse the others' (a part that
+    is a ``$ref`` is left open where it is defined: ``_allof_parts``)."""
     if isinstance(node, dict):
-        closed = {k: _closed(v) for k, v in node.items()}
-        if isinstance(node.get("properties"), dict) and "additionalProperties" not in node:
+        closed: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "allOf" and isinstance(value, list):
+                closed[key] = [_closed(v, part=True) for v in value]
+            else:
+                closed[key] = _closed(value)
+        open_schema = "additionalProperties" in node or not isinstance(node.get("properties"), dict)
+        if not (part or open_schema):
             closed["additionalProperties"] = False
         return closed
     if isinstance(node, list):
@@ -44,10 +54,35 @@ def _closed(node: Any) -> Any:
     return node
 
 
+def _allof_parts(node: Any) -> set[str]:
+    """The names of the definitions an ``allOf`` anywhere in the model refers to."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "allOf" and isinstance(value, list):
+                found |= {
+                    v["$ref"].rsplit("/", 1)[-1]
+                    for v in value
+                    if isinstance(v, dict) and "$ref" in v
+                }
+            found |= _allof_parts(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _allof_parts(value)
+    return found
+
+
+def _closed_model(model: dict[str, Any]) -> dict[str, Any]:
+    closed: dict[str, Any] = _closed(model)
+    for name in _allof_parts(model):
+        closed["definitions"][name] = _closed(model["definitions"][name], part=True)
+    return closed
+
+
 def _registry() -> Registry:
     registry: Registry = Registry()
     for name in SANDBOX_MODELS:
-        contents = _closed(copy.deepcopy(load_model(name)))
+        contents = _closed_model(copy.deepcopy(load_model(name)))
         resource = Resource.from_contents(contents, default_specification=DRAFT4)
         registry = registry.with_resource(f"urn:spapi:{name}", resource)
     return registry
