@@ -131,6 +131,14 @@ class Settings(BaseSettings):
     sqs_queue_url: str = ""
     sqs_endpoint_url: str = ""
     aws_region: str = "us-east-1"
+    # The consumer's receive: how long a message it took stays hidden from others before SQS
+    # delivers it again (0: the queue's own setting, 30 s by default on SQS).
+    sqs_visibility_timeout: int = Field(default=0, ge=0, le=43_200)
+    # While an account's notifications are healthy (domain.notifications.health) its sync runs
+    # at most this often: notifications bring changes in seconds, the sync is the safety net.
+    sync_interval_with_notifications_seconds: float = Field(default=900.0, gt=0)
+    # Healthy: a notification for the account within this long, and the consumer alive.
+    notifications_healthy_seconds: float = Field(default=3600.0, gt=0)
 
     # Ingestion.
     sync_interval_seconds: float = 60.0

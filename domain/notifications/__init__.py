@@ -9,6 +9,7 @@ from domain.notifications.handle import (
     refresh_threshold,
     take_in,
 )
+from domain.notifications.health import healthy
 from domain.notifications.model import (
     SETTLEMENT_REPORT_TYPE,
     Effect,
@@ -56,6 +57,7 @@ __all__ = [
     "TakenIn",
     "WakeFeed",
     "effect_of",
+    "healthy",
     "refresh_orders",
     "refresh_threshold",
     "take_in",

@@ -15,6 +15,7 @@ from workers.cli.db import db
 from workers.cli.events import events
 from workers.cli.failures import failures
 from workers.cli.fulfilments import fulfil, fulfilments
+from workers.cli.notifications import notifications
 from workers.cli.orders import orders
 from workers.cli.payouts import payouts
 from workers.cli.refunds import cancel, refund, refunds
@@ -36,7 +37,7 @@ for command in (
     *(db, accounts, sync, backfill, orders, fulfil, fulfilments),
     *(refund, cancel, refunds, payouts),
     *(secrets, tokens),
-    *(failures, events),
+    *(failures, events, notifications),
 ):
     main.add_command(command)
 
