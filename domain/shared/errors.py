@@ -8,6 +8,8 @@ its own branch next to the code that raises it. Some also stay ``ValueError`` so
      ├── MoneyError (ValueError)    shared.money: an amount or currency that cannot be money
      ├── OrderProblem (ValueError)  orders.rules: an order the store must set aside, with why
      ├── PaginationExpired          ingestion.ports: Amazon no longer takes the stored token
+     ├── ReadLater                  notifications.ports: getOrder cannot answer now; ``retry_after``
+     ├── OrderUnreadable            notifications.ports: getOrder refused the read for good
      ├── FulfilmentError            fulfilments.errors
      │    ├── InvalidRequest        the request itself is malformed (field errors)
      │    ├── IllegalTransition     a state change the machine does not allow

@@ -10,7 +10,7 @@ from workers.cli.consume import consume
 
 @click.group()
 def notifications() -> None:
-    """Amazon's notifications: ORDER_CHANGE, FEED_PROCESSING_FINISHED, REPORT_PROCESSING_FINISHED."""
+    """Amazon's notifications (order changes, finished feeds and reports) from SQS."""
 
 
 notifications.add_command(consume)
