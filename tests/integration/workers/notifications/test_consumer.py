@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, insert, select, text
 
 from infra.amazon.sandbox.generate import create_bulk
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
@@ -103,8 +103,10 @@ def world(
 def drain(world: dict[str, Any], timeout_s: float = 30) -> None:
     """Poll until the queue holds nothing (each poll returns at once while messages wait)."""
     wait_for(
-        lambda: world["consumer"].poll_once() >= 0
-        and messages_left(world["sqs"], world["queue_url"]) == 0,
+        lambda: (
+            world["consumer"].poll_once() >= 0
+            and messages_left(world["sqs"], world["queue_url"]) == 0
+        ),
         timeout_s,
     )
 
@@ -306,7 +308,7 @@ def test_a_feed_notification_ends_a_refund_feeds_wait(
     later = sandbox.state.now() + timedelta(minutes=10)
     with engine.begin() as conn:
         submission_id = conn.execute(
-            FeedSubmission.__table__.insert()
+            insert(FeedSubmission)
             .values(
                 account_id=world["account_id"],
                 marketplace_id="ATVPDKIKX0DER",
