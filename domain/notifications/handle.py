@@ -43,7 +43,8 @@ def refresh_threshold(
     what refills while searchOrders refills one call (``1 / search_orders_rate`` seconds). At
     Amazon's quotas (getOrder 0.5/s, burst 30 of which we hold one back; searchOrders 0.0056/s,
     one call every ~179 s) that is 29 + 0.5 / 0.0056 = 118. The same factor scales both rates
-    (the safety margin, the sandbox's speed-up), so it cancels out: the threshold is the same everywhere.
+    (the safety margin, the sandbox's speed-up), so it cancels out: the same threshold
+    everywhere.
     """
     if search_orders_rate <= 0:
         raise ValueError("searchOrders' rate must be > 0")
