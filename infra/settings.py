@@ -134,6 +134,14 @@ class Settings(BaseSettings):
     # The sandbox's delivery of notifications: seconds from a change to its message on the queue
     # (Amazon's arrive within seconds). Duplicates, reordering and drops: its control API.
     sandbox_notification_delay_seconds: float = Field(default=1.0, ge=0)
+    # The consumer's receive: how long a message it took stays hidden from others before SQS
+    # delivers it again (0: the queue's own setting, 30 s by default on SQS).
+    sqs_visibility_timeout: int = Field(default=0, ge=0, le=43_200)
+    # While an account's notifications are healthy (domain.notifications.health) its sync runs
+    # at most this often: notifications bring changes in seconds, the sync is the safety net.
+    sync_interval_with_notifications_seconds: float = Field(default=900.0, gt=0)
+    # Healthy: a notification for the account within this long, and the consumer alive.
+    notifications_healthy_seconds: float = Field(default=3600.0, gt=0)
 
     # Ingestion.
     sync_interval_seconds: float = 60.0

@@ -33,6 +33,7 @@ from domain.shared import Clock
 from infra.amazon.client import SpApiClient, build_client, new_http, new_limiter
 from infra.amazon.errors import AmazonAuthError
 from infra.amazon.gateways import SpApiFeeds, SpApiFinances, SpApiOrdersSource, SpApiShipments
+from infra.amazon.gateways.order_reads import SpApiOrderReader
 from infra.amazon.gateways.order_reports import SpApiOrderReports
 from infra.amazon.gateways.settlements import SpApiSettlements
 from infra.amazon.lwa import OPERATION as LWA_OPERATION
@@ -47,6 +48,7 @@ from infra.db.engine import make_engine, make_session_factory
 from infra.db.feeds import SqlSubmissionStore
 from infra.db.fulfilments import SqlFulfilmentStore
 from infra.db.ingestion import SqlIngestionStore
+from infra.db.notifications import SqlNotificationStore
 from infra.db.payouts import SqlPayoutStore
 from infra.db.refunds import RefundFeedMessages, SqlRefundStore
 from infra.platform import payloads
@@ -130,6 +132,16 @@ class Container:
     @cached_property
     def ingestion_store(self) -> SqlIngestionStore:
         return SqlIngestionStore(self.engine, self.sessions, payloads.encode)
+
+    @cached_property
+    def notification_store(self) -> SqlNotificationStore:
+        """Notifications taken in, and the order refreshes they ask for."""
+        return SqlNotificationStore(self.engine, self.sessions, payloads.encode)
+
+    @cached_property
+    def order_reader(self) -> SpApiOrderReader:
+        """getOrder for every account, impatient (a refresh waits in the store, not a worker)."""
+        return SpApiOrderReader(self.amazon_client_for)
 
     @cached_property
     def fulfilment_store(self) -> SqlFulfilmentStore:

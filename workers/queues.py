@@ -8,10 +8,10 @@ docker-compose to it.
 
 from __future__ import annotations
 
-QUEUES: tuple[str, ...] = ("ingest", "fulfil", "refund", "payout", "events")
+QUEUES: tuple[str, ...] = ("ingest", "fulfil", "refund", "payout", "events", "notifications")
 # The queues whose tasks are written (``workers.tasks.<queue>``); the others already have their
 # worker in the Procfile, so adding their tasks changes no deployment.
-WITH_TASKS: tuple[str, ...] = ("ingest", "fulfil", "refund", "payout", "events")
+WITH_TASKS: tuple[str, ...] = ("ingest", "fulfil", "refund", "payout", "events", "notifications")
 assert set(WITH_TASKS) <= set(QUEUES)
 
 HARD_TIME_LIMIT_S = 300

@@ -28,6 +28,8 @@ HOUSEKEEPING: frozenset[str] = frozenset(
         "refund.sweep_amazon",
         "payout.fetch_all",
         "payout.fetch",
+        "notifications.sweep",
+        "notifications.refresh",
     }
 )
 # Triggers whose work shows in the tasks they queue (each sync logs its own line when it found
@@ -40,7 +42,7 @@ LOOKED_AT: frozenset[str] = frozenset(
 )
 # Ticks that only move on work their own queue was handed before (a refund's intake, a flush):
 # alone on a queue they do not make the supervisor start its lazy worker (``workers.supervisor``).
-SELF_SWEEPS: frozenset[str] = frozenset({"refund.sweep"})
+SELF_SWEEPS: frozenset[str] = frozenset({"refund.sweep", "notifications.sweep"})
 
 
 # How often beat runs the fulfilment sweeper: with the lease it bounds a dead worker's recovery.
@@ -110,6 +112,13 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "task": "payout.fetch_all",
             "schedule": settings.payout_fetch_interval_seconds,
             "options": {"expires": settings.payout_fetch_interval_seconds},
+        },
+        # Order refreshes asked by notifications whose drain message was lost; the purge of
+        # notifications past their retention.
+        "sweep-notifications": {
+            "task": "notifications.sweep",
+            "schedule": 15.0,
+            "options": {"expires": 15},
         },
         "check-ship-by-deadlines": {
             "task": "fulfil.check_deadlines",

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 GRACE_S = 35.0  # longer than the workers' soft shutdown (30 s)
 PROCFILE = Path(__file__).resolve().parent.parent / "Procfile"
 # Workers started when their queue first has work, then kept.
-LAZY_QUEUES: frozenset[str] = frozenset({"refund", "payout"})
+LAZY_QUEUES: frozenset[str] = frozenset({"refund", "payout", "notifications"})
 LOOP_S = 0.5
 PROBE_INTERVAL_S = 2.0
 

@@ -56,6 +56,8 @@ LAZY_STARTED_KEY = "amazon-channel:supervisor:started:"
 PING_TIMEOUT_S = 1.0
 SLOW_START_S = 90.0  # then say what is not up yet
 HTTP_TIMEOUT_S = 1.0
+# The Procfile's notifications consumer: started only when an SQS queue is known.
+CONSUMER = "notifications-consumer"
 
 
 class AlreadyRunning(RuntimeError):
@@ -172,6 +174,8 @@ def run_all(
         token = ""
         if specs is None:
             specs = procfile_processes()
+            if not ready.sqs_queue_url:  # no queue known: polling alone
+                specs = [s for s in specs if s.name != CONSUMER]
             if ready.uses_sandbox():
                 token = _prepare_sandbox(ready, extra, sellers)
                 specs.insert(0, sandbox_spec(ready, sellers))

@@ -11,6 +11,8 @@ its own branch next to the code that raises it. Some also stay ``ValueError`` so
      ├── LeaseLost                  here: an attempt's lease was taken over; nothing was sent
      ├── ReportFailed               ingestion.backfill: Amazon could not make an order report
      ├── ReportUnavailable          ingestion.backfill: the report asked for is gone: ask anew
+     ├── ReadLater                  notifications.ports: getOrder cannot answer now; ``retry_after``
+     ├── OrderUnreadable            notifications.ports: getOrder refused the read for good
      ├── FulfilmentError            fulfilments.errors
      │    ├── InvalidRequest        the request itself is malformed (field errors)
      │    ├── IllegalTransition     a state change the machine does not allow

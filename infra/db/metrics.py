@@ -12,6 +12,8 @@ time was written with.
   webhook attempts by outcome; the outbox's backlog and its oldest undelivered event's age;
 - accepted to confirmed on Amazon, as histograms over every confirmed row (a cumulative
   histogram: ``rate()`` of its buckets gives the recent distribution);
+- notifications: the gap audit per account (order changes seen by the sync only, by the
+  notifications only) and the order refreshes waiting, pending or left to the next sync;
 - failures by kind (failed rows by their failure code, refused queue requests, dead webhook
   deliveries, paused accounts) and dead-lettered messages by state and reason (the
   ``dead_letters`` table, read only when it exists).
@@ -46,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.exc import DBAPIError
 
+from infra.db.notifications import account_notifications
 from infra.db.tables import (
     Fulfilment,
     Order,
@@ -96,8 +99,32 @@ class StoreCollector(Collector):
                 *_refund_histograms(conn),
                 _failures(conn),
                 _dead_letters(conn),
+                *_notifications(conn),
             ]
         yield from metrics
+
+
+def _notifications(conn: Connection) -> list[Metric]:
+    """The gap audit per account and direction, and the refreshes waiting by state."""
+    gaps = GaugeMetricFamily(
+        "amazon_channel_notification_gaps",
+        "Order changes seen by one path only: found by the sync that no notification announced "
+        "(sync_only), or notified and never found by a sync that has passed them "
+        "(notification_only), over the rows kept",
+        labels=["account", "direction"],
+    )
+    refreshes = GaugeMetricFamily(
+        "amazon_channel_order_refreshes",
+        "Order refreshes asked by notifications, waiting: pending (getOrder), deferred (left to "
+        "the next sync window)",
+        labels=["account", "state"],
+    )
+    for n in account_notifications(conn):
+        gaps.add_metric([n.account, "sync_only"], float(n.sync_only))
+        gaps.add_metric([n.account, "notification_only"], float(n.notification_only))
+        refreshes.add_metric([n.account, "pending"], float(n.pending_refreshes))
+        refreshes.add_metric([n.account, "deferred"], float(n.deferred_refreshes))
+    return [gaps, refreshes]
 
 
 def _per_account(

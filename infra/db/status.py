@@ -7,7 +7,7 @@ dead-letter table is read only when it exists (it comes with its own migration).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import (
@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.db.accounts import list_accounts
+from infra.db.notifications import AccountNotifications, account_notifications
 from infra.db.tables import (
     FeedSubmission,
     Fulfilment,
@@ -71,6 +72,8 @@ class StoreStatus:
     feeds_in_flight: Backlog
     undispatched_events: Backlog  # not yet fanned out to the subscribers
     undelivered_events: Backlog  # fanned out, a delivery still pending (by event time)
+    # Per account: the last notification, refreshes waiting, and the gap audit's counts.
+    notifications: list[AccountNotifications] = field(default_factory=list)
 
 
 def store_status(engine: Engine, sessions: sessionmaker[Session]) -> StoreStatus:
@@ -127,6 +130,7 @@ def store_status(engine: Engine, sessions: sessionmaker[Session]) -> StoreStatus
                 .join(WebhookDelivery, WebhookDelivery.event_id == OutboxEvent.id)
                 .where(WebhookDelivery.state.in_(("pending", "sending"))),
             ),
+            notifications=account_notifications(conn),
         )
 
 

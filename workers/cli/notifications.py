@@ -1,5 +1,6 @@
 """``notifications setup|status|teardown ACCOUNT``: Amazon's notifications of a seller to our SQS
-queue, through the Notifications API (``infra.amazon.gateways.notifications``).
+queue, through the Notifications API (``infra.amazon.gateways.notifications``); and
+``notifications consume``, the consumer's process (``workers.cli.consume``).
 
 The queue is ``SQS_QUEUE_URL``'s, else the embedded SQS of the ``amazon-channel run`` that is up
 in the data folder; its ARN is read from SQS (``GetQueueAttributes``), never typed. ``setup``
@@ -20,6 +21,7 @@ import click
 
 from infra.settings import Region, Settings
 from workers.cli.common import fail, store, table
+from workers.cli.consume import consume
 
 if TYPE_CHECKING:
     from infra.amazon.gateways.notifications import SpApiNotifications
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
 @click.group()
 def notifications() -> None:
     """Amazon's order, feed and report notifications to the SQS queue."""
+
+
+notifications.add_command(consume)
 
 
 @contextmanager

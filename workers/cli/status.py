@@ -154,6 +154,36 @@ def _late(health: Health, now: datetime, window: timedelta) -> None:
     }
 
 
+def _notifications(health: Health, status: Any, now: datetime) -> None:
+    """The gap audit, shown, not judged: a notification Amazon dropped is what the sync is for
+    (the counts say how often it had to be)."""
+    rows = []
+    for n in status.notifications:
+        if n.sync_only or n.notification_only:
+            health.notes.append(
+                f"account {n.account!r}: {n.sync_only} order change(s) found by the sync only, "
+                f"{n.notification_only} notified but never found by the sync"
+            )
+        if n.deferred_refreshes:
+            health.notes.append(
+                f"account {n.account!r}: {n.deferred_refreshes} order refresh(es) left to the "
+                "next sync window (more than getOrder's budget serves first)"
+            )
+        rows.append(
+            {
+                "account": n.account,
+                "last_notification_age_s": None
+                if n.last_received_at is None
+                else int(max(now - n.last_received_at, timedelta(0)).total_seconds()),
+                "pending_refreshes": n.pending_refreshes,
+                "deferred_refreshes": n.deferred_refreshes,
+                "sync_only": n.sync_only,
+                "notification_only": n.notification_only,
+            }
+        )
+    health.sections["notifications"] = rows
+
+
 def gather(max_lag: timedelta, max_outbox_age: timedelta) -> Health:
     """Everything ``status`` shows, read from the running system."""
     from infra.db.status import store_status
@@ -176,6 +206,7 @@ def gather(max_lag: timedelta, max_outbox_age: timedelta) -> Health:
         }
         _late(health, now, timedelta(hours=ready.ship_by_warning_hours))
         _outbox(health, found, now, max_outbox_age, bool(ready.webhook_url_list()))
+        _notifications(health, found, now)
     health.sections["thresholds"] = {
         "max_sync_lag_s": int(max_lag.total_seconds()),
         "max_outbox_age_s": int(max_outbox_age.total_seconds()),
@@ -226,6 +257,24 @@ def _print(health: Health) -> None:
         f"outbox: {out['undispatched']} event(s) not dispatched, {out['undelivered']} "
         f"not delivered (oldest {_span(None if oldest is None else timedelta(seconds=oldest))})"
     )
+    if any(n["last_notification_age_s"] is not None for n in s["notifications"]):
+        click.echo("\nnotifications (gap audit: changes seen by one path only)")
+        table(
+            ["account", "last notification", "refreshes", "left to sync", "sync only",
+             "notified only"],
+            [
+                [
+                    n["account"],
+                    _span(None if n["last_notification_age_s"] is None
+                          else timedelta(seconds=n["last_notification_age_s"])) + " ago",
+                    n["pending_refreshes"],
+                    n["deferred_refreshes"],
+                    n["sync_only"],
+                    n["notification_only"],
+                ]
+                for n in s["notifications"]
+            ],
+        )  # fmt: skip
     for title, lines in (("unhealthy", health.problems), ("notes", health.notes)):
         if lines:
             click.echo(f"\n{title}:")

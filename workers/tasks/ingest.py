@@ -10,6 +10,11 @@ And a tick queues an account's sync only when its ``searchOrders`` budget makes 
 from the shared Redis budget without taking any, and the time its last sync was queued,
 ``QueuedAt``): a fixed minute would spend three times what Amazon refills and leave every
 seller with an empty budget (``domain.ingestion.schedule``). A first sync is due at once.
+
+While an account's notifications are healthy (``domain.notifications.health``: the consumer
+alive, a notification within the hour, no refresh left to the sync) its sync runs at most every
+``SYNC_INTERVAL_WITH_NOTIFICATIONS_SECONDS``: the notifications bring changes within seconds and
+the sync is the safety net that finds what they missed.
 """
 
 from __future__ import annotations
@@ -17,14 +22,18 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import redis
 
 from domain.ingestion import seconds_until_sync_due
+from domain.notifications import healthy
+from infra.db.notifications import last_received
 from workers import bootstrap
 from workers.app import app
 from workers.base import ChannelTask, channel_task, shown_as
+from workers.consumer import consumer_alive
 from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
 
 # A queued sync is dropped unread after this (ticks that queued up while workers were away).
@@ -100,11 +109,15 @@ def sync_all() -> int:
     reserve = c.settings.sync_budget_reserve
     budgets = c.search_budgets(accounts)
     last_queued = queued_at.read([a.id for a in accounts])
+    relaxed = notified_accounts([a.id for a in accounts])
+    slower = c.settings.sync_interval_with_notifications_seconds
     now = time.time()
     queued = 0
     for account, budget, last in zip(accounts, budgets, last_queued, strict=True):
         since_last = None if last is None else max(0.0, now - last)
         if seconds_until_sync_due(budget, reserve, since_last_s=since_last) > 0:
+            continue
+        if account.id in relaxed and since_last is not None and since_last < slower:
             continue
         if not pending.claim(account.id):
             continue
@@ -120,6 +133,25 @@ def sync_all() -> int:
         queued_at.mark(account.id, now)
         queued += 1
     return queued
+
+
+def notified_accounts(account_ids: list[int]) -> set[int]:
+    """The accounts whose notifications are healthy now (their sync may run less often)."""
+    c = bootstrap.container()
+    if not account_ids or not consumer_alive(c.redis):
+        return set()
+    now, window = c.clock.now(), timedelta(seconds=c.settings.notifications_healthy_seconds)
+    return {
+        account_id
+        for account_id, (received_at, deferred) in last_received(c.engine, account_ids).items()
+        if healthy(
+            consumer_alive=True,
+            last_received_at=received_at,
+            deferred_refreshes=deferred,
+            now=now,
+            window=window,
+        )
+    }
 
 
 class _SyncAccountTask(ChannelTask):

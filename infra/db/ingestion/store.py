@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.ingestion import Cursor, FetchedOrder, PageOutcome
 from domain.orders import AmazonOrder
 from domain.orders.events import OrderEvent, order_event
-from infra.db import outbox
+from infra.db import outbox, sightings
 from infra.db.engine import advisory_lock
 from infra.db.ingestion.fit import SUM_PAST_DECIMAL, rows_misfit, text_length
 from infra.db.ingestion.rows import OrderRows, as_json, order_rows
@@ -112,7 +112,16 @@ class SqlIngestionStore:
         fitting, misfits = _fit(account_id, latest.values())
         set_aside = [*set_aside, *misfits]
         with self.sessions.begin() as session:
-            written = self._upsert(session.connection(), account_id, fitting)
+            conn = session.connection()
+            written = self._upsert(conn, account_id, fitting)
+            # The gap audit's view of what the sync found, and the refreshes left to it.
+            sightings.record_synced(
+                conn,
+                account_id,
+                [(r.order.amazon_order_id, r.order.last_updated_at) for r in fitting],
+            )
+            if cursor.window_after is None and cursor.watermark is not None:
+                sightings.settle_deferred(conn, account_id, cursor.watermark)
             resolved = [r.order.amazon_order_id for r in fitting]
             self._set_aside(session, account_id, set_aside, resolved=resolved)
             self._write_cursor(

@@ -15,6 +15,7 @@ from infra.db.tables.feeds import FeedSubmission
 from infra.db.tables.fulfilments import Fulfilment, FulfilmentLine, RejectedFulfilment, ShipByAlert
 from infra.db.tables.ingestion import SetAsideOrder, SyncCursor
 from infra.db.tables.keys import IdempotencyKey
+from infra.db.tables.notifications import NotificationReceived, OrderRefresh, OrderSighting
 from infra.db.tables.orders import Order, OrderItem
 from infra.db.tables.outbox import OutboxEvent, WebhookAttempt, WebhookDelivery
 from infra.db.tables.payouts import (
@@ -35,9 +36,12 @@ __all__ = [
     "Fulfilment",
     "FulfilmentLine",
     "IdempotencyKey",
+    "NotificationReceived",
     "OpenBalance",
     "Order",
     "OrderItem",
+    "OrderRefresh",
+    "OrderSighting",
     "OutboxEvent",
     "Refund",
     "RefundLine",

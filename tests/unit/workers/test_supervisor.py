@@ -44,9 +44,9 @@ def test_every_procfile_process_runs_this_interpreters_cli() -> None:
         assert spec.argv[1:3] == ("-m", "workers.cli"), spec
 
 
-def test_refund_and_payout_workers_start_lazily_the_others_at_once() -> None:
+def test_refund_payout_and_notifications_workers_start_lazily_the_others_at_once() -> None:
     lazy = {spec.queue for spec in procfile_processes() if spec.lazy}
-    assert lazy == {"refund", "payout"}
+    assert lazy == {"refund", "payout", "notifications"}
     eager = {spec.queue for spec in procfile_processes() if spec.queue and not spec.lazy}
     assert eager == {"ingest", "fulfil", "events"}
 
