@@ -42,6 +42,4 @@ def test_17_latency_resets_and_blackhole(stack: Stack, target: str) -> None:
     def fault(s: Stack) -> None:
         degrade(s.redis_proxy if target == "redis" else s.pg_proxy)
 
-    run_scenario(
-        stack, f"#17 {target}: +500 ms, resets, 20 s blackhole", INVARIANT, fault
-    )
+    run_scenario(stack, f"#17 {target}: +500 ms, resets, 20 s blackhole", INVARIANT, fault)

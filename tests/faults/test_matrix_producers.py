@@ -95,12 +95,16 @@ def test_24_ingestion_killed_mid_page(ingest_stack: Stack) -> None:
         Fault(operation=SEARCH_ORDERS, kind="latency", count=40, latency_ms=300)
     )
     with stack.engine.connect() as conn:
-        account_id = conn.execute(select(SyncCursor.account_id).where(SyncCursor.scope == "orders")).scalar_one()
+        account_id = conn.execute(
+            select(SyncCursor.account_id).where(SyncCursor.scope == "orders")
+        ).scalar_one()
 
     def cursor() -> tuple[int, int, int]:
         with stack.engine.connect() as conn:
             row = conn.execute(
-                select(SyncCursor.pages_done, SyncCursor.orders_seen).where(SyncCursor.scope == "orders")
+                select(SyncCursor.pages_done, SyncCursor.orders_seen).where(
+                    SyncCursor.scope == "orders"
+                )
             ).one()
             stored = conn.execute(select(func.count()).select_from(Order)).scalar_one()
         return int(row.pages_done), int(row.orders_seen), int(stored)
@@ -113,7 +117,7 @@ def test_24_ingestion_killed_mid_page(ingest_stack: Stack) -> None:
         wait_for(lambda: cursor()[0] >= pages_before + 3, 60, interval_s=0.05)
         ingest.kill()
     ended = time.monotonic()
-    pages, seen, stored = cursor()
+    _pages, seen, stored = cursor()
     assert stored >= seen, f"the cursor ran past uncommitted pages: {seen} seen, {stored} stored"
     assert stored < 151, "killed mid-sync"
     stack.workers["ingest"] = ingest

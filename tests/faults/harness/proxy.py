@@ -122,9 +122,7 @@ class TcpProxy:
             _reset(writer)
             return
         try:
-            up_reader, up_writer = await asyncio.open_connection(
-                self.target_host, self.target_port
-            )
+            up_reader, up_writer = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
             _reset(writer)
             return
