@@ -8,11 +8,13 @@
 - I4: the recovery time, from the fault's end until I1-I3 hold, measured and within its bound.
 
 ``Outcome.line()`` is the one line each scenario prints (and the session's summary repeats):
-``scenario | invariant | outcome | recovery s``.
+``scenario | invariant | outcome | recovery s``; with ``FAULT_MATRIX_RESULTS`` set, each line
+is appended to that file too (under pytest-xdist the session's summary sees none of them).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -122,4 +124,8 @@ def recovery(
     outcome = Outcome(scenario, invariant, took, bound_s, verdict)
     RESULTS.append(outcome.line())
     print(outcome.line())
+    target = os.environ.get("FAULT_MATRIX_RESULTS")  # one file for every xdist process
+    if target:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(outcome.line() + "\n")
     return outcome
