@@ -9,3 +9,15 @@ from tests.integration.workers.fulfilments import (  # noqa: F401 (fixtures, fou
     order,
     sender,
 )
+
+
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    """The fault matrix's lines (``scenario | invariant | outcome | recovery s``), once more at
+    the end of the run, for the README's results table."""
+    from tests.faults.harness.checker import RESULTS
+
+    if RESULTS:
+        write = terminalreporter.write_line  # type: ignore[attr-defined]
+        write("fault matrix: scenario | invariant | outcome | recovery s")
+        for line in RESULTS:
+            write(line)
