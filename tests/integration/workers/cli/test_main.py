@@ -30,7 +30,7 @@ def test_python_dash_m_runs_the_same_command_line() -> None:
         *("orders", "run", "sandbox", "status", "sync", "web", "worker"),
         *("refund", "cancel", "refunds", "payouts"),
         *("secrets", "tokens"),
-        *("failures", "events"),
+        *("failures", "events", "notifications"),
     }
 
 
