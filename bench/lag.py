@@ -55,7 +55,7 @@ from infra.amazon.sandbox.state import DEMO_SELLER
 from infra.platform.webhooks import verify_signature
 from infra.runstate import RunState, live_run_state
 
-SECRET = "lag-bench-secret"  # noqa: S105 (signs webhooks between two local processes)
+SECRET = "lag-bench-secret"
 SEARCH_ORDERS = "orders2026.searchOrders"
 START_TIMEOUT_S = 300.0
 SCENARIOS = {"1x20": (1, 20.0), "20x5": (20, 5.0)}  # sellers, changes per minute each
@@ -74,7 +74,7 @@ class Receiver:
         receiver = self
 
         class Hook(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 at = time.time()
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 signed = verify_signature(
@@ -97,7 +97,7 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         return Hook
@@ -152,7 +152,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def system(sellers: int, webhook_url: str) -> Iterator[tuple[System, RunState]]:
-    """``amazon-channel run --sellers N`` in a fresh data folder, up and ready; Ctrl-C at the end."""
+    """``amazon-channel run --sellers N`` in a fresh data folder, up and ready; then Ctrl-C."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-lag-"))
     env = _clean_env(
         DATA_DIR=str(data_dir),
