@@ -246,6 +246,24 @@ def _steady_budgets(state: RunState, sellers: int, reserve: int) -> None:
         client.close()
 
 
+def _warm_up(sandbox_url: str, receiver: Receiver, sellers: int, timeout_s: float = 180.0) -> None:
+    """One order per seller, awaited at the platform and not measured: a system that has run a
+    while has its lazy ``notifications`` worker up (``run`` starts it at its queue's first
+    message) and each seller's LWA token cached (fetched once an hour)."""
+    with httpx.Client(base_url=sandbox_url, timeout=30) as http:
+        ids = [
+            http.post("/_sandbox/orders", json={"seller_id": s})
+            .raise_for_status()
+            .json()["order_id"]
+            for s in _seller_ids(sellers)
+        ]
+    deadline = time.monotonic() + timeout_s
+    while not set(ids) <= {a.order_id for a in receiver.seen()}:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the warm-up orders did not reach the platform in time")
+        time.sleep(0.5)
+
+
 def _drive(
     sandbox_url: str, receiver: Receiver, sellers: int, per_minute: float, minutes: float
 ) -> list[Change]:
@@ -298,14 +316,27 @@ def one_run(
         _await_subscriptions(running, sellers)
         if mode == "polling":
             _teardown(running, sellers)
+        if mode == "notifications":
+            _warm_up(state.sandbox_url, receiver, sellers)
         if not fresh_budget:
             _steady_budgets(state, sellers, reserve)
         changes = _drive(state.sandbox_url, receiver, sellers, per_minute, minutes)
         _await_delivered(receiver, changes, tail_s)
-        numbers = summary(mode, changes, receiver.seen())
+        numbers: dict[str, Any] = dict(summary(mode, changes, receiver.seen()))
+        numbers["slowest"] = _slowest(changes, receiver.seen())
         numbers["bad_signatures"] = receiver.bad_signatures
     numbers["wall_s"] = round(time.monotonic() - started, 1)
     return numbers
+
+
+def _slowest(changes: list[Change], arrivals: list[Arrival]) -> list[Any]:
+    """The five slowest changes: their place in the run, status and seconds (where time went)."""
+    timed = []
+    for n, change in enumerate(changes):
+        found, _ = lags([change], arrivals)
+        timed.append((round(found[0], 1) if found else None, n, change.status))
+    timed.sort(key=lambda t: -1e9 if t[0] is None else -t[0])
+    return [{"change": n, "status": status, "lag_s": lag} for lag, n, status in timed[:5]]
 
 
 def run(
