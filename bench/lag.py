@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -183,6 +184,7 @@ def system(sellers: int, webhook_url: str) -> Iterator[tuple[System, RunState]]:
 
     reader = threading.Thread(target=read, name="run-stderr", daemon=True)
     reader.start()
+    kept = True
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while "ready" not in running.lines:
@@ -193,6 +195,7 @@ def system(sellers: int, webhook_url: str) -> Iterator[tuple[System, RunState]]:
         if state is None:
             raise RuntimeError("amazon-channel run is ready but wrote no run.json")
         yield running, state
+        kept = False
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -203,6 +206,10 @@ def system(sellers: int, webhook_url: str) -> Iterator[tuple[System, RunState]]:
                 process.wait()
         reader.join(timeout=10)
         log_file.close()
+        if kept:  # a failed run keeps its folder and log for a look
+            print(f"lag: the run's data folder is kept: {data_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _await_subscriptions(running: System, sellers: int, timeout_s: float = 600.0) -> None:
