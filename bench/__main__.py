@@ -10,10 +10,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench import fulfil, ingest, payouts, refunds, sellers
+from bench import fulfil, ingest, lag, payouts, refunds, sellers
 from infra.logging import configure_logging
 from infra.secrets import new_key
-from infra.settings import load_settings
+from infra.settings import Settings, load_settings
 from workers.system import services
 
 
@@ -30,10 +30,30 @@ def main() -> None:
         "--settlement-lines", type=int, default=payouts.LINES, help="lines of the payouts run"
     )
     parser.add_argument(
-        "--only", choices=["ingest", "fulfil", "refunds", "sellers", "payouts"], default=None
+        "--lag-minutes", type=float, default=1.5, help="minutes of changes, with notifications"
     )
     parser.add_argument(
-        "what", nargs="?", choices=["sellers", "payouts"], help="that benchmark alone"
+        "--lag-polling-minutes", type=float, default=2.5, help="minutes of changes, polling only"
+    )
+    parser.add_argument(
+        "--lag-tail", type=float, default=420.0, help="seconds to wait for the last webhooks"
+    )
+    parser.add_argument(
+        "--lag-scenarios", default="1x20,20x5", help="of 1x20 (1 seller), 20x5 (20 sellers)"
+    )
+    parser.add_argument(
+        "--lag-modes", default="notifications,polling", help="of notifications, polling"
+    )
+    parser.add_argument(
+        "--fresh-budget",
+        action="store_true",
+        help="lag: sellers keep searchOrders' first burst (newly connected, not steady)",
+    )
+    parser.add_argument(
+        "--only", choices=["ingest", "fulfil", "refunds", "sellers", "payouts", "lag"], default=None
+    )
+    parser.add_argument(
+        "what", nargs="?", choices=["sellers", "payouts", "lag"], help="that benchmark alone"
     )
     args = parser.parse_args()
     if args.what is not None:
@@ -43,6 +63,38 @@ def main() -> None:
     # its own DATA_DIR, and could not open the refresh tokens this process stored).
     os.environ.setdefault("SECRETS_KEY", new_key())
     settings = load_settings()
+    if args.only != "lag":
+        _in_process(args, settings)
+    if args.only in (None, "lag"):
+        result = _lag(args, settings.sync_budget_reserve)
+        lag.print_result(result)
+        if args.only == "lag" and not result["targets_met"]:
+            raise SystemExit(1)
+
+
+def _lag(args: argparse.Namespace, reserve: int) -> dict[str, object]:
+    """Each run is a whole ``amazon-channel run`` of its own (no servers of this process)."""
+    scenarios = [s.strip() for s in args.lag_scenarios.split(",") if s.strip()]
+    modes = [m.strip() for m in args.lag_modes.split(",") if m.strip()]
+    for name in scenarios:
+        if name not in lag.SCENARIOS:
+            raise SystemExit(f"--lag-scenarios: {name!r} is not one of {sorted(lag.SCENARIOS)}")
+    for mode in modes:
+        if mode not in ("notifications", "polling"):
+            raise SystemExit(f"--lag-modes: {mode!r} is not notifications or polling")
+    return lag.run(
+        scenarios,
+        modes,
+        minutes=args.lag_minutes,
+        polling_minutes=args.lag_polling_minutes,
+        tail_s=60.0,
+        polling_tail_s=args.lag_tail,
+        fresh_budget=args.fresh_budget,
+        reserve=reserve,
+    )
+
+
+def _in_process(args: argparse.Namespace, settings: Settings) -> None:
     if not (settings.database_url and settings.redis_url and settings.broker_url):
         # The embedded servers in a directory of the run's own, never a running system's.
         settings = settings.model_copy(update={"data_dir": Path(tempfile.mkdtemp(prefix="bench-"))})
