@@ -35,13 +35,6 @@ def test_08_redis_clean_restart_loses_nothing(stack: Stack) -> None:
     run_scenario(stack, "#8 Redis clean restart (AOF)", INVARIANT, restart)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: after a Redis kill -9 the fulfilments whose confirmation the web could not "
-    "queue (or whose sweep-queued message the crash lost) stay 'accepted' past the 60 s bound: "
-    "the sweeper pushes what it queued SWEEP_RESEND_AFTER (10 min) ahead whether or not the "
-    "broker kept it, and the killed beat's RedBeat lock holds its successor off for up to 30 s",
-)
 def test_09_redis_kill_9_mid_load_loses_nothing(stack: Stack) -> None:
     def crash(s: Stack) -> None:
         s.redis.kill()
@@ -60,12 +53,6 @@ def test_11_redis_hung_20_s_then_resumed(stack: Stack) -> None:
     run_scenario(stack, "#11 Redis SIGSTOP 20 s, SIGCONT", INVARIANT, hang)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: fulfilments the web could not queue while the broker path was down stay "
-    "'accepted' past the 60 s bound (measured: one of six swept again 51 s after the fault, "
-    "the rest not within 90 s); suspected the same as #9, the sweeper's 10-minute push-back",
-)
 def test_22_broker_connection_dropped_5_s_mid_task(stack: Stack) -> None:
     def drop(s: Stack) -> None:
         with s.redis_proxy.dropped():
@@ -74,11 +61,6 @@ def test_22_broker_connection_dropped_5_s_mid_task(stack: Stack) -> None:
     run_scenario(stack, "#22 broker connection dropped 5 s", INVARIANT, drop)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: beat exits when its Redis connection breaks (RedBeat's lock extend raises "
-    "ConnectionError out of tick); only a supervisor that restarts it brings the sweeps back",
-)
 def test_08_beat_survives_a_redis_restart_on_its_own(stack: Stack) -> None:
     def restart(s: Stack) -> None:
         s.redis.shutdown()

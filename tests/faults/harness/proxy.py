@@ -52,6 +52,7 @@ class TcpProxy:
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()
             self._loop.run_forever()
+            self._shut(self._loop)
 
         self._thread = threading.Thread(target=run, name=f"proxy-{self.target_port}", daemon=True)
         self._thread.start()
@@ -68,6 +69,20 @@ class TcpProxy:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._loop = None
+
+    def _shut(self, loop: asyncio.AbstractEventLoop) -> None:
+        """After the loop stopped: the listener closed, every pipe cancelled and finished, the
+        loop closed (nothing left for the garbage collector to warn about)."""
+        if self._server is not None:
+            self._server.close()
+            loop.run_until_complete(self._server.wait_closed())
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
     @property
     def connections(self) -> int:
