@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery import Celery
 from kombu.connection import Connection
 from kombu.entity import Exchange
 from kombu.messaging import Producer
 
 from infra.broker import EPOCH_KEY, QueueProbe, data_since
 from infra.embedded import EmbeddedRedis
-from tests.integration.workers.scenarios import project_app
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,12 @@ def test_the_projects_publishes_reach_their_queue_after_redis_lost_its_data(
 ) -> None:
     client = redis.Redis.from_url(own_redis.url)
     probe = QueueProbe(own_redis.broker_url)
-    with project_app(own_redis.broker_url) as app:
+    # The project's configuration in an app of its own: the shared app may hold a producer pool
+    # from an earlier test of this process.
+    app = Celery("publish-after-wipe", set_as_current=False)
+    app.config_from_object("workers.config")
+    app.conf.broker_url = own_redis.broker_url
+    with app:
         app.send_task("fulfil.confirm", args=[1], priority=3)
         assert probe.depth("fulfil") == 1
         client.flushall()  # the producer's connection stays up: nothing is declared again
