@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from sqlalchemy import func, select
 
 from infra.amazon.sandbox.state import Fault
@@ -22,8 +23,7 @@ from tests.faults.harness.checker import recovery
 from tests.faults.harness.run import run_scenario
 from tests.faults.harness.stack import BeatProcess, Stack, fault_stack
 from tests.integration.processes import WorkerProcess, wait_for
-from tests.integration.workers.scenarios import SEARCH_ORDERS, project_app, shipped_at_now
-from workers.app import app
+from tests.integration.workers.scenarios import SEARCH_ORDERS, shipped_at_now
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -117,10 +117,17 @@ def test_24_ingestion_killed_mid_page(ingest_stack: Stack) -> None:
     pages_before = cursor()[0]
     ingest = WorkerProcess("ingest", stack.env, stack.root / "worker-ingest.log")
     ingest.start()
-    with project_app(stack.env["BROKER_URL"]):
-        app.send_task("ingest.sync_account", args=[account_id])
-        wait_for(lambda: cursor()[0] >= pages_before + 3, 60, interval_s=0.05)
-        ingest.kill()
+    try:
+        # The project's configuration in an app of its own, on this stack's broker: the shared
+        # app may still hold a producer pool on an earlier test's broker.
+        sender = Celery("matrix-24", set_as_current=False)
+        sender.config_from_object("workers.config")
+        sender.conf.broker_url = stack.env["BROKER_URL"]
+        with sender:
+            sender.send_task("ingest.sync_account", args=[account_id])
+            wait_for(lambda: cursor()[0] >= pages_before + 3, 60, interval_s=0.05)
+    finally:
+        ingest.kill()  # mid-sync, or (the wait failed) not left running past the test
     ended = time.monotonic()
     _pages, seen, stored = cursor()
     assert stored >= seen, f"the cursor ran past uncommitted pages: {seen} seen, {stored} stored"
