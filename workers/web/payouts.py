@@ -178,17 +178,21 @@ def get_payout(
     if errors:
         return errors_response(422, *errors)
     payout_store = bootstrap.container().payout_store
-    statement = payout_store.statement(payout_id)
-    if statement is None or hides(request, statement.settlement.account_id):
-        return errors_response(404, FieldError("payout_id", f"no payout {payout_id}"))
-    s = statement.settlement
-    if _wants_csv(request, format_):
-        text, filename = _lines_csv(s)
+    missing = errors_response(404, FieldError("payout_id", f"no payout {payout_id}"))
+    if _wants_csv(request, format_):  # the lines alone: no statement is made for them
+        found = payout_store.settlement(payout_id)
+        if found is None or hides(request, found.account_id):
+            return missing
+        text, filename = _lines_csv(found)
         return StreamingResponse(
             text,
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+    statement = payout_store.statement(payout_id)
+    if statement is None or hides(request, statement.settlement.account_id):
+        return missing
+    s = statement.settlement
     body = payout_out(s)
     body["orders"] = [_order_out(o) for o in statement.orders]
     body["unmatched"] = [
