@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test check pytest faults test-services bench clean
+.PHONY: install run demo test check pytest faults soak test-services bench clean
 
 # The install says what it does: a first one downloads about 150 packages (a few minutes), and
 # pip's own lines show each one as it comes.
@@ -39,22 +39,31 @@ check: install
 # one pays, since much of an integration test is waiting on a worker, a server or a poll. A file
 # stays in one process, so its module fixtures (a sandbox, a worker) start once.
 pytest: install
-	$(BIN)/pytest -n 3 --dist loadfile -m "not faults"
+	$(BIN)/pytest -n 3 --dist loadfile -m "not faults and not soak"
 
-## The long chaos and soak runs: workers SIGKILLed mid-task, Amazon throttling and failing,
+## The long chaos runs: workers SIGKILLed mid-task, Amazon throttling and failing,
 ## many processes on one rate budget. Run by CI after `make test`.
 faults: install
 	$(BIN)/pytest -m faults
 
-## The integration tests again on the machine's own PostgreSQL and Redis, then the worker
-## and queue-priority tests with RabbitMQ as the broker.
+## The soak: SOAK_MINUTES (10) of orders, fulfilments, refunds and cancellations while workers
+## and beat are SIGKILLed and Redis and PostgreSQL restarted; its summary printed at the end.
+## `make soak SOAK_MINUTES=60` runs an hour. Run by CI after `make faults`.
+SOAK_MINUTES ?= 10
+soak: install
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/pytest -m soak -s tests/faults/test_soak.py
+
+## The integration tests again on the machine's own PostgreSQL and Redis (three processes,
+## each on a Redis database and a PostgreSQL database of its own), then the worker and
+## queue-priority tests with RabbitMQ as the broker (one process: they share its vhost).
 SERVICES_ENV = DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0
 test-services: install
-	$(SERVICES_ENV) BROKER_URL=redis://127.0.0.1:6379/0 $(BIN)/pytest -m "integration and not faults"
+	$(SERVICES_ENV) BROKER_URL=redis://127.0.0.1:6379/0 \
+	$(BIN)/pytest -n 3 --dist loadfile -m "integration and not faults and not soak"
 	$(SERVICES_ENV) BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
-	$(BIN)/pytest -m "integration and not faults" tests/integration/workers/tasks
+	$(BIN)/pytest -m "integration and not faults and not soak" tests/integration/workers/tasks
 	$(SERVICES_ENV) BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
-	$(BIN)/pytest -m "integration and not faults" -k broker tests/integration/workers/doors
+	$(BIN)/pytest -m "integration and not faults and not soak" -k broker tests/integration/workers/doors
 
 bench: install
 	$(BIN)/python -m bench

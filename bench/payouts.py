@@ -10,8 +10,8 @@ Memory: the same parse-and-store for 20,000 and for 200,000 lines, each in a fre
 (``bench.payouts_child``), whose RSS high-water mark (``getrusage``) is read when the last batch
 is committed: flat within 10 %. Each child then reconciles the stored settlement (the lines
 streamed back, ``domain.payouts.reconcile``, ``finish``): that phase is timed and its high-water
-mark reported beside, for information (the statement keeps one small sum per order, so it grows
-with the orders, not with the lines).
+mark reported beside (the worker keeps no sum per order and marks the lines that match nothing
+in batches: none of the bench's orders is in the store, so every line is unmatched).
 
 The files are generated first, not timed: orders of five to seven lines (principal, tax,
 shipping, commission, FBA fee...), a refund every 25th order, a service fee now and then, in

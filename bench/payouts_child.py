@@ -15,8 +15,8 @@ from typing import Any
 
 import psycopg
 
-from domain.payouts import ReportRef, SettlementSummary, reconcile
-from domain.payouts.fetch import store_lines
+from domain.payouts import ReportRef, SettlementSummary
+from domain.payouts.fetch import reconcile_stored, store_lines
 from infra.amazon.translate.settlements import read_settlement
 from infra.db.engine import libpq_url, make_engine
 from infra.db.payouts import SqlPayoutStore
@@ -72,9 +72,7 @@ def ours(path: Path, database_url: str, account_id: int, batch: int) -> dict[str
     cpu = time.process_time()
     store_rss = _peak_mb()
     started = time.perf_counter()
-    known = store.known(account_id, summary.settlement_id)
-    with store.stored_lines(account_id, summary.settlement_id) as stored:
-        statement = reconcile(summary, stored, known)
+    statement = reconcile_stored(store, account_id, summary)  # the fetch's own path
     store.finish(account_id, summary.settlement_id, statement)
     engine.dispose()
     return {

@@ -21,9 +21,9 @@ transaction, the cost every seller pays every time whatever it sells. Percentile
 those of the ticks after the first. The wall time per account-sync is the tick's last commit
 over its syncs: one worker of concurrency 1 also waits on the sandbox and PostgreSQL.
 
-What one core serves: at Amazon's rate the schedule syncs a steady seller once per
-``STEADY_TICKS`` ticks (the first tick its budget has a call above the reserve), so one core
-serves ``STEADY_TICKS * TICK_S / cpu_per_sync`` sellers; synced every minute (while their
+What one core serves: at Amazon's rate the schedule syncs a steady seller once per refill of
+its budget (``STEADY_S``: the tick before queues it to start when the call is there), so one
+core serves ``STEADY_S / cpu_per_sync`` sellers; synced every minute (while their
 budgets last), ``TICK_S / cpu_per_sync``. The sellers run's ticks all fall within the budget's
 burst, so both runs sync every account at every tick: the same work, the CPU compared.
 """
@@ -31,7 +31,6 @@ burst, so both runs sync every account at every tick: the same work, the CPU com
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import statistics
 import subprocess
@@ -47,7 +46,7 @@ from sqlalchemy import func, insert, select
 
 from bench.ingest import free_port, sandbox_process
 from infra.amazon.models import usage_plan
-from infra.amazon.ratelimit import bucket_params
+from infra.amazon.ratelimit import bucket_params, operation_safety
 from infra.amazon.sandbox.state import DEMO_SELLER
 from infra.db import migrate
 from infra.db.engine import make_engine
@@ -58,9 +57,9 @@ from infra.settings import Settings
 TICK_S = 60.0  # beat's SYNC_INTERVAL_SECONDS
 US = "ATVPDKIKX0DER"
 _PLAN = usage_plan("orders2026.searchOrders")
-# A steady seller's searchOrders budget gains a call every 1/(rate x safety) s: the first tick
-# after that finds it above the reserve again.
-STEADY_TICKS = math.ceil(1 / (bucket_params(_PLAN).rate * 0.9) / TICK_S)
+# A steady seller's searchOrders budget gains a call every 1/(rate x safety) s, and its next
+# sync starts then.
+STEADY_S = 1 / (bucket_params(_PLAN).rate * operation_safety(0.9, bucket_params(_PLAN).rate))
 BASELINE = {"AMAZON_CLIENT_CACHE_SIZE": "0", "AMAZON_SHARED_HTTP": "false"}
 
 
@@ -222,9 +221,9 @@ def _one_run(
         "rss_mib": max(t["rss_mib"] for t in per_tick),
         # One core's CPU spent on syncs alone.
         "sellers_per_core_each_minute": int(TICK_S / (cpu_ms / 1000)) if cpu_ms else None,
-        "sellers_per_core": int(STEADY_TICKS * TICK_S / (cpu_ms / 1000)) if cpu_ms else None,
+        "sellers_per_core": int(STEADY_S / (cpu_ms / 1000)) if cpu_ms else None,
         # One worker process of concurrency 1, by the wall clock.
-        "sellers_per_process": int(STEADY_TICKS * TICK_S / (wall_ms / 1000)) if wall_ms else None,
+        "sellers_per_process": int(STEADY_S / (wall_ms / 1000)) if wall_ms else None,
     }
 
 
@@ -239,7 +238,7 @@ def run(settings: Settings, accounts: int, ticks: int) -> dict[str, Any]:
     return {
         "accounts": accounts,
         "ticks": ticks,
-        "steady_ticks_per_sync": STEADY_TICKS,
+        "steady_seconds_per_sync": round(STEADY_S),
         "baseline": _one_run(settings, accounts, ticks, BASELINE),
         "ours": _one_run(settings, accounts, ticks, {}),
     }
@@ -260,8 +259,8 @@ def print_result(result: dict[str, Any]) -> None:
         )
         print(
             f"    sellers one core serves: synced every minute"
-            f" {run_['sellers_per_core_each_minute']}, every {result['steady_ticks_per_sync']}"
-            f" minutes as the budget allows {run_['sellers_per_core']} (target 5,000)"
+            f" {run_['sellers_per_core_each_minute']}, every {result['steady_seconds_per_sync']}"
+            f" s as the budget allows {run_['sellers_per_core']} (target 5,000)"
         )
         print(
             f"    wall time per account-sync {run_['wall_ms_per_sync']} ms: one worker process"

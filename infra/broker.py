@@ -1,6 +1,7 @@
 """What waits on a broker queue, without taking it: the supervisor starts a queue's worker only
 once the queue holds work (``workers.supervisor``); and since when the broker holds its data
-(``data_since``: the sweepers republish at once what a broker that lost its data lost).
+(``data_since``: the sweepers republish at once what a broker that lost its data lost; on
+Redis a key, on RabbitMQ a marker queue).
 
 Through kombu, which already speaks every broker we use:
 
@@ -13,10 +14,11 @@ Through kombu, which already speaks every broker we use:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kombu.connection import Connection
@@ -28,15 +30,28 @@ PEEK_LIMIT = 100
 # The broker's epoch marker: a key that lives as long as the broker's data (no TTL; under
 # ``noeviction``, as the project runs Redis, it is never evicted).
 EPOCH_KEY = "amazon-channel:broker:epoch"
+# On RabbitMQ: the marker queue, and the Redis key that keeps since when it exists.
+EPOCH_QUEUE = "amazon-channel.broker-epoch"
+AMQP_EPOCH_KEY = "amazon-channel:broker:amqp-epoch"
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def data_since(connection: Any, now: datetime) -> datetime | None:
-    """Since when a Redis broker holds its data: the time its epoch marker was set, set to
-    ``now`` when it is missing (a new broker, or one that lost its data: a FLUSHALL, a restart
-    without persistence, a failover to an empty replica; its queued and unacked messages went
-    with the marker). None on AMQP: RabbitMQ keeps durable queues and persistent messages
-    through restarts, and a node that lost them was restarted, which drops every connection:
-    kombu declares the queues again on reconnect."""
+def data_since(connection: Any, now: datetime, keeper: Any = None) -> datetime | None:
+    """Since when the broker holds its data; set to ``now`` when its marker is missing (a new
+    broker, or one that lost its data: its queued and unacked messages went with the marker).
+
+    - Redis: the time the epoch marker key was set (a FLUSHALL, a restart without persistence,
+      a failover to an empty replica remove it).
+    - AMQP: the marker is a durable queue (``EPOCH_QUEUE``, quorum like the task queues, never
+      holding a message), which lives exactly as long as the node's queue definitions: a restart
+      keeps it, a node that lost its disk (or a new cluster) has none. RabbitMQ cannot store a
+      time without it being consumed, so the time lives in ``keeper`` (the Redis of rate budgets
+      and beat), set when a process finds the queue gone, then the queue declared again. A
+      ``keeper`` that lost the time while the queue stayed means the broker kept its data: the
+      time is then "long ago". Without a ``keeper``, None (unknown: the sweeps go on as usual).
+    """
+    if connection.transport.driver_type == "amqp":
+        return _amqp_data_since(connection, now, keeper) if keeper is not None else None
     if connection.transport.driver_type != "redis":
         return None
     client = connection.default_channel.client
@@ -44,13 +59,46 @@ def data_since(connection: Any, now: datetime) -> datetime | None:
     value = client.get(EPOCH_KEY)
     if value is None:  # wiped between the two calls: it began now
         return now
+    since = _parse(value)
+    if since is None:  # not ours: the broker's data is unknown
+        client.set(EPOCH_KEY, now.isoformat())
+        return now
+    return since
+
+
+def _parse(value: bytes | str) -> datetime | None:
     try:
         since = datetime.fromisoformat(value.decode() if isinstance(value, bytes) else value)
     except ValueError:
-        since = None
-    if since is None or since.tzinfo is None:  # not ours: the broker's data is unknown
-        client.set(EPOCH_KEY, now.isoformat())
+        return None
+    return since if since.tzinfo is not None else None
+
+
+def _amqp_data_since(connection: Any, now: datetime, keeper: Any) -> datetime:
+    import amqp.exceptions
+
+    channel = connection.channel()  # a channel of its own: a 404 closes it
+    try:
+        channel.queue_declare(queue=EPOCH_QUEUE, passive=True)
+    except amqp.exceptions.NotFound:
+        # The time first, then the queue: whoever sees the queue again also sees the new time.
+        keeper.set(AMQP_EPOCH_KEY, now.isoformat())
+        channel = connection.channel()
+        channel.queue_declare(
+            queue=EPOCH_QUEUE,
+            durable=True,
+            auto_delete=False,
+            arguments={"x-queue-type": "quorum"},
+        )
         return now
+    finally:
+        with contextlib.suppress(Exception):
+            channel.close()
+    value = keeper.get(AMQP_EPOCH_KEY)
+    since = _parse(value) if value is not None else None
+    if since is None:  # the keeper lost it; the broker did not
+        keeper.set(AMQP_EPOCH_KEY, LONG_AGO.isoformat(), nx=True)
+        return LONG_AGO
     return since
 
 

@@ -88,7 +88,10 @@ def _first_line(exc: BaseException) -> str:
 
 def check_reachable(urls: ServiceUrls, timeout_s: int = 5) -> None:
     """Connect once to each server; ``ServiceUnreachable`` names the first that does not answer
-    and the URL tried (a command then says so in one line instead of a driver's traceback)."""
+    and the URL tried (a command then says so in one line instead of a driver's traceback).
+    ``timeout_s`` bounds each answer too, not only each connect: a server behind a path that
+    drops packets (a pulled cable, a firewall, a paused host) accepts the connection at the
+    proxy or load balancer and then never answers, and a command must say so, not hang."""
     libpq_url = urls.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     try:
         psycopg.connect(libpq_url, connect_timeout=timeout_s).close()
@@ -98,7 +101,10 @@ def check_reachable(urls: ServiceUrls, timeout_s: int = 5) -> None:
         ) from exc
     try:
         client = redis.Redis.from_url(
-            urls.redis_url, socket_connect_timeout=timeout_s, retry=_answer_at_once()
+            urls.redis_url,
+            socket_connect_timeout=timeout_s,
+            socket_timeout=timeout_s,
+            retry=_answer_at_once(),
         )
         try:
             client.ping()
@@ -111,7 +117,10 @@ def check_reachable(urls: ServiceUrls, timeout_s: int = 5) -> None:
     if urls.broker_url == urls.redis_url:
         return
     try:
-        with Connection(urls.broker_url, connect_timeout=timeout_s) as broker:  # type: ignore[no-untyped-call]
+        answer = {"socket_timeout": timeout_s} if urls.broker_url.startswith("redis") else {}
+        with Connection(  # type: ignore[no-untyped-call]
+            urls.broker_url, connect_timeout=timeout_s, transport_options=answer
+        ) as broker:
             broker.ensure_connection(max_retries=1)
     except Exception as exc:  # kombu raises its transports' own errors: a process edge
         raise ServiceUnreachable(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -24,11 +25,27 @@ from infra.secrets import new_key
 from infra.settings import Settings, load_settings
 
 
+def _own_redis_database(url: str) -> str:
+    """Under pytest-xdist, a Redis URL the environment gave, on a database number of this test
+        process's own (``gw0`` -> 1, ``gw1`` -> 2, ...): processes sharing the machine's Redis would
+        take each other's queued tasks, rate budgets and beat schedule. Any other URL (an empty one:
+    the embedded server) as it is."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    parts = urlsplit(url)
+    if not worker.startswith("gw") or parts.scheme != "redis" or parts.path not in ("", "/", "/0"):
+        return url
+    return urlunsplit(parts._replace(path=f"/{int(worker[2:]) + 1}"))
+
+
 @pytest.fixture(scope="session")
 def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUrls]:
     settings = load_settings()
     services = EmbeddedServices(Path(tmp_path_factory.mktemp("embedded")))
-    urls = services.start(settings.database_url, settings.redis_url, settings.broker_url)
+    urls = services.start(
+        settings.database_url,
+        _own_redis_database(settings.redis_url),
+        _own_redis_database(settings.broker_url),
+    )
     # Child processes (workers) and this process's Celery producer use the same servers.
     os.environ["REDIS_URL"] = urls.redis_url
     os.environ["BROKER_URL"] = urls.broker_url

@@ -11,6 +11,10 @@ Reliability choices, from Celery's and kombu's issue trackers and our own fault 
   Every task is therefore safe to run twice; the store's unique keys make the repeat a no-op.
 - ``worker_prefetch_multiplier = 1``: no hidden reservations; a killed worker strands one
   message, not a window of them, and urgent work is not stuck behind a prefetch.
+- RabbitMQ (``workers.config``): quorum queues (the fulfil queue a classic one, for its
+  priorities), publisher confirms (a publish returns once the broker has the message), and
+  Celery's native delayed delivery for countdowns (``workers.delayed``); an unacked message
+  comes back the moment its consumer's connection closes, with no visibility timeout.
 - Redis ``visibility_timeout`` 900 s: longer than the hard time limit (300 s) plus the longest
   countdown we ever schedule (``MAX_COUNTDOWN_S``), so a message is never re-delivered while its
   first run is still alive (celery #5935, kombu #337: ETA > VT duplicates tasks). Longer waits go

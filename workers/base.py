@@ -3,20 +3,30 @@
 Transient or permanent is decided here and nowhere else (tasks, the SP-API client and the stores
 raise; they do not retry on the broker's behalf)::
 
-    transient (retried)   OperationalError      lost connection, serialization failure, deadlock
+    transient (retried)   OperationalError      lost connection, serialization failure, deadlock,
+                                                a statement or lock timeout (SQLAlchemy's and
+                                                psycopg's own, unwrapped)
                           redis ConnectionError / TimeoutError
                           httpx TransportError
                           AmazonTransientError  throttled, 5xx, unreachable (Throttled with
                                                 ``retry_after_s``: a wait, see below)
                           TransientError        a task's own "try later" (with its wait, if known)
-    permanent (failed)    IntegrityError, ProgrammingError, DataError: the same statement fails
-                          the same way again; anything else not listed above
+    permanent (failed)    IntegrityError, ProgrammingError, DataError (both libraries'): the
+                          same statement fails the same way again; anything else not listed
 
 Celery's own options carry the policy (``autoretry_for``, ``dont_autoretry_for``,
 ``retry_backoff``, ``retry_backoff_max``, ``retry_jitter``, ``max_retries``): a failure retries
 after 2, 4, 8 ... seconds with full jitter, never longer than ``MAX_COUNTDOWN_S`` (the broker's
 visibility timeout is longer than the hard time limit plus this), and gives up after
 ``max_retries``.
+
+A store or Redis that cannot be reached (``is_outage``: a lost or refused connection, a server
+shutting down or starting up; not a serialization failure or a deadlock) is not the task's
+fault either: doubling up to minutes would keep a task with no sweeper behind it waiting long
+after the outage ended. It comes back after 1-2, 2-4, 4-8, then 6-12 seconds (half the step
+fixed, half jitter), never longer than ``OUTAGE_MAX_WAIT_S``, with the retry count unchanged;
+its own budget, ``OUTAGE_MAX_RETRIES`` (10 to 20 minutes of outage), is counted in a header of
+the message, and once spent the ordinary backoff and ``max_retries`` take over.
 
 A throttle that says how long to wait (``retry_after_s``: our shared rate budget knows when its
 next token is free) is not a failure: the task comes back after exactly that wait, logged at
@@ -32,10 +42,12 @@ worker on every delivery become dead letters (``workers.deadletters``): ``on_fai
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 import httpx
+import psycopg
 import redis
 from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
@@ -66,8 +78,11 @@ def _rebuild_transient(message: str, retry_after_s: float | None) -> TransientEr
     return TransientError(message, retry_after_s=retry_after_s)
 
 
+# psycopg's own classes beside SQLAlchemy's: the stores run some statements on the driver's
+# connection itself (``infra.db.sql.compiled``, the outbox, COPY), whose errors come unwrapped.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
+    psycopg.OperationalError,
     redis.ConnectionError,
     redis.TimeoutError,
     httpx.TransportError,
@@ -76,12 +91,63 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 # Subclasses of sqlalchemy's DBAPIError like OperationalError, but the same statement fails the
 # same way again: listed so that no broader transient class added later can make them retry.
-PERMANENT_ERRORS: tuple[type[BaseException], ...] = (IntegrityError, ProgrammingError, DataError)
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
+    IntegrityError,
+    ProgrammingError,
+    DataError,
+    psycopg.IntegrityError,
+    psycopg.ProgrammingError,
+    psycopg.DataError,
+)
 
 
 def is_transient(exc: BaseException) -> bool:
     """What the base class retries (the same test as Celery's ``autoretry_for`` wrapper)."""
     return isinstance(exc, TRANSIENT_ERRORS) and not isinstance(exc, PERMANENT_ERRORS)
+
+
+# The store's error classes that mean "not reachable now" (SQLSTATE): 08 connection exception,
+# 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up). A driver
+# error with no SQLSTATE at all is the connection's own (refused, reset, timed out, closed).
+OUTAGE_SQLSTATE_CLASSES = ("08",)
+OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+OUTAGE_MAX_WAIT_S = 12.0
+OUTAGE_MAX_RETRIES = 100
+# The message header that counts a task's outage retries (Celery keeps a task's headers on its
+# retries, so it lasts the task's life).
+OUTAGE_HEADER = "outage_retries"
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    """A store or Redis connection failure (see above), retried soon and on its own budget."""
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return True
+    if isinstance(exc, psycopg.OperationalError):  # the driver's own, unwrapped
+        sqlstate = exc.sqlstate
+    elif not isinstance(exc, OperationalError) or isinstance(exc, PERMANENT_ERRORS):
+        return False
+    elif exc.connection_invalidated:
+        return True
+    else:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+    if not isinstance(sqlstate, str):
+        return True
+    return sqlstate.startswith(OUTAGE_SQLSTATE_CLASSES) or sqlstate in OUTAGE_SQLSTATES
+
+
+def outage_wait_s(outages: int) -> float:
+    """The wait before outage retry ``outages + 1``: 2 s doubled each time, capped at
+    ``OUTAGE_MAX_WAIT_S``, the second half of it jitter (no retry comes back at once)."""
+    step = min(OUTAGE_MAX_WAIT_S, 2.0 * 2 ** min(outages, 16))
+    return random.uniform(step / 2, step)
+
+
+def outages_of(request: Any) -> int:
+    headers = getattr(request, "headers", None) or {}
+    try:
+        return max(0, int(headers.get(OUTAGE_HEADER) or 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def throttle_wait_s(exc: BaseException | None) -> float | None:
@@ -115,8 +181,12 @@ class ChannelTask(Task):  # type: ignore[misc]
     ) -> Any:
         request = self.request
         wait = throttle_wait_s(exc)
-        if wait is not None and not (request.called_directly or request.is_eager):
+        as_worker = not (request.called_directly or request.is_eager)
+        if wait is not None and as_worker:
             self._come_back(exc, wait)
+        outages = outages_of(request)
+        if wait is None and as_worker and is_outage(exc) and outages < OUTAGE_MAX_RETRIES:
+            self._come_back(exc, outage_wait_s(outages), outages=outages + 1)
         attempt = request.retries + 1
         limit = self.max_retries if max_retries is None else max_retries
         fields = {"task": self.name, "task_id": request.id, "error": type(exc).__name__}
@@ -159,16 +229,28 @@ class ChannelTask(Task):  # type: ignore[misc]
         """A permanent error, or a transient one after the last retry: a dead letter."""
         deadletters.keep(deadletters.failed_task(self.request, exc, args, kwargs))
 
-    def _come_back(self, exc: BaseException | None, wait: float) -> None:
+    def _come_back(
+        self, exc: BaseException | None, wait: float, *, outages: int | None = None
+    ) -> None:
         """Send this task again in ``wait`` seconds with its retry count unchanged (a wait is
-        not a failure), then tell the worker it was retried, as Celery's ``retry`` does."""
-        log.info(
-            "task throttled; runs again in %.1fs",
-            wait,
-            extra={"task": self.name, "task_id": self.request.id, "wait_s": round(wait, 3)},
-        )
+        not a failure; an outage retry counts in its own header), then tell the worker it was
+        retried, as Celery's ``retry`` does."""
+        request = self.request
+        fields = {"task": self.name, "task_id": request.id, "wait_s": round(wait, 3)}
+        options: dict[str, Any] = dict(kept_repr(request))
+        if outages is None:
+            log.info("task throttled; runs again in %.1fs", wait, extra=fields)
+        else:
+            log.warning(
+                "store unreachable; task runs again in %.1fs (outage retry %d of %d)",
+                wait,
+                outages,
+                OUTAGE_MAX_RETRIES,
+                extra={**fields, "error": type(exc).__name__},
+            )
+            options["headers"] = {**(request.headers or {}), OUTAGE_HEADER: outages}
         # Keeps request.retries, and what Flower shows of the task.
-        signature = self.signature_from_request(countdown=wait, **kept_repr(self.request))
+        signature = self.signature_from_request(countdown=wait, **options)
         try:
             signature.apply_async()
         except Exception as send_error:  # as Celery's retry: the message cannot be re-sent

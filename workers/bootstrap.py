@@ -54,6 +54,7 @@ from infra.db.refunds import RefundFeedMessages, SqlRefundStore
 from infra.platform import payloads
 from infra.secrets import Keyring, open_stored, process_keyring, use_settings
 from infra.settings import Region, Settings, load_settings
+from workers.windows import last_window, overlap_fitter, remember_window
 
 # A worker waits this long at most for a token of the shared rate budget; a longer wait is
 # raised with ``retry_after_s`` and becomes the task's countdown (``workers.base``), so a
@@ -160,7 +161,7 @@ class Container:
     @cached_property
     def feeds(self) -> SpApiFeeds:
         """The order feeds for every account (documents, createFeed, reports, getFeeds)."""
-        return SpApiFeeds(self.amazon_client_for, self.seller_id_for)
+        return SpApiFeeds(self.amazon_client_for, self.seller_id_for, clock=self.clock)
 
     @cached_property
     def payout_store(self) -> SqlPayoutStore:
@@ -406,9 +407,10 @@ def sync_account(
     account = get_account(c.sessions, account_ref)
     if not account.reaches_amazon:  # queued before it was disconnected, disabled or paused
         return SyncReport(skipped=True, problems=[f"the account is {account.status}"])
+    last = last_window(c.redis, account.id, scope)  # a busy seller's overlap fits one page
     try:
         with c.orders_source(account) as source:
-            return sync_orders(
+            report = sync_orders(
                 account_id=account.id,
                 source=source,
                 store=c.ingestion_store,
@@ -417,7 +419,10 @@ def sync_account(
                 overlap=timedelta(seconds=c.settings.sync_overlap_seconds),
                 start=start or account.sync_since,  # a new account's first sync: --since
                 on_page=on_page,
+                fit_overlap=overlap_fitter(c.settings, last, c.clock.now()),
             )
+        remember_window(c.redis, account.id, scope, report)
+        return report
     except AmazonAuthError as exc:
         reason = refused_credentials(exc)
         if reason is None:

@@ -30,7 +30,13 @@ _transport = {
     "health_check_interval": 25,
 }
 _is_redis = (broker_url or "").startswith(("redis", "unix", "socket"))
-broker_transport_options = _transport if _is_redis else {}
+_is_amqp = (broker_url or "").startswith(("amqp", "pyamqp"))
+# RabbitMQ: publisher confirms, so a publish returns once the broker has taken the message (for
+# a quorum queue: written by a majority of its replicas); an unconfirmed publish raises and is
+# retried (``task_publish_retry``), never dropped silently.
+broker_transport_options = (
+    _transport if _is_redis else {"confirm_publish": True} if _is_amqp else {}
+)
 broker_connection_retry_on_startup = True
 broker_connection_max_retries = None
 broker_pool_limit = 10
@@ -69,14 +75,33 @@ enable_utc = True
 task_default_queue = "events"
 # Every queue's task module; a worker of one queue still knows the others' task names.
 imports = task_modules()
-# On RabbitMQ a queue serves priorities only when declared with x-max-priority: the fulfil
-# queue is (confirmations go out by ship-by urgency, the doors' ``celery_priority``). RabbitMQ
-# refuses to redeclare an existing queue with other arguments: a deployment that had a fulfil
-# queue without it drains and deletes that queue once before upgrading (README). Redis ignores
-# the argument and keeps priority sub-queues of its own.
-QUEUE_ARGUMENTS = {"fulfil": {"x-max-priority": 10}}
+# RabbitMQ queues are quorum queues (replicated, a confirmed message survives a node's crash,
+# a consumer's connection loss requeues its unacked messages at once), except the fulfil queue,
+# which is a durable classic queue with x-max-priority: confirmations go out by ship-by urgency
+# (the doors' ``celery_priority``), and quorum queues before RabbitMQ 4.0 have no priorities at
+# all (4.0 gives them two levels). On one node a classic durable queue keeps a confirmed
+# persistent message through a crash as well; what it lacks is replication, and a fulfilment's
+# message is backed by the store (the sweeper queues again what was accepted and not sent), so a
+# lost one costs time, not the fulfilment. RabbitMQ refuses to redeclare an existing queue with
+# other arguments: a deployment whose queues were declared otherwise drains and deletes them once
+# before upgrading (README). Redis ignores these arguments and keeps priority sub-queues of its
+# own. Celery (>= 5.5) sees the quorum queues and uses per-consumer prefetch (quorum queues have
+# no global QoS) and RabbitMQ's native delayed delivery for countdowns, which reaches a queue
+# through a topic exchange: the queues' exchanges are topic exchanges on RabbitMQ (a countdown
+# task then waits in the broker, not unacked in a worker whose prefetch can no longer grow).
+QUORUM: dict[str, object] = {"x-queue-type": "quorum"}
+QUEUE_ARGUMENTS: dict[str, dict[str, object]] = {
+    **({q: QUORUM for q in QUEUES} if _is_amqp else {}),
+    "fulfil": {"x-max-priority": 10},
+}
+_exchange_type = "topic" if _is_amqp else "direct"
 task_queues = [
-    Queue(q, Exchange(q, type="direct"), routing_key=q, queue_arguments=QUEUE_ARGUMENTS.get(q))
+    Queue(
+        q,
+        Exchange(q, type=_exchange_type),
+        routing_key=q,
+        queue_arguments=QUEUE_ARGUMENTS.get(q),
+    )
     for q in QUEUES
 ]
 # By name: a task's name starts with its queue (``workers.base.channel_task``). A route names
@@ -88,8 +113,12 @@ task_queues = [
 # exchange needs no binding, a message goes straight to the queue's list (kombu's
 # ``_lookup``), restores of unacked messages included. That costs nothing, where declaring on
 # every publish (an SADD each) or a periodic re-declare would only narrow the gap. On RabbitMQ
-# the default exchange reaches every queue, and the queues are durable. Do not add an
-# ``exchange`` to a route (tests/integration/workers/test_publish_after_wipe.py holds this).
+# the queues' exchanges are topic exchanges (above), which Celery does not convert: it publishes
+# to the queue's own exchange, having declared exchange, queue and binding once per connection
+# (kombu forgets what it declared when a connection is made again, so a node that lost its data
+# gets them back from the first publisher that reconnects), and RabbitMQ keeps them durable. Do
+# not add an ``exchange`` to a route (tests/integration/workers/test_publish_after_wipe.py
+# holds this).
 task_routes = {f"{q}.*": {"queue": q, "routing_key": q} for q in QUEUES}
 task_default_priority = None
 # Beat: RedBeat with its lock, healing when Redis lost the lock or the schedule

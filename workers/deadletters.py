@@ -39,6 +39,7 @@ from celery.worker.consumer import Consumer
 from infra.db.failures import DeadLetterView, Letter, SqlFailures
 from workers import bootstrap
 from workers.app import app
+from workers.delayed import consumer_steps
 from workers.queues import QUEUES
 from workers.schedule import HOUSEKEEPING
 
@@ -208,7 +209,11 @@ class DeadLetterConsumer(Consumer):  # type: ignore[misc]
     """Celery's consumer, recording what it cannot hand to a task. Once recorded, the message
     is acked (or rejected) as Celery does, without Celery's dump of the whole message to the log
     (its arguments may hold buyer data or a token: the table keeps them, secrets taken out);
-    when the store cannot take it, Celery's own handling logs it whole."""
+    when the store cannot take it, Celery's own handling logs it whole. On RabbitMQ its
+    delayed delivery step declares every queue first (``workers.delayed``)."""
+
+    class Blueprint(Consumer.Blueprint):  # type: ignore[misc]
+        default_steps = consumer_steps(list(Consumer.Blueprint.default_steps))
 
     def _keep(self, letter: Letter) -> int | None:
         """``keep`` from the worker's main process, which forks new pool children at any time:

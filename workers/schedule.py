@@ -47,6 +47,9 @@ SELF_SWEEPS: frozenset[str] = frozenset({"refund.sweep", "notifications.sweep"})
 
 # How often beat runs the fulfilment sweeper: with the lease it bounds a dead worker's recovery.
 SWEEP_FULFILMENTS_S = 10.0
+# How often it runs the refunds' sweeper: a dead worker's feed submission waits this at most
+# once its lease has run out.
+SWEEP_REFUNDS_S = 10.0
 
 
 def found_nothing(task_name: str, result: object) -> bool:
@@ -97,8 +100,8 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         # on; each submission is leased, so a repeated tick does nothing twice.
         "sweep-refunds": {
             "task": "refund.sweep",
-            "schedule": 10.0,
-            "options": {"expires": 10},
+            "schedule": SWEEP_REFUNDS_S,
+            "options": {"expires": SWEEP_REFUNDS_S},
         },
         # Refunds made in Seller Central, recorded from Amazon's Finances (0.5 calls a second).
         "sweep-amazon-refunds": {

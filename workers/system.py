@@ -23,7 +23,6 @@ import logging
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -340,30 +339,30 @@ def _on_ready(ready: Settings, specs: list[ProcessSpec], state: RunState) -> Non
 
 def subscribe_sandbox_sellers(ready: Settings) -> None:
     """Against the sandbox, each seller's notifications subscribed to the run's queue, as a
-    person would from another terminal (``notifications setup NAME``, which makes nothing twice),
-    so an order change reaches the store within seconds from the first minute. Off the
-    supervisor's loop; one line per seller. A real seller is subscribed by its operator, once:
-    its destination and subscriptions live at Amazon, not in this run."""
+    person would from another terminal (``notifications setup NAME``: the same gateway, here in
+    this process, which makes nothing twice), so an order change reaches the store within
+    seconds from the first minute. Off the supervisor's loop; one line per seller. A real seller
+    is subscribed by its operator, once: its destination and subscriptions live at Amazon, not
+    in this run."""
     from infra.db.accounts import list_accounts
     from workers.bootstrap import Container
+    from workers.notifications_setup import SetupRefused, subscribe
 
     container = Container(ready)
     try:
         names = [a.name for a in list_accounts(container.sessions, connected_only=True)
                  if a.region == "SANDBOX"]  # fmt: skip
+        for name in names:
+            try:
+                subscribe(container, ready, name)
+            except SetupRefused as exc:
+                announce(f"notifications: {name} not subscribed: {exc}")
+            except Exception as exc:  # noqa: BLE001 (a thread's edge: said, never raised)
+                announce(f"notifications: {name} not subscribed: {type(exc).__name__}: {exc}")
+            else:
+                announce(f"notifications: {name} subscribed (order changes, feeds, reports)")
     finally:
         container.close()
-    for name in names:
-        done = subprocess.run(
-            [sys.executable, "-m", "workers.cli", "notifications", "setup", name],
-            env={**os.environ, "LOG_LEVEL": "WARNING"}, capture_output=True, text=True,
-            timeout=120, check=False,
-        )  # fmt: skip
-        if done.returncode == 0:
-            announce(f"notifications: {name} subscribed (order changes, feeds, reports)")
-        else:
-            lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-            announce(f"notifications: {name} not subscribed: {lines[-1]}")
 
 
 class Readiness:

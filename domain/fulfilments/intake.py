@@ -11,8 +11,16 @@ from domain.fulfilments.ports import IntakeStore
 from domain.fulfilments.rules import check_fulfilment
 from domain.shared import Clock, FieldError, Rejected
 
-# A fulfilment stored but whose queued message got lost is sent by the sweeper after this.
-SWEEP_AFTER = timedelta(minutes=2)
+# A fulfilment stored but not claimed by any attempt is queued again by the sweeper once this
+# has passed since its acceptance. Nobody claims it when its message got lost (its producer died
+# between the commit and the publish, the broker lost its data) and while its task waits out a
+# retry backoff that grew while PostgreSQL was away (Celery's countdowns double up to minutes,
+# and the sweeper cannot tell such a task from a lost one). 30 s, with the sweeper every 10 s:
+# such a fulfilment is queued within 40 s of its acceptance, or within one sweep of the store's
+# return, and so is confirmed within a minute. The cost when the queue is merely slow (a backlog
+# longer than 30 s): a second message, which finds the fulfilment claimed or confirmed and
+# leaves; the sweeper then leaves it alone for ten minutes.
+SWEEP_AFTER = timedelta(seconds=30)
 
 
 def _same_or_conflict(existing: Fulfilment, command: RequestFulfilment) -> Accepted | Rejected:

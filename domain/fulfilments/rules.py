@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from domain.fulfilments.commands import RequestFulfilment
 from domain.fulfilments.model import OrderSnapshot, PackageLine
-from domain.orders import FulfilledBy, OrderStatus
+from domain.orders import STAND_IN_ITEMS, FulfilledBy, OrderStatus, has_stand_in_items
 from domain.shared import FieldError
 
 # Clocks of the store and ours differ a little; a ship time this far ahead is still "now".
@@ -25,6 +25,8 @@ def check_fulfilment(
         ]
     if order.status == OrderStatus.CANCELLED:
         return (), [FieldError("amazon_order_id", "the order is cancelled on Amazon")]
+    if has_stand_in_items(item.order_item_id for item in order.items):
+        return (), [FieldError("amazon_order_id", STAND_IN_ITEMS)]
     if order.status in (OrderStatus.PENDING, OrderStatus.PENDING_AVAILABILITY):
         return (), [
             FieldError(

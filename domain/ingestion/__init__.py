@@ -8,6 +8,7 @@ from domain.ingestion.backfill import (
     report_scope,
 )
 from domain.ingestion.cursor import Cursor
+from domain.ingestion.overlap import SEARCH_VISIBILITY, WindowSeen, fitted_overlap
 from domain.ingestion.ports import (
     FetchedOrder,
     IngestionStore,
@@ -20,6 +21,7 @@ from domain.ingestion.schedule import SearchBudget, seconds_until_sync_due
 from domain.ingestion.sync import SyncReport, split_page, sync_orders
 
 __all__ = [
+    "SEARCH_VISIBILITY",
     "Cursor",
     "FetchedOrder",
     "IngestionStore",
@@ -32,7 +34,9 @@ __all__ = [
     "ReportUnavailable",
     "SearchBudget",
     "SyncReport",
+    "WindowSeen",
     "backfill_from_reports",
+    "fitted_overlap",
     "report_scope",
     "seconds_until_sync_due",
     "split_page",

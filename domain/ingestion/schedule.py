@@ -13,7 +13,11 @@ So the schedule follows the budget, read without spending from it:
 - at or below the reserve (a sync with many pages spent it: those may spend it all, their task
   waits for the budget, it is not refused) a sync is due once ``RECOVERY_CALLS`` calls have
   refilled since the last one was queued: new orders still arrive every few minutes while half
-  of what refills rebuilds the reserve;
+  of what refills rebuilds the reserve. But while changes may be waiting (``busy``: the last
+  sync stored changes and no notification brings them), once one call has refilled: a busy
+  seller polled alone is synced at its budget's pace, every refill, and the reserve rebuilds
+  when it is quiet. A busy seller synced once per two refills would read twice the stretch per
+  sync, need a second page, spend two calls, and stay below the reserve for good;
 - a first sync (no sync queued before) is due at once, whatever the budget holds.
 """
 
@@ -39,20 +43,21 @@ class SearchBudget:
 
 
 def seconds_until_sync_due(
-    budget: SearchBudget | None, reserve: int, *, since_last_s: float | None
+    budget: SearchBudget | None, reserve: int, *, since_last_s: float | None, busy: bool = False
 ) -> float:
     """0.0 when the account's scheduled sync may be queued now, else how long until it may.
 
     ``budget`` None means no limit applies (limits lifted): always due. ``since_last_s``: the
-    seconds since the account's last sync was queued, None if none ever was. A reserve as large
-    as the bucket is taken as one call less than the bucket, so a seller is still synced.
+    seconds since the account's last sync was queued, None if none ever was; ``busy``: changes
+    may be waiting (see the module doc). A reserve as large as the bucket is taken as one call
+    less than the bucket, so a seller is still synced.
     """
     if budget is None or since_last_s is None:
         return 0.0
     keep = max(0.0, min(float(reserve), budget.capacity - 1))
     if budget.tokens >= keep + 1:
         return 0.0
-    until_recovered = RECOVERY_CALLS / budget.rate - since_last_s
+    until_recovered = (1.0 if busy else RECOVERY_CALLS) / budget.rate - since_last_s
     until_a_call = (1 - budget.tokens) / budget.rate
     until_above_reserve = (keep + 1 - budget.tokens) / budget.rate
     return max(0.0, min(until_above_reserve, max(until_recovered, until_a_call)))

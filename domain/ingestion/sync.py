@@ -39,6 +39,7 @@ class SyncReport:
     unchanged: int = 0
     set_aside: int = 0
     watermark: datetime | None = None
+    window_after: datetime | None = None  # where the window this run closed began
     problems: list[str] = field(default_factory=list)
 
     def add(self, outcome: PageOutcome, fetched: int) -> None:
@@ -77,8 +78,11 @@ def sync_orders(
     overlap: timedelta = timedelta(minutes=5),
     start: datetime | None = None,
     on_page: Callable[[SyncReport, Cursor], None] | None = None,
+    fit_overlap: Callable[[datetime], timedelta] | None = None,
 ) -> SyncReport:
-    """Sync one window; ``start`` sets where a first sync (or a backfill) begins."""
+    """Sync one window; ``start`` sets where a first sync (or a backfill) begins;
+    ``fit_overlap`` (given the watermark) says how far this window reaches back, in place of
+    ``overlap`` (``domain.ingestion.overlap``)."""
     report = SyncReport()
     with store.account_lock(account_id, scope) as locked:
         if not locked:
@@ -87,7 +91,8 @@ def sync_orders(
         cursor = store.load_cursor(account_id, scope)
         if not cursor.in_window:
             if cursor.watermark is not None:
-                after = cursor.watermark - overlap
+                reach = overlap if fit_overlap is None else fit_overlap(cursor.watermark)
+                after = cursor.watermark - reach
             else:
                 after = start if start is not None else clock.now() - timedelta(days=1)
             cursor = cursor.begin_window(after)
@@ -95,6 +100,8 @@ def sync_orders(
             good, odd = split_page(page, clock.now())
             report.problems.extend(f"{o.amazon_order_id}: {o.problem}" for o in odd)
             last = page.next_token is None
+            if last:
+                report.window_after = next_cursor.window_after
             saved = next_cursor.close_window() if last else next_cursor
             report.add(store.save_page(account_id, scope, good, odd, saved), len(page.orders))
             report.watermark = saved.watermark

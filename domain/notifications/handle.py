@@ -42,9 +42,10 @@ def refresh_threshold(
     What getOrder serves between two searchOrders calls: its bucket (``capacity`` calls) plus
     what refills while searchOrders refills one call (``1 / search_orders_rate`` seconds). At
     Amazon's quotas (getOrder 0.5/s, burst 30 of which we hold one back; searchOrders 0.0056/s,
-    one call every ~179 s) that is 29 + 0.5 / 0.0056 = 118. The same factor scales both rates
-    (the safety margin, the sandbox's speed-up), so it cancels out: the same threshold
-    everywhere.
+    one call every ~179 s) that is 29 + 0.5 / 0.0056 = 118. The sandbox's speed-up scales both
+    rates alike, so it cancels out: the same threshold everywhere. (Our safety margins, a tenth
+    of getOrder's rate and 2 s of each searchOrders refill, would make it about 110: the
+    difference is a few refreshes read one by one rather than in the next search page.)
     """
     if search_orders_rate <= 0:
         raise ValueError("searchOrders' rate must be > 0")
@@ -82,6 +83,7 @@ def refresh_orders(
         except ReadLater as busy:
             store.release_refresh(claim, busy.reason)
             report.retry_in = busy.retry_after or timedelta(seconds=2)
+            report.waits_on = busy.reason
             return report
         except OrderUnreadable as exc:
             _drop(store, claim, report, str(exc))

@@ -95,4 +95,5 @@ class RefreshReport:
     dropped: int = 0
     deferred: int = 0
     retry_in: timedelta | None = None
+    waits_on: str | None = None  # why the drain comes back later (Amazon's answer, not a guess)
     problems: list[str] = field(default_factory=list)

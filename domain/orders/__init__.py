@@ -12,11 +12,13 @@ from domain.orders.model import (
     OPEN_STATUSES,
     PRICED_STATUSES,
     REPORT_ITEM_PREFIX,
+    STAND_IN_ITEMS,
     AmazonOrder,
     FulfilledBy,
     LineCharges,
     OrderLine,
     OrderStatus,
+    has_stand_in_items,
 )
 from domain.orders.rules import OrderProblem, check_order, order_total
 
@@ -24,6 +26,7 @@ __all__ = [
     "OPEN_STATUSES",
     "PRICED_STATUSES",
     "REPORT_ITEM_PREFIX",
+    "STAND_IN_ITEMS",
     "AmazonOrder",
     "FulfilledBy",
     "LineCharges",
@@ -35,6 +38,7 @@ __all__ = [
     "OrderStatus",
     "OrderUpdated",
     "check_order",
+    "has_stand_in_items",
     "order_event",
     "order_key",
     "order_total",

@@ -4,6 +4,7 @@ at the edge, and what a fulfilment is checked against."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +31,19 @@ class FulfilledBy(StrEnum):
 # The prefix of a line id made up for an order taken from an order report, which names no
 # order item ids: Amazon's ids are digits, so no real id ever starts with it.
 REPORT_ITEM_PREFIX = "R:"
+# Why a fulfilment, refund or cancellation of such an order is refused while its items are the
+# report's: Amazon would be sent an order item id it never gave.
+STAND_IN_ITEMS = (
+    "the order came from an order report (backfill --via reports), which names no Amazon "
+    "order item ids, and its items could not be read from Amazon yet (getOrder): nothing is "
+    "sent to Amazon with a made-up item id; try again in a minute"
+)
+
+
+def has_stand_in_items(order_item_ids: Iterable[str]) -> bool:
+    """Whether any of these ids is one made up for an order report's line."""
+    return any(i.startswith(REPORT_ITEM_PREFIX) for i in order_item_ids)
+
 
 OPEN_STATUSES = frozenset({OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED})
 PRICED_STATUSES = frozenset(

@@ -48,7 +48,7 @@ class PayoutFigures:
             difference=statement.difference,
             lines=statement.lines,
             set_aside=statement.set_aside,
-            unmatched=len(statement.unmatched),
+            unmatched=statement.unmatched_count,
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from domain.shared import Money
 
@@ -65,9 +66,13 @@ class Match(StrEnum):
     NOTHING = "nothing"  # names an order or refund the store does not know: listed with why
 
 
-@dataclass(frozen=True, slots=True)
-class SettlementLine:
-    """One amount of the settlement (a data row after the summary)."""
+class SettlementLine(NamedTuple):
+    """One amount of the settlement (a data row after the summary).
+
+    Immutable like the other values here, but a named tuple, not a frozen dataclass: a report
+    makes one per row (hundreds of thousands), and a frozen dataclass's ``__init__`` sets each
+    of its 19 fields through ``object.__setattr__``, about seven times the cost of a tuple's
+    (``bench/payouts``: 0.5 s of 200,000 rows)."""
 
     settlement_id: str
     line_no: int  # the row's number in the file (the header is 1, the summary 2): stable

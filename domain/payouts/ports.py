@@ -67,7 +67,9 @@ class PayoutStore(Protocol):
         lines: Iterable[SettlementLine | SetAsideLine],
     ) -> int:
         """A batch committed in one transaction, each line once (its ``line_no`` is its key):
-        returns how many were new."""
+        returns how many were new. ``lines`` may be lazy (the next lines of a report being
+        read): they are read inside the transaction, and a reading that fails half way keeps
+        nothing of the batch."""
         ...
 
     def known(self, account_id: int, settlement_id: str) -> Known:
@@ -80,7 +82,15 @@ class PayoutStore(Protocol):
         """The stored lines in file order, streamed (for ``reconcile``)."""
         ...
 
+    def mark_unmatched(
+        self, account_id: int, settlement_id: str, marks: Sequence[tuple[int, str]]
+    ) -> None:
+        """Lines that matched nothing marked with the reason, by line number (marking one
+        again with the same reason changes nothing)."""
+        ...
+
     def finish(self, account_id: int, settlement_id: str, statement: Statement) -> bool:
-        """The statement stored and its events appended to the outbox in one transaction;
-        False when it was finished before (nothing done twice)."""
+        """The statement stored (the unmatched lines it still holds marked) and its events
+        appended to the outbox in one transaction; False when it was finished before (nothing
+        done twice)."""
         ...

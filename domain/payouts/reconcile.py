@@ -10,7 +10,7 @@ is not added (that would convert silently): it is listed as unmatched with why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -122,7 +122,8 @@ class Statement:
     totals: Totals
     orders: dict[str, OrderMoney] = field(default_factory=dict)
     matched: dict[Match, int] = field(default_factory=dict)
-    unmatched: list[tuple[int, str]] = field(default_factory=list)  # (line_no, why)
+    unmatched: list[tuple[int, str]] = field(default_factory=list)  # (line_no, why), not yet marked
+    unmatched_count: int = 0  # every line that matched nothing, marked already or not
     set_aside: int = 0
     lines: int = 0
 
@@ -172,8 +173,16 @@ def reconcile(
     summary: SettlementSummary,
     lines: Iterable[SettlementLine | SetAsideLine],
     known: Known,
+    *,
+    per_order: bool = True,
+    mark_unmatched: Callable[[list[tuple[int, str]]], None] | None = None,
 ) -> Statement:
-    """The settlement's statement from its lines, read once."""
+    """The settlement's statement from its lines, read once. ``per_order=False`` keeps no sum
+    per order (the worker's case: it stores the totals, and what each order earned is summed
+    from the stored lines when asked), so its memory is the same for 20,000 lines as for
+    200,000: a sum per order would grow with the report. ``mark_unmatched`` takes the lines that
+    matched nothing every ``MARK_BATCH`` of them (the statement keeps only the rest), since an
+    account whose orders came before the channel may see every line of a report unmatched."""
     currency = summary.currency
     statement = Statement(summary, Totals.zero(currency))
     for line in lines:
@@ -182,19 +191,34 @@ def reconcile(
             continue
         statement.lines += 1
         if line.amount.currency != currency:
-            statement.unmatched.append(
-                (line.line_no, f"in {line.amount.currency}, the settlement is in {currency}")
-            )
+            other = f"in {line.amount.currency}, the settlement is in {currency}"
+            _unmatched(statement, line.line_no, other, mark_unmatched)
             continue
         kind = classify(line)
         statement.totals.add(kind, line.amount)
         found, why = match(line, kind, known)
         statement.matched[found] = statement.matched.get(found, 0) + 1
         if why is not None and found is Match.NOTHING:
-            statement.unmatched.append((line.line_no, why))
-        if line.order_id is not None:
+            _unmatched(statement, line.line_no, why, mark_unmatched)
+        if per_order and line.order_id is not None:
             order = statement.orders.get(line.order_id)
             if order is None:
                 order = statement.orders[line.order_id] = OrderMoney.zero(line.order_id, currency)
             order.add(kind, line.amount)
     return statement
+
+
+MARK_BATCH = 5000
+
+
+def _unmatched(
+    statement: Statement,
+    line_no: int,
+    why: str,
+    mark: Callable[[list[tuple[int, str]]], None] | None,
+) -> None:
+    statement.unmatched.append((line_no, why))
+    statement.unmatched_count += 1
+    if mark is not None and len(statement.unmatched) >= MARK_BATCH:
+        mark(statement.unmatched)
+        statement.unmatched = []

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from domain.orders import AmazonOrder, OrderLine, OrderStatus
+from domain.orders import STAND_IN_ITEMS, AmazonOrder, OrderLine, OrderStatus, has_stand_in_items
 from domain.refunds.amounts import (
     RefundedBefore,
     amounts_for_quantity,
@@ -309,6 +309,8 @@ def check_refund(
     reason it cannot be accepted."""
     if order.status in _PENDING:
         return (), [_pending(order, "refunded")]
+    if has_stand_in_items(line.order_item_id for line in order.lines):
+        return (), [FieldError("amazon_order_id", STAND_IN_ITEMS)]
     errors: list[FieldError] = []
     if adjustment_reason(command.reason) is None:
         names = list(REFUND_REASONS)
@@ -352,6 +354,8 @@ def check_cancellation(
 ) -> tuple[tuple[RefundLine, ...], list[FieldError]]:
     """The cancelled lines (every unshipped item's, for the whole order) with the units and
     what they charged, or every reason the cancellation cannot be accepted."""
+    if has_stand_in_items(line.order_item_id for line in order.lines):
+        return (), [FieldError("amazon_order_id", STAND_IN_ITEMS)]
     if order.read_only:
         return (), [
             FieldError(

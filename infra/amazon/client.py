@@ -29,6 +29,7 @@ from infra.amazon.api import (
     UPLOAD_OPERATION,
     DocumentsApi,
     FeedsApi,
+    FeedsPage,
     FinancesApi,
     OrdersApi,
     OrdersV0Api,
@@ -344,8 +345,8 @@ class SpApiClient:
         created_until: datetime | None = None,
         page_size: int = 100,
         next_token: str | None = None,
-    ) -> dict[str, Any]:
-        """``FeedsApi.get_feeds``: one page (with ``next_token``, nothing else is sent)."""
+    ) -> FeedsPage:
+        """``FeedsApi.get_feeds``: a page and Amazon's time (with ``next_token``, only that)."""
         return self.feeds.get_feeds(
             feed_types=feed_types,
             marketplace_ids=marketplace_ids,

@@ -30,7 +30,11 @@ The exceptions pickle with all their fields (Celery moves exceptions between pro
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 
 class AmazonError(Exception):
@@ -160,3 +164,22 @@ class AmazonAuthError(AmazonPermanentError):
 
 class UnexpectedResponse(AmazonPermanentError):
     """Amazon answered 2xx with a body we cannot read as its model says (asking again won't)."""
+
+
+def json_object(
+    operation: str, response: httpx.Response, parse_float: Callable[[str], Any] = float
+) -> dict[str, Any]:
+    """A successful answer's body as a JSON object (its numbers with a fraction read by
+    ``parse_float``: ``Decimal`` for money); anything else is ``UnexpectedResponse``."""
+    try:
+        body = json.loads(response.content, parse_float=parse_float)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise UnexpectedResponse(
+            "response body is not a JSON object",
+            operation=operation,
+            status_code=response.status_code,
+            request_id=response.headers.get("x-amzn-RequestId"),
+        )
+    return body

@@ -58,7 +58,7 @@ from infra.amazon.errors import (
     InvalidInput,
     RateLimitTimeout,
     Throttled,
-    UnexpectedResponse,
+    json_object,
 )
 from infra.amazon.fence import current as current_fence
 from infra.amazon.lwa import LwaTokenProvider
@@ -254,18 +254,7 @@ class SpApiTransport:
         response = self.call(
             operation, path_params=path_params, params=params, json=json, patient=patient
         )
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise UnexpectedResponse(
-                "response body is not a JSON object",
-                operation=operation,
-                status_code=response.status_code,
-                request_id=response.headers.get("x-amzn-RequestId"),
-            )
-        return body
+        return json_object(operation, response)
 
     def send(self, request: SpApiRequest) -> httpx.Response:
         """Send until a success, or raise the error the policy does not retry."""

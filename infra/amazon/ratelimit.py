@@ -8,9 +8,15 @@ clock (worker clocks drift; one clock cannot disagree with itself).
 
 Parameters, all derived from Amazon's model (``infra.amazon.models.usage_plan``), never typed:
 
-- rate = Amazon's rate x ``rate_factor`` (the sandbox's speed-up, 1 against Amazon) x ``safety``
-  (``Settings.rate_safety``, 0.9 by default), lowered further when Amazon's
-  ``x-amzn-RateLimit-Limit`` header says the rate applied to this seller is below the default.
+- rate = Amazon's rate x ``rate_factor`` (the sandbox's speed-up, 1 against Amazon) x the
+  operation's safety, lowered further when Amazon's ``x-amzn-RateLimit-Limit`` header says the
+  rate applied to this seller is below the default. The safety (``Settings.rate_safety``, 0.9
+  by default) leaves each refill a tenth longer than Amazon's, but never more than
+  ``MAX_SAFETY_MARGIN_S`` longer (``operation_safety``): what it guards against is timing
+  (network delays that vary, a bucket refilled in steps), a matter of seconds, not of a share of
+  the refill. For ``getOrder`` (one call per 2 s) the tenth, 0.2 s, applies; for
+  ``searchOrders`` (one per 179 s) a tenth would be 18 s more per call, a sync every 198 s
+  instead of 181 s, and that is most of what separates polling's lag from five minutes.
 - capacity = Amazon's burst minus one. Our bucket and Amazon's have the same shape but are not
   in phase: a token we grant at t is spent at Amazon at t + network delay, and delays vary, so
   two requests granted 1/rate apart can arrive closer together; Amazon may also refill in steps
@@ -63,6 +69,8 @@ DEFAULT_KEY_PREFIX = "amazon-channel:ratelimit"
 JITTER_FRACTION = 0.1
 JITTER_FLOOR_S = 0.002
 JITTER_CAP_S = 0.25
+# The most a refill of ours may last longer than Amazon's (see the module doc).
+MAX_SAFETY_MARGIN_S = 2.0
 
 # KEYS[1] bucket hash {tokens, ts}; KEYS[2] observed rate (tokens/s, our units) or absent.
 # ARGV[1] default rate (tokens/s, x rate_factor); ARGV[2] safety; ARGV[3] capacity.
@@ -150,6 +158,13 @@ def bucket_params(plan: UsagePlan, rate_factor: float = 1.0) -> BucketParams:
     return BucketParams(rate=plan.rate * rate_factor, capacity=max(1, plan.burst - 1))
 
 
+def operation_safety(safety: float, rate: float) -> float:
+    """The factor applied to an operation refilling ``rate`` tokens a second: ``safety``, or
+    closer to 1 where that would make a refill more than ``MAX_SAFETY_MARGIN_S`` longer than
+    Amazon's (1/rate + the margin is the slowest refill of ours)."""
+    return max(safety, 1.0 / (1.0 + MAX_SAFETY_MARGIN_S * rate))
+
+
 class _BucketLimiter:
     """The waiting loop and the parameters; subclasses say where the bucket lives."""
 
@@ -178,6 +193,10 @@ class _BucketLimiter:
 
     def params(self, operation_key: str) -> BucketParams:
         return bucket_params(self._plans(operation_key), self.rate_factor)
+
+    def safety_of(self, operation_key: str) -> float:
+        """The safety applied to this operation's rate (``operation_safety``)."""
+        return operation_safety(self.safety, self.params(operation_key).rate)
 
     def try_acquire(self, seller_key: str, operation_key: str) -> float:
         """Take a token if there is one: 0.0, else the seconds until one will be free."""
@@ -269,7 +288,7 @@ class RedisRateLimiter(_BucketLimiter):
             params = self.params(operation_key)
             inputs = (
                 list(self._keys(seller_key, operation_key)),
-                [repr(params.rate), repr(self.safety), params.capacity],
+                [repr(params.rate), repr(self.safety_of(operation_key)), params.capacity],
             )
             self._script_inputs[(seller_key, operation_key)] = inputs
         keys, args = inputs
@@ -306,7 +325,7 @@ class RedisRateLimiter(_BucketLimiter):
             observed = _parse_rate(None if raw_observed is None else _text(raw_observed))
             if observed is not None and observed < rate:
                 rate = observed
-            rate *= self.safety
+            rate *= self.safety_of(operation_key)
             tokens = float(params.capacity)
             if state[0] is not None and state[1] is not None:
                 held, ts = float(_text(state[0])), float(_text(state[1]))
@@ -321,7 +340,7 @@ class RedisRateLimiter(_BucketLimiter):
         observed = _parse_rate(None if raw is None else _text(raw))
         if observed is not None and observed < rate:
             rate = observed
-        return rate * self.safety
+        return rate * self.safety_of(operation_key)
 
     def observe_rate_limit_header(
         self, seller_key: str, operation_key: str, header_value: str | None
@@ -397,7 +416,7 @@ class InProcessRateLimiter(_BucketLimiter):
         observed = self._observed.get(key)
         if observed is not None and observed[1] > now and observed[0] < rate:
             rate = observed[0]
-        return rate * self.safety
+        return rate * self.safety_of(key[1])
 
     def try_acquire(self, seller_key: str, operation_key: str) -> float:
         key = (seller_key, operation_key)

@@ -27,7 +27,7 @@ from typing import Protocol
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from infra.db.engine import sqlalchemy_url
+from infra.db.engine import DEAD_PEER_ARGS, sqlalchemy_url
 from infra.db.tables import Refund, SpApiCall
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,11 @@ def record_engine(database_url: str) -> Engine:
         max_overflow=2,
         pool_recycle=1800,
         isolation_level="AUTOCOMMIT",
-        connect_args={"application_name": "amazon-channel-calls", "connect_timeout": 2},
+        connect_args={
+            "application_name": "amazon-channel-calls",
+            **DEAD_PEER_ARGS,
+            "connect_timeout": 2,
+        },
     )
 
     @event.listens_for(engine, "connect")

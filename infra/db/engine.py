@@ -26,6 +26,25 @@ def libpq_url(database_url: str) -> str:
     return sqlalchemy_url(database_url).replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+# A PostgreSQL that is gone without a word (its host down, a network partition, a pooler or
+# firewall that drops the path) sends no FIN or RST: without these, a call waits on its socket
+# forever (the server's statement_timeout cannot answer). The kernel bounds it instead:
+# - keepalives: a connection with nothing received for 10 s is probed every 3 s (a live server's
+#   kernel answers at once, however long its query runs, so a long statement is not cut);
+# - tcp_user_timeout: what was sent and is not acknowledged within 15 s, or probes unanswered
+#   for 15 s since the last thing heard, ends the connection (it also caps the keepalive count).
+# Either way a call on a dead link raises OperationalError about 15-20 s in, a transient error
+# the task retries; connect_timeout bounds a connection to a host that does not answer.
+DEAD_PEER_ARGS: dict[str, int] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,  # milliseconds
+    "connect_timeout": 10,
+}
+
+
 def make_engine(database_url: str, *, pool_size: int = 5, application_name: str = "") -> Engine:
     engine = create_engine(
         sqlalchemy_url(database_url),
@@ -33,7 +52,10 @@ def make_engine(database_url: str, *, pool_size: int = 5, application_name: str 
         max_overflow=5,
         pool_pre_ping=True,  # a restarted PostgreSQL costs one failed checkout, not a task
         pool_recycle=1800,
-        connect_args={"application_name": application_name or "amazon-channel"},
+        connect_args={
+            "application_name": application_name or "amazon-channel",
+            **DEAD_PEER_ARGS,
+        },
     )
 
     @event.listens_for(engine, "connect")

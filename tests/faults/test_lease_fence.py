@@ -7,6 +7,9 @@ period and the sandbox over HTTP (issue 16's two lease defects):
   calls Amazon): a redelivered copy of its message, with the same task id, stays out of the live
   lease; once it runs out another attempt confirms; the first, resumed, finds its lease taken
   over right before its call and sends nothing.
+
+Both on Redis as the broker and on RabbitMQ (a node of the test's own; the tasks then go out
+through ``TaskSender``, a process configured for it).
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from infra.amazon.sandbox.operations import SERVED_OPERATIONS
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import Fault
 from infra.settings import Settings
+from tests.faults.harness.brokers import BROKERS
+from tests.faults.harness.rabbit import RabbitServer
+from tests.faults.harness.sender import TaskSender
 from tests.integration.processes import WorkerProcess, wait_for
 from tests.integration.workers.leases import (
     accepted_fulfilment,
@@ -69,15 +75,35 @@ def sandbox() -> Iterator[SandboxHandle]:
         yield handle
 
 
-@pytest.fixture
-def env(child_env: dict[str, str], sandbox: SandboxHandle) -> dict[str, str]:
-    return fulfil_env(child_env, sandbox, RATE_FACTOR)  # a visibility timeout of 10 s
+@pytest.fixture(params=BROKERS)
+def broker(request: pytest.FixtureRequest, broker_url: str, tmp_path: Path) -> Iterator[str]:
+    """The workers' broker: the session's Redis, or a RabbitMQ node of this test's own."""
+    if request.param == "redis":
+        yield broker_url
+        return
+    node = RabbitServer(tmp_path / "rabbit")
+    node.start()
+    try:
+        yield node.url
+    finally:
+        node.stop()
 
 
 @pytest.fixture
-def celery_app(broker_url: str) -> Iterator[Any]:
-    with project_app(broker_url) as app:
-        yield app
+def env(child_env: dict[str, str], sandbox: SandboxHandle, broker: str) -> dict[str, str]:
+    # Redis: a visibility timeout of 10 s. RabbitMQ: a consumer's unacked messages come back
+    # when its connection closes.
+    return {**fulfil_env(child_env, sandbox, RATE_FACTOR), "BROKER_URL": broker}
+
+
+@pytest.fixture
+def celery_app(broker_url: str, broker: str, env: dict[str, str]) -> Iterator[Any]:
+    if broker == broker_url:
+        with project_app(broker_url) as app:
+            yield app
+        return
+    with TaskSender(env) as sender:
+        yield sender
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 queue, through the Notifications API (``infra.amazon.gateways.notifications``); and
 ``notifications consume``, the consumer's process (``workers.cli.consume``).
 
-The queue is ``SQS_QUEUE_URL``'s, else the embedded SQS of the ``amazon-channel run`` that is up
-in the data folder; its ARN is read from SQS (``GetQueueAttributes``), never typed. ``setup``
+The gateway (``workers.notifications_setup``, which ``run`` uses too) aims at the queue of
+``SQS_QUEUE_URL``, else the embedded SQS of the ``amazon-channel run`` that is up in the data
+folder; its ARN is read from SQS (``GetQueueAttributes``), never typed. ``setup``
 makes the destination (named for the queue; an existing one for the same ARN is reused) and the
 ORDER_CHANGE (filtered to status changes and buyer requests in the account's marketplaces),
 FEED_PROCESSING_FINISHED and REPORT_PROCESSING_FINISHED subscriptions; run twice, it makes
@@ -19,12 +20,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from infra.settings import Region, Settings
 from workers.cli.common import fail, store, table
 from workers.cli.consume import consume
 
 if TYPE_CHECKING:
-    from infra.amazon.gateways.notifications import SpApiNotifications
+    from workers.notifications_setup import Gateway
 
 
 @click.group()
@@ -36,55 +36,27 @@ notifications.add_command(consume)
 
 
 @contextmanager
-def _gateway(account_ref: str) -> Iterator[tuple[SpApiNotifications, str, tuple[str, ...], str]]:
-    """(the gateway, the queue's ARN, the account's marketplaces, the queue's name)."""
-    from infra.amazon.errors import AmazonError
-    from infra.amazon.gateways.notifications import SpApiNotifications, notifications_api
-    from infra.db.accounts import AccountError, get_account
-    from infra.sqs import SqsNotConfigured, queue_url, sqs_client
+def _gateway(account_ref: str) -> Iterator[Gateway]:
+    """The account's gateway to the queue (``workers.notifications_setup``); a refusal is one
+    ``error:`` line."""
     from workers import bootstrap
+    from workers.notifications_setup import SetupRefused, notifications_gateway
 
     with store() as ready:
-        container = bootstrap.container()
         try:
-            account = get_account(container.sessions, account_ref)
-        except AccountError as exc:
-            fail("; ".join(f"{e.field}: {e.reason}" for e in exc.errors))
-        try:
-            url = queue_url(ready)
-            client = sqs_client(ready)
-            arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
-        except SqsNotConfigured as exc:
+            with notifications_gateway(bootstrap.container(), ready, account_ref) as gateway:
+                yield gateway
+        except SetupRefused as exc:
             fail(str(exc))
-        except Exception as exc:  # noqa: BLE001 (botocore's many errors: a process edge, one line)
-            fail(f"cannot read the SQS queue's ARN: {type(exc).__name__}: {exc}")
-        settings = _account_settings(ready, account.region)
-        api = notifications_api(
-            container.amazon_client(account),
-            settings.resolved_lwa_token_url(),
-            account.lwa_client_id or settings.lwa_app_client_id(),
-            settings.lwa_app_client_secret(),
-            container.redis,
-        )
-        try:
-            yield SpApiNotifications(api), arn, account.marketplace_ids, url.rsplit("/", 1)[-1]
-        except AmazonError as exc:
-            fail(f"Amazon refused: {exc}")
-
-
-def _account_settings(ready: Settings, region: str) -> Settings:
-    return ready.model_copy(update={"amazon_region": Region(region)})
 
 
 @notifications.command("setup")
 @click.argument("account")
 def setup(account: str) -> None:
     """Make ACCOUNT's destination and subscriptions (nothing made twice)."""
-    with _gateway(account) as (gateway, arn, marketplaces, name):
-        steps = gateway.setup(arn, name, marketplaces)
-    click.echo(f"notifications of {account} to {arn}")
+    with _gateway(account) as gateway:
+        steps = gateway.api.setup(gateway.arn, gateway.queue_name, gateway.marketplace_ids)
+    click.echo(f"notifications of {account} to {gateway.arn}")
     table(["what", "done", "id"], [[s.what, s.action, s.ident] for s in steps])
 
 
@@ -94,8 +66,9 @@ def status(account: str) -> None:
     """ACCOUNT's destination for the queue and its subscriptions, as Amazon holds them."""
     from infra.amazon.gateways.notifications import PAYLOAD_VERSIONS
 
-    with _gateway(account) as (gateway, arn, _marketplaces, _name):
-        destination, subscriptions = gateway.status(arn)
+    with _gateway(account) as gateway:
+        destination, subscriptions = gateway.api.status(gateway.arn)
+    arn = gateway.arn
     if destination is None:
         click.echo(f"destination: none for {arn}")
     else:
@@ -129,8 +102,8 @@ def status(account: str) -> None:
 )
 def teardown(account: str, keep_destination: bool) -> None:
     """Delete ACCOUNT's subscriptions, then the destination (unless kept or still used)."""
-    with _gateway(account) as (gateway, arn, _marketplaces, _name):
-        steps = gateway.teardown(arn, keep_destination=keep_destination)
+    with _gateway(account) as gateway:
+        steps = gateway.api.teardown(gateway.arn, keep_destination=keep_destination)
     if not steps:
         click.echo(f"nothing to remove for {account}")
         return

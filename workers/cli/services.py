@@ -117,6 +117,9 @@ def flower() -> None:
     celery_main()
 
 
+WEB_GRACEFUL_SHUTDOWN_S = 10  # under the supervisor's 35 s before it kills what still runs
+
+
 @click.command()
 def web() -> None:
     """The web process: health, metrics and the platform's API."""
@@ -135,4 +138,8 @@ def web() -> None:
         log_config=uvicorn_log_config(
             loaded.log_level, loaded.log_json, loaded.process_name or "web"
         ),
+        # On SIGTERM uvicorn waits for open connections to close, with no bound by default: a
+        # client that keeps one open (a download read slowly, a keep-alive never closed) would
+        # hold the stop. Requests in flight get this long, then the process exits.
+        timeout_graceful_shutdown=WEB_GRACEFUL_SHUTDOWN_S,
     )

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.fulfilments import (
+    SWEEP_AFTER,
     Accepted,
     AmazonUnavailable,
     Outcome,
@@ -22,6 +23,7 @@ from workers.base import TransientError, channel_task
 from workers.doors import fulfilments as producer
 from workers.epoch import lost_before
 from workers.queues import MAX_COUNTDOWN_S
+from workers.schedule import SWEEP_FULFILMENTS_S
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,10 @@ LONGEST_WAIT = timedelta(seconds=MAX_COUNTDOWN_S)
 # lease (``workers.leases.LEASE``) runs out, not this long after.
 SWEEP_RESEND_AFTER = timedelta(minutes=10)
 SWEEP_BATCH = 200
+# What nobody claimed (its message lost, its task in a long backoff) is queued by a sweep within
+# this of its acceptance; with the confirmation itself, within the minute a fault may cost.
+UNCLAIMED_QUEUED_WITHIN_S = SWEEP_AFTER.total_seconds() + SWEEP_FULFILMENTS_S
+assert UNCLAIMED_QUEUED_WITHIN_S <= 45, "an unclaimed fulfilment must be confirmed within 60 s"
 # Read-backs put off by a spent getOrder budget: at most this many per run (a run stops for a
 # seller as soon as its budget is spent again), each claimed for READ_BACK_LEASE.
 READ_BACK_BATCH = 200

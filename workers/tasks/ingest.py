@@ -9,7 +9,13 @@ worker killed) lapses on its own after ``PENDING_TTL_S``.
 And a tick queues an account's sync only when its ``searchOrders`` budget makes it due (read
 from the shared Redis budget without taking any, and the time its last sync was queued,
 ``QueuedAt``): a fixed minute would spend three times what Amazon refills and leave every
-seller with an empty budget (``domain.ingestion.schedule``). A first sync is due at once.
+seller with an empty budget (``domain.ingestion.schedule``). A first sync is due at once. A
+sync that falls due before the next tick is queued now to start when it is due (``countdown``):
+a steady seller without notifications is synced the moment its budget refills a call, every
+~181 s at Amazon's rate, not at the first tick after (every 240 s), and an order reaches the
+store at most that long after Amazon's search shows it (two minutes after its change). Below
+the reserve, a seller whose last sync stored changes and whose notifications are not healthy
+is due at each refill too (``busy``), not at every second one.
 
 While an account's notifications are healthy (``domain.notifications.health``: the consumer
 alive, a notification within the hour, no refresh left to the sync) its sync runs at most every
@@ -35,9 +41,12 @@ from workers.app import app
 from workers.base import ChannelTask, channel_task, shown_as
 from workers.consumer import consumer_alive
 from workers.queues import HARD_TIME_LIMIT_S, MAX_COUNTDOWN_S
+from workers.windows import changed_lately
 
 # A queued sync is dropped unread after this (ticks that queued up while workers were away).
 SYNC_EXPIRES_S = 300
+# The furthest ahead of its start a tick queues a sync (well inside SYNC_EXPIRES_S).
+MAX_AHEAD_S = 120.0
 # The longest a sync can still be alive after its mark was set or refreshed: unread until it
 # expires, or waiting for its longest countdown, then running to the hard time limit.
 PENDING_TTL_S = max(SYNC_EXPIRES_S, MAX_COUNTDOWN_S) + HARD_TIME_LIMIT_S
@@ -101,8 +110,8 @@ class QueuedAt:
 @channel_task("ingest.sync_all")
 def sync_all() -> int:
     """Beat's trigger: one sync task per active account that has none waiting and whose
-    ``searchOrders`` budget makes it due (``domain.ingestion.schedule``); returns how many were
-    queued."""
+    ``searchOrders`` budget makes it due before the next tick (``domain.ingestion.schedule``),
+    to start when it is due; returns how many were queued."""
     c = bootstrap.container()
     pending, queued_at = pending_syncs(), QueuedAt(c.redis)
     accounts = bootstrap.active_accounts()
@@ -110,12 +119,17 @@ def sync_all() -> int:
     budgets = c.search_budgets(accounts)
     last_queued = queued_at.read([a.id for a in accounts])
     relaxed = notified_accounts([a.id for a in accounts])
+    busy = changed_lately(c.redis, [a.id for a in accounts], "orders") - relaxed
     slower = c.settings.sync_interval_with_notifications_seconds
+    ahead = min(c.settings.sync_interval_seconds, MAX_AHEAD_S)  # the next tick comes then
     now = time.time()
     queued = 0
     for account, budget, last in zip(accounts, budgets, last_queued, strict=True):
         since_last = None if last is None else max(0.0, now - last)
-        if seconds_until_sync_due(budget, reserve, since_last_s=since_last) > 0:
+        due_in = seconds_until_sync_due(
+            budget, reserve, since_last_s=since_last, busy=account.id in busy
+        )
+        if due_in > ahead:
             continue
         if account.id in relaxed and since_last is not None and since_last < slower:
             continue
@@ -124,13 +138,14 @@ def sync_all() -> int:
         try:
             sync_account.apply_async(
                 args=[account.id],
+                countdown=due_in or None,
                 expires=SYNC_EXPIRES_S,
                 **shown_as(account=account.name, account_id=account.id),
             )
         except BaseException:
             pending.release(account.id)  # nothing was queued: the next tick tries again
             raise
-        queued_at.mark(account.id, now)
+        queued_at.mark(account.id, now + due_in)  # the schedule counts from when it starts
         queued += 1
     return queued
 

@@ -66,7 +66,7 @@ def refresh(account_id: int) -> dict[str, Any]:
     mark_ms = max(1, int(wait * 1000) - 50)
     if not c.redis.set(f"{RETURN_MARK}{int(account_id)}", 1, nx=True, px=mark_ms):
         return result  # another drain of the account comes back then
-    raise TransientError("the seller's getOrder budget is spent", retry_after_s=wait)
+    raise TransientError(report.waits_on or "getOrder cannot answer now", retry_after_s=wait)
 
 
 @channel_task("notifications.sweep")

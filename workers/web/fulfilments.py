@@ -38,6 +38,7 @@ from workers.doors.limits import (
 )
 from workers.doors.paging import MAX_LIMIT
 from workers.doors.refusals import refused
+from workers.doors.stand_ins import read_stand_in_items
 from workers.web.auth import hides
 from workers.web.errors import errors_response
 from workers.web.guard import BODY_LIMIT
@@ -140,6 +141,7 @@ def _create(raw: bytes, idempotency_key: str | None, sender: door.TaskSender) ->
         return errors_response(422, NOT_JSON)
     if too_deep(data):  # before it is hashed, stored or validated
         return errors_response(422, FieldError("body", DEPTH_REASON))
+    read_stand_in_items(data)  # an order from an order report: Amazon's item ids first
     clock = bootstrap.container().clock
     # The key, the fulfilment and the answer commit together; a refusal rolls the key back.
     with door.fulfilment_store().keyed_intake(

@@ -42,6 +42,7 @@ from workers.doors.limits import too_deep as nested_too_deep
 from workers.doors.refunds.intake import accept, queue_flush, refund_store
 from workers.doors.refunds.listing import MAX_LIMIT, PARAMETERS, page, read_listing
 from workers.doors.refusals import refused
+from workers.doors.stand_ins import read_stand_in_items
 from workers.web.auth import hides
 from workers.web.errors import errors_response
 from workers.web.guard import BODY_LIMIT
@@ -118,6 +119,7 @@ def create(
         return errors_response(422, NOT_JSON)
     if nested_too_deep(data):  # before it is hashed, stored or validated
         return errors_response(422, FieldError("body", DEPTH_REASON))
+    read_stand_in_items(data)  # an order from an order report: Amazon's item ids first
     clock = bootstrap.container().clock
     # The key, the refund and the answer commit together; a refusal rolls the key back.
     with refund_store().keyed_intake(SCOPE[kind], key, request_hash({"body": data})) as keyed:

@@ -6,7 +6,7 @@ Method names follow Amazon's operation ids (``getOrder`` -> ``get_order``).
 """
 
 from infra.amazon.api.documents import DOWNLOAD_OPERATION, DocumentsApi
-from infra.amazon.api.feeds import UPLOAD_OPERATION, FeedsApi
+from infra.amazon.api.feeds import UPLOAD_OPERATION, FeedsApi, FeedsPage
 from infra.amazon.api.finances import FinancesApi
 from infra.amazon.api.orders import OrdersApi
 from infra.amazon.api.orders_v0 import OrdersV0Api
@@ -17,6 +17,7 @@ __all__ = [
     "UPLOAD_OPERATION",
     "DocumentsApi",
     "FeedsApi",
+    "FeedsPage",
     "FinancesApi",
     "OrdersApi",
     "OrdersV0Api",

@@ -6,13 +6,38 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from email.utils import parsedate_to_datetime
+from typing import Any, NamedTuple
+
+import httpx
 
 from infra.amazon.api._common import csv, document_location, optional_time, required_str
+from infra.amazon.errors import json_object
 from infra.amazon.http import SpApiRequest, SpApiTransport
 
 # A pseudo-operation for the presigned S3 upload (no SP-API auth, no rate budget).
 UPLOAD_OPERATION = "feeds.uploadFeedDocument"
+
+
+class FeedsPage(NamedTuple):
+    """One page of ``getFeeds``, and Amazon's time when it answered (its ``Date`` header; None
+    when the answer had none it could read): a lost createFeed's feed is looked for by the time
+    Amazon gave it, so Amazon's clock against ours is measured where it is read."""
+
+    body: dict[str, Any]
+    amazon_time: datetime | None
+
+
+def answered_at(response: httpx.Response) -> datetime | None:
+    """The HTTP ``Date`` of an answer (whole seconds, UTC), or None."""
+    raw = response.headers.get("date")
+    if not raw:
+        return None
+    try:
+        moment = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 class FeedsApi:
@@ -84,7 +109,7 @@ class FeedsApi:
         created_until: datetime | None = None,
         page_size: int = 100,
         next_token: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> FeedsPage:
         """One page of ``getFeeds`` (``feeds``, ``nextToken``). With ``next_token`` Amazon wants
         nothing else sent; without it ``feed_types`` is required."""
         params: dict[str, str | None]
@@ -105,7 +130,9 @@ class FeedsApi:
                 "createdUntil": optional_time(created_until),
                 "pageSize": str(page_size),
             }
-        return self.transport.call_json("feeds.getFeeds", params=params)
+        response = self.transport.call("feeds.getFeeds", params=params)
+        body = json_object("feeds.getFeeds", response)
+        return FeedsPage(body, answered_at(response))
 
     def get_feed_document(self, document_id: str) -> tuple[str, str | None]:
         """Where to download a (result) feed document: ``(url, compressionAlgorithm)``."""

@@ -11,16 +11,15 @@ request; that it checks itself (400 ``InvalidInput``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 
 from infra.amazon.api._common import optional_time, parse, payload
-from infra.amazon.errors import UnexpectedResponse
+from infra.amazon.errors import json_object
 from infra.amazon.http import SpApiTransport
 from infra.amazon.schemas.finances import (
     ListFinancialEventGroupsPayload,
@@ -69,17 +68,7 @@ class FinancesApi:
         path_params: dict[str, str] | None = None,
     ) -> _P:
         response = self.transport.call(operation, path_params=path_params, params=params)
-        try:
-            body: Any = json.loads(response.content, parse_float=Decimal)
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise UnexpectedResponse(
-                "response body is not a JSON object",
-                operation=operation,
-                status_code=response.status_code,
-                request_id=response.headers.get("x-amzn-RequestId"),
-            )
+        body = json_object(operation, response, parse_float=Decimal)
         return parse(model, payload(body, operation), operation)
 
     @staticmethod

@@ -28,11 +28,13 @@ than skip it: its answer is the evidence that a lost createFeed created nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from domain.feeds import (
     AmazonBusy,
+    FeedError,
     FeedMessage,
     FeedRefused,
     FeedStatus,
@@ -41,7 +43,8 @@ from domain.feeds import (
     OutcomeUnknown,
     ProcessingReport,
 )
-from domain.shared import TimeRefused, parse_utc
+from domain.shared import Clock, TimeRefused, parse_utc
+from infra.amazon.api import FeedsPage
 from infra.amazon.errors import (
     AmazonPermanentError,
     AmazonTransientError,
@@ -49,10 +52,15 @@ from infra.amazon.errors import (
     UnexpectedResponse,
 )
 from infra.amazon.feeds_xml import CONTENT_TYPE, parse_processing_report, render
+from infra.clock import SystemClock
 
 CREATE_FEED = "feeds.createFeed"
 GET_FEEDS = "feeds.getFeeds"
 GET_FEED = "feeds.getFeed"
+# How far Amazon's clock may be from ours for a listing to count: the window asked for is this
+# much wider on each side, and the feeds come back on our clock, moved by the difference the
+# answer's ``Date`` shows. Further apart, the listing proves nothing and ``listed`` says so.
+CLOCK_REACH = timedelta(minutes=10)
 
 
 class FeedsClient(Protocol):
@@ -82,7 +90,7 @@ class FeedsClient(Protocol):
         created_until: datetime | None = None,
         page_size: int = 100,
         next_token: str | None = None,
-    ) -> dict[str, Any]: ...
+    ) -> FeedsPage: ...
 
     def get_feed_document(self, document_id: str) -> tuple[str, str | None]: ...
 
@@ -117,6 +125,20 @@ def _str(body: Mapping[str, Any], key: str, operation: str) -> str:
     return value
 
 
+def _apart(page: FeedsPage, now: datetime) -> timedelta:
+    """How far Amazon's clock is ahead of ours (behind: negative), from the answer's ``Date``
+    (whole seconds); none shown, none assumed. Past ``CLOCK_REACH``: a ``FeedError``."""
+    if page.amazon_time is None:
+        return timedelta(0)
+    apart = page.amazon_time - now
+    if abs(apart) > CLOCK_REACH:
+        raise FeedError(
+            f"getFeeds: Amazon's clock is {apart.total_seconds():+.0f} s from ours, further than"
+            f" the {CLOCK_REACH.total_seconds():.0f} s a listing reaches; synchronise this clock"
+        )
+    return apart
+
+
 def _listed(feed: Any, index: int) -> ListedFeed:
     where = f"feeds[{index}]"
     if not isinstance(feed, dict):
@@ -144,9 +166,12 @@ class SpApiFeeds:
         self,
         client_for: Callable[[int], FeedsClient],
         seller_id_for: Callable[[int], str],
+        clock: Clock | None = None,
     ) -> None:
         self.client_for = client_for
         self.seller_id_for = seller_id_for
+        # The clock the domain draws a listing's window on: Amazon's is measured against it.
+        self.clock = clock or SystemClock()
 
     def render(
         self, account_id: int, feed_type: FeedType, messages: Sequence[FeedMessage]
@@ -215,26 +240,38 @@ class SpApiFeeds:
         since: datetime,
         until: datetime,
     ) -> tuple[ListedFeed, ...]:
+        """The feeds Amazon lists about ``since``..``until`` (our clock), on our clock.
+
+        Amazon stamps a feed with its own clock, so a window drawn on ours would miss a feed
+        once the clocks are further apart than the caller's margin, and a feed missed is a feed
+        sent again. The request asks ``CLOCK_REACH`` more on each side; the first answer's
+        ``Date`` against our clock gives the difference, each feed's time is moved by it, and a
+        difference past ``CLOCK_REACH`` is a ``FeedError`` (nothing can be concluded)."""
         client = self.client_for(account_id)
         found: list[ListedFeed] = []
         token: str | None = None
+        apart = timedelta(0)
         try:
             while True:
                 if token is None:
-                    body = client.get_feeds(
+                    page = client.get_feeds(
                         feed_types=[feed_type.value],
                         marketplace_ids=[marketplace_id],
-                        created_since=since,
-                        created_until=_ceil_second(until),
+                        created_since=since - CLOCK_REACH,
+                        created_until=_ceil_second(until + CLOCK_REACH),
                         page_size=100,
                     )
+                    apart = _apart(page, self.clock.now())
                 else:
-                    body = client.get_feeds(next_token=token)
+                    page = client.get_feeds(next_token=token)
+                body = page.body
                 feeds = body.get("feeds")
                 if not isinstance(feeds, list):
                     raise UnexpectedResponse("response has no feeds list", operation=GET_FEEDS)
                 offset = len(found)
-                found.extend(_listed(feed, offset + i) for i, feed in enumerate(feeds))
+                for i, feed in enumerate(feeds):
+                    seen = _listed(feed, offset + i)
+                    found.append(replace(seen, created_at=seen.created_at - apart))
                 next_token = body.get("nextToken")
                 if not next_token:
                     return tuple(found)

@@ -6,7 +6,9 @@
 Error mapping (``infra.amazon.errors`` -> ``domain.fulfilments``):
 
 - ``AmazonPermanentError`` (400 ``InvalidInput``, 404, 401/403 ...) -> ``ShipmentRejected`` with
-  Amazon's code and message: recorded as failed, for an operator to fix and retry.
+  Amazon's code and message: recorded as failed, for an operator to fix and retry. A package
+  naming an item id made up for an order report's line (``domain.orders.STAND_IN_ITEMS``) is
+  ``ShipmentRejected`` before anything is sent.
 - ``AmazonTransientError`` (429, 5xx, network; a patient client already retried a few times, a
   worker's hands them back at once) -> ``AmazonUnavailable``, with the wait when it is known
   (our shared bucket's estimate). A
@@ -21,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from domain.fulfilments import AmazonUnavailable, Package, ReadBack, ShipmentRejected
+from domain.orders import STAND_IN_ITEMS, has_stand_in_items
 from domain.shared import format_utc
 from infra.amazon.errors import (
     AmazonError,
@@ -85,6 +88,9 @@ class SpApiShipments:
     def confirm_shipment(
         self, account_id: int, amazon_order_id: str, marketplace_id: str, package: Package
     ) -> None:
+        if has_stand_in_items(line.order_item_id for line in package.lines):
+            # Taken in before intake read such orders from Amazon first: never sent.
+            raise ShipmentRejected("StandInItemId", STAND_IN_ITEMS)
         client = self.client_for(account_id)
         try:
             client.confirm_shipment(amazon_order_id, marketplace_id, package_detail(package))

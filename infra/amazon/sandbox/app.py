@@ -51,6 +51,8 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC
+from email.utils import format_datetime
 from re import Pattern
 from typing import Any
 
@@ -60,7 +62,7 @@ from starlette.convertors import Convertor
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.amazon.models import operations
 from infra.amazon.sandbox import control
@@ -175,6 +177,31 @@ class MarksChanges:
             self.state.mark_changed()
 
 
+class DatedByItsClock:
+    """ASGI middleware: every answer's ``Date`` is the sandbox's own time, as Amazon's answers
+    carry Amazon's (a client measures the clocks' difference by it, see the feeds gateway); the
+    server's own ``Date`` is off (``date_header=False``), else a moved sandbox clock would not
+    show."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                now = format_datetime(self.state.now().astimezone(UTC), usegmt=True)
+                message = {**message, "headers": [*headers, (b"date", now.encode("latin-1"))]}
+            await send(message)
+
+        await self.app(scope, receive, dated)
+
+
 def _sandbox_error(exc: SandboxError) -> JSONResponse:
     return JSONResponse({"error": exc.message}, status_code=exc.status)
 
@@ -226,6 +253,7 @@ def create_app(state: SandboxState, base_url: str) -> FastAPI:
     app.include_router(control.control_router(state))
     app.add_middleware(SpApiRoutes, routes=routes)
     app.add_middleware(MarksChanges, state=state)  # outermost: after the fast path too
+    app.add_middleware(DatedByItsClock, state=state)
     return app
 
 

@@ -225,6 +225,7 @@ def serve(
         log_level="info",
         access_log=False,
         log_config=None,
+        date_header=False,  # the app's Date is the sandbox clock's (``app.DatedByItsClock``)
     )
     server = uvicorn.Server(config)
     log.info(
@@ -281,7 +282,11 @@ def running_sandbox(
     notifier = install_notifier(state)  # after loading: what was kept counts as announced
     notifier.configure(endpoint_url=sqs_endpoint_url, delay_s=notification_delay_s)
     config = uvicorn.Config(
-        create_app(state, base_url), log_level="warning", access_log=False, lifespan="off"
+        create_app(state, base_url),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        date_header=False,  # the app's Date is the sandbox clock's (``app.DatedByItsClock``)
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(

@@ -6,7 +6,8 @@ position: files have 23 or 24 columns (``promotion-id`` is there or not) and Ama
 The first data row is the settlement's summary (its id, period, deposit date, total and currency;
 the transaction columns empty); each following row carries one amount. Rows are read with the
 standard ``csv`` module from an iterator of text lines, one at a time, so a report of any size
-is read in flat memory.
+is read in flat memory. The file quotes nothing: a quote is a character like any other
+(``csv.QUOTE_NONE``).
 
 A row that cannot be read (a number that is no number, a date that is no date, a row of another
 settlement, too few columns) is yielded as a ``SetAsideLine`` with the reason and the row as it
@@ -79,7 +80,7 @@ def parse_time(text: str, field: str) -> datetime:
 
 
 @functools.lru_cache(maxsize=8192)
-def parse_amount(text: str, currency: str, field: str) -> Money:
+def parse_amount(text: str, currency: str, field: str = "amount") -> Money:
     """``1234.56``, ``-1234,56`` or ``1.234,56`` as ``Money`` (the last separator is the
     decimal one when both are there). Cached (``Money`` is immutable): a settlement repeats the
     same fees, taxes and prices line after line. An amount that cannot be read is not cached."""
@@ -145,21 +146,6 @@ def _summary(row: _Row) -> SettlementSummary:
         raise SettlementFileError(f"the summary row (line 2): {exc}") from None
 
 
-def _quantity(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise _RowError(f"quantity-purchased: {text!r} is not a whole number") from None
-
-
-def _required(name: str, value: str | None) -> str:
-    if value is None:
-        raise _RowError(f"{name}: required, but empty")
-    return value
-
-
 # A line's columns, in the order ``_Lines`` hands them out.
 _LINE_COLUMNS = (
     "settlement-id",
@@ -185,22 +171,28 @@ _LINE_COLUMNS = (
 )
 
 
-class _Lines:
-    """The file's lines read by header name, with the columns' positions found once: each row's
-    cells are picked by one ``itemgetter`` (in C) and stripped in one comprehension, since a
-    report has hundreds of thousands of rows. An absent column, or a cell past a short row's
-    end, reads as None."""
+def _empty(name: str) -> _RowError:
+    return _RowError(f"{name}: required, but empty")
 
-    def __init__(self, names: list[str]) -> None:
+
+class _Lines:
+    """One settlement's lines read by header name, with the columns' positions found once: each
+    row's cells are picked by one ``itemgetter`` (in C) and stripped in one comprehension, and
+    the checks are inline, since a report has hundreds of thousands of rows. An absent column,
+    or a cell past a short row's end, reads as None."""
+
+    def __init__(self, names: list[str], summary: SettlementSummary) -> None:
         at = {name: index for index, name in enumerate(names)}  # a repeated name: the last
         self.width = len(names)
         self.pick = operator.itemgetter(*(at.get(name, self.width) for name in _LINE_COLUMNS))
+        self.settlement_id = summary.settlement_id
+        self.currency = summary.currency
 
-    def read(self, cells: list[str], summary: SettlementSummary, line_no: int) -> SettlementLine:
+    def read(self, cells: list[str], line_no: int) -> SettlementLine:
         if len(cells) == self.width:
-            cells.append("")  # the cell an absent column reads (the reader's list is ours)
+            cells.append("")  # the cell an absent column reads (the list is ours)
         elif len(cells) < self.width:
-            cells = cells + [""] * (self.width + 1 - len(cells))
+            cells += [""] * (self.width + 1 - len(cells))
         (
             settlement_id,
             transaction_type,
@@ -223,38 +215,50 @@ class _Lines:
             quantity,
             promotion_id,
         ) = [cell.strip() or None for cell in self.pick(cells)]
-        settlement_id = _required("settlement-id", settlement_id)
-        if settlement_id != summary.settlement_id:
+        if settlement_id != self.settlement_id:
+            if settlement_id is None:
+                raise _empty("settlement-id")
             raise _RowError(
                 f"settlement-id: {settlement_id!r}, but the file is settlement "
-                f"{summary.settlement_id!r}"
+                f"{self.settlement_id!r}"
             )
-        currency = (currency or summary.currency).upper()
-        transaction_type = _required("transaction-type", transaction_type)
-        amount_type = _required("amount-type", amount_type)
-        amount_description = _required("amount-description", amount_description)
-        money = parse_amount(_required("amount", amount), currency, "amount")
+        if transaction_type is None:
+            raise _empty("transaction-type")
+        if amount_type is None:
+            raise _empty("amount-type")
+        if amount_description is None:
+            raise _empty("amount-description")
+        if amount is None:
+            raise _empty("amount")
+        money = parse_amount(amount, self.currency if currency is None else currency.upper())
         posted = posted_date_time or posted_date
+        if quantity is not None:
+            try:
+                count: int | None = int(quantity)
+            except ValueError:
+                raise _RowError(f"quantity-purchased: {quantity!r} is not a whole number") from None
+        else:
+            count = None
         return SettlementLine(
-            settlement_id=settlement_id,
-            line_no=line_no,
-            transaction_type=transaction_type,
-            amount_type=amount_type,
-            amount_description=amount_description,
-            amount=money,
-            order_id=order_id,
-            merchant_order_id=merchant_order_id,
-            adjustment_id=adjustment_id,
-            shipment_id=shipment_id,
-            marketplace_name=marketplace_name,
-            fulfillment_id=fulfillment_id,
-            posted_at=parse_time(posted, "posted-date-time") if posted else None,
-            order_item_code=order_item_code,
-            merchant_order_item_id=merchant_order_item_id,
-            merchant_adjustment_item_id=merchant_adjustment_item_id,
-            sku=sku,
-            quantity=_quantity(quantity),
-            promotion_id=promotion_id,
+            settlement_id,
+            line_no,
+            transaction_type,
+            amount_type,
+            amount_description,
+            money,
+            order_id,
+            merchant_order_id,
+            adjustment_id,
+            shipment_id,
+            marketplace_name,
+            fulfillment_id,
+            None if posted is None else parse_time(posted, "posted-date-time"),
+            order_item_code,
+            merchant_order_item_id,
+            merchant_adjustment_item_id,
+            sku,
+            count,
+            promotion_id,
         )
 
 
@@ -262,37 +266,34 @@ def read_settlement(
     lines: Iterable[str],
 ) -> Iterator[SettlementSummary | SettlementLine | SetAsideLine]:
     """The summary, then every line or set-aside row, in the file's order. ``line_no`` is the
-    row's number counting the header as 1 (so the summary is 2): stable across readings, the
-    key that lets a resumed reading skip what was stored."""
-    reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE, strict=False)
-    columns: list[str] | None = None
-    lines_of: _Lines | None = None
-    summary: SettlementSummary | None = None
-    line_no = 0
-    for cells in reader:
-        if len(cells) < 2 and not "".join(cells).strip():
-            continue  # a blank line (a trailing newline, a gap)
-        line_no += 1
-        if columns is None:
-            columns = _header(cells)
-            lines_of = _Lines(columns)
-            continue
-        if summary is None:
-            summary = _summary(_Row(columns, cells))
-            yield summary
-            continue
-        # The row as it was is only needed for a row set aside: not joined for every row.
-        if sum(map(len, cells)) + len(cells) - 1 > MAX_ROW_CHARS:
-            raw = "\t".join(cells)
-            yield SetAsideLine(summary.settlement_id, line_no, "the row is too long", raw[:1000])
-            continue
-        assert lines_of is not None
-        width = len(cells)  # ``read`` may pad the list with one cell
-        try:
-            yield lines_of.read(cells, summary, line_no)
-        except _RowError as exc:
-            yield SetAsideLine(summary.settlement_id, line_no, str(exc), "\t".join(cells[:width]))
-    if columns is None:
+    row's number counting the header as 1 (so the summary is 2; blank lines are not counted):
+    stable across readings, the key that lets a resumed reading skip what was stored."""
+    rows = (
+        cells
+        for cells in csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE, strict=False)
+        if len(cells) > 1 or (cells and cells[0].strip())  # a blank line: a trailing newline, a gap
+    )
+    first = next(rows, None)
+    if first is None:
         raise SettlementFileError("the file is empty: no header")
-    if summary is None:
+    columns = _header(first)
+    second = next(rows, None)
+    if second is None:
         raise SettlementFileError("the file has a header but no summary row")
+    summary = _summary(_Row(columns, second))
+    yield summary
+    read = _Lines(columns, summary).read
+    settlement_id = summary.settlement_id
+    line_no = 2
+    for cells in rows:
+        line_no += 1
+        width = len(cells)  # ``read`` may pad the list with cells
+        # The row as it was is only needed for a row set aside: not joined for every row.
+        if sum(map(len, cells)) + width - 1 > MAX_ROW_CHARS:
+            raw = "\t".join(cells)
+            yield SetAsideLine(settlement_id, line_no, "the row is too long", raw[:1000])
+            continue
+        try:
+            yield read(cells, line_no)
+        except _RowError as exc:
+            yield SetAsideLine(settlement_id, line_no, str(exc), "\t".join(cells[:width]))

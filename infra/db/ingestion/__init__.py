@@ -2,10 +2,11 @@
 
 from domain.orders.events import order_key as aggregate_key
 from infra.db.ingestion.rows import order_row
-from infra.db.ingestion.store import SqlIngestionStore
+from infra.db.ingestion.store import SqlIngestionStore, from_report
 
 __all__ = [
     "SqlIngestionStore",
     "aggregate_key",
+    "from_report",
     "order_row",
 ]

@@ -284,3 +284,14 @@ def _set_aside_key(amazon_order_id: str) -> str:
     """The order id as the set-aside row can hold it: escaped, and cut to the column."""
     key = storable_text(amazon_order_id)
     return key if len(key) <= _ID_LENGTH else key[: _ID_LENGTH - 3] + "..."
+
+
+def from_report(engine: Engine, account_id: int, amazon_order_id: str) -> bool:
+    """Whether the stored copy of the order came from an order report (its item ids made up)."""
+    with engine.connect() as conn:
+        detail = conn.execute(
+            select(Order.detail).where(
+                Order.account_id == account_id, Order.amazon_order_id == amazon_order_id
+            )
+        ).scalar_one_or_none()
+    return detail == "report"

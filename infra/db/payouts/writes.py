@@ -5,7 +5,7 @@ the store knows of the settlement's orders and refunds, the lines streamed back 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,7 +29,13 @@ from infra.db.payouts.base import S, StoreBase, locked_row, settlement_row
 from infra.db.payouts.lines import copy_lines, insert_set_aside
 
 FINISHED = ("reconciled", "unreconciled")
-_NO_WAIT = text("SET LOCAL synchronous_commit = off")
+# A batch's transaction: its commit does not wait for the disk, and its COPY may last as long
+# as reading the batch does (see ``save_lines``).
+BATCH_STATEMENT_TIMEOUT = "10min"
+_BATCH_SETTINGS = text(
+    "SELECT set_config('synchronous_commit', 'off', true),"
+    f" set_config('statement_timeout', '{BATCH_STATEMENT_TIMEOUT}', true)"
+)
 STREAM_BATCH = 5000
 
 _KNOWN_ORDERS = text(
@@ -64,6 +70,14 @@ _MARK_UNMATCHED = text(
     " FROM unnest(CAST(:line_nos AS integer[]), CAST(:whys AS text[])) AS u(line_no, why)"
     " WHERE l.settlement_row_id = :row_id AND l.line_no = u.line_no"
 )
+
+
+def _mark(conn: Connection, row_id: int, marks: Sequence[tuple[int, str]]) -> None:
+    if marks:
+        line_nos, whys = zip(*marks, strict=True)
+        conn.execute(
+            _MARK_UNMATCHED, {"row_id": row_id, "line_nos": list(line_nos), "whys": list(whys)}
+        )
 
 
 def _line_of(settlement_id: str, row: Any) -> SettlementLine | SetAsideLine:
@@ -149,38 +163,29 @@ class WritesMixin(StoreBase):
         settlement_id: str,
         lines: Iterable[SettlementLine | SetAsideLine],
     ) -> int:
-        amounts: list[SettlementLine] = []
-        aside: list[SetAsideLine] = []
-        for line in lines:
-            if line.settlement_id != settlement_id:
-                raise ValueError(
-                    f"line {line.line_no} is of settlement {line.settlement_id!r}, "
-                    f"not {settlement_id!r}"
-                )
-            if isinstance(line, SetAsideLine):
-                aside.append(line)
-            else:
-                amounts.append(line)
-        if not amounts and not aside:
-            return 0
-        top = max([line.line_no for line in amounts] + [line.line_no for line in aside])
-        marketplace = next((x.marketplace_name for x in amounts if x.marketplace_name), None)
         with self.engine.begin() as conn:
             # A batch is re-read from Amazon's file if lost: its commit need not wait for the
             # disk (a server crash loses the last batches and their resume point together,
             # never one without the other), which is most of a batch's time on a busy disk.
-            conn.execute(_NO_WAIT)
+            # Its lines are copied as they are read, so the COPY lasts as long as downloading
+            # them from Amazon does: its statement may take 10 minutes, not the connection's
+            # 60 s (a slow download is not an error; a stalled one is, after the HTTP client's
+            # read timeout). The lock it holds is the settlement row's, which only another
+            # fetch of the same settlement waits for.
+            conn.execute(_BATCH_SETTINGS)
             row_id, stored = locked_row(conn, account_id, settlement_id, lock=True)
-            new = copy_lines(conn, row_id, stored, amounts) + insert_set_aside(conn, row_id, aside)
-            conn.execute(
-                update(S)
-                .where(S.c.id == row_id)
-                .values(
-                    lines_stored=func.greatest(S.c.lines_stored, top),
-                    marketplace_name=func.coalesce(S.c.marketplace_name, marketplace),
-                    updated_at=func.now(),
+            copied = copy_lines(conn, row_id, stored, settlement_id, lines)
+            new = copied.new + insert_set_aside(conn, row_id, copied.aside)
+            if copied.top:
+                conn.execute(
+                    update(S)
+                    .where(S.c.id == row_id)
+                    .values(
+                        lines_stored=func.greatest(S.c.lines_stored, copied.top),
+                        marketplace_name=func.coalesce(S.c.marketplace_name, copied.marketplace),
+                        updated_at=func.now(),
+                    )
                 )
-            )
         return new
 
     def known(self, account_id: int, settlement_id: str) -> Known:
@@ -205,6 +210,12 @@ class WritesMixin(StoreBase):
             finally:
                 result.close()
 
+    def mark_unmatched(
+        self, account_id: int, settlement_id: str, marks: Sequence[tuple[int, str]]
+    ) -> None:
+        with self.engine.begin() as conn:
+            _mark(conn, settlement_row(conn, account_id, settlement_id, lock=False), marks)
+
     def finish(self, account_id: int, settlement_id: str, statement: Statement) -> bool:
         if statement.summary.settlement_id != settlement_id:
             raise ValueError(
@@ -215,12 +226,7 @@ class WritesMixin(StoreBase):
             row_id = settlement_row(conn, account_id, settlement_id, lock=True)
             if not self._store_statement(conn, row_id, statement):
                 return False
-            if statement.unmatched:
-                line_nos, whys = zip(*statement.unmatched, strict=True)
-                conn.execute(
-                    _MARK_UNMATCHED,
-                    {"row_id": row_id, "line_nos": list(line_nos), "whys": list(whys)},
-                )
+            _mark(conn, row_id, statement.unmatched)
             figures = PayoutFigures.of(statement)
             events: list[PayoutAvailable | PayoutUnreconciled] = [
                 PayoutAvailable(account_id, settlement_id, statement.reconciled, figures=figures)
@@ -250,7 +256,7 @@ class WritesMixin(StoreBase):
                 difference=statement.difference.amount,
                 line_count=statement.lines,
                 set_aside=statement.set_aside,
-                unmatched=len(statement.unmatched),
+                unmatched=statement.unmatched_count,
                 matched={match.value: n for match, n in statement.matched.items()},
                 problems=statement.problems(),
                 reconciled_at=func.now(),

@@ -6,6 +6,9 @@
   package, and it carries the fulfilment's own reference (a resend edits it, never adds one).
 - I3: no order missing: every order the sandbox holds for the seller is in the store.
 - I4: the recovery time, from the fault's end until I1-I3 hold, measured and within its bound.
+- I5, I6 (a run that posts refunds and cancellations passes their accepted ids): each stored
+  once and final; at most one adjustment per refund line at the sandbox
+  (``tests.faults.harness.refunds``).
 
 ``Outcome.line()`` is the one line each scenario prints (and the session's summary repeats):
 ``scenario | invariant | outcome | recovery s``; with ``FAULT_MATRIX_RESULTS`` set, each line
@@ -23,6 +26,7 @@ from sqlalchemy import Engine, select
 from infra.amazon.sandbox.server import SandboxHandle
 from infra.amazon.sandbox.state import DEMO_SELLER
 from infra.db.tables import Fulfilment, Order
+from tests.faults.harness.refunds import check_refunds
 
 FINAL = frozenset({"confirmed", "failed"})
 DEFAULT_BOUND_S = 60.0
@@ -39,8 +43,14 @@ class Verdict:
         return not self.problems
 
 
-def check(engine: Engine, sandbox: SandboxHandle, accepted: set[str]) -> Verdict:
-    """I1-I3 now; each problem named (the first few of each kind)."""
+def check(
+    engine: Engine,
+    sandbox: SandboxHandle,
+    accepted: set[str],
+    refunds: set[str] | None = None,
+) -> Verdict:
+    """I1-I3 now (and I5-I6 with ``refunds``); each problem named (the first few of each
+    kind)."""
     verdict = Verdict()
     with engine.connect() as conn:
         rows = conn.execute(
@@ -77,6 +87,8 @@ def check(engine: Engine, sandbox: SandboxHandle, accepted: set[str]) -> Verdict
     absent = sorted(amazon - stored_orders)
     if absent:
         verdict.problems.append(f"I3: {len(absent)} orders not in the store, e.g. {absent[:3]}")
+    if refunds is not None:
+        verdict.problems.extend(check_refunds(engine, sandbox, refunds))
     return verdict
 
 
@@ -112,14 +124,15 @@ def recovery(
     invariant: str,
     fault_ended: float,
     bound_s: float = DEFAULT_BOUND_S,
+    refunds: set[str] | None = None,
 ) -> Outcome:
     """Poll I1-I3 from ``fault_ended`` (``time.monotonic()``) until they hold or the bound (plus
     a grace, so an overrun is measured, not cut off) has passed; the line printed and kept."""
     deadline = fault_ended + bound_s * 1.5
-    verdict = check(engine, sandbox, accepted)
+    verdict = check(engine, sandbox, accepted, refunds)
     while not verdict.holds and time.monotonic() < deadline:
         time.sleep(0.5)
-        verdict = check(engine, sandbox, accepted)
+        verdict = check(engine, sandbox, accepted, refunds)
     took = max(0.0, time.monotonic() - fault_ended) if verdict.holds else None
     outcome = Outcome(scenario, invariant, took, bound_s, verdict)
     RESULTS.append(outcome.line())

@@ -162,7 +162,17 @@ class TcpProxy:
         upstream: bool,
     ) -> None:
         while link in self._links:
-            data = await reader.read(65536)
+            try:
+                data = await reader.read(65536)
+            except OSError:
+                # A reset from one end (a server killed with unread bytes resets its sockets):
+                # the other end gets one too, as it would without the proxy in between; left
+                # open, it would wait for its next write or heartbeat to find the path dead.
+                if link in self._links:
+                    self._links.discard(link)
+                    _reset(link.client)
+                    _reset(link.server)
+                return
             if not data:
                 break
             while self.blackhole and link in self._links:

@@ -1,8 +1,9 @@
 """One fault run's whole system, owned by the test: its own Redis and PostgreSQL (each behind a
 ``TcpProxy``), a sandbox, the web process, a fulfil worker, an ingest+events worker and beat as
-subprocesses, with short timeouts so a scenario takes seconds. ``Load`` posts fulfilments
-through the web API the way the platform does (a 5xx or a dropped connection is retried with the
-same Idempotency-Key) and stages new orders on Amazon for the order sync to find."""
+subprocesses (a refund worker too when the scenario posts refunds), with short timeouts so a
+scenario takes seconds. ``Load`` posts fulfilments through the web API the way the platform does
+(a 5xx or a dropped connection is retried with the same Idempotency-Key) and stages new orders
+on Amazon for the order sync to find."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from infra.db.engine import libpq_url, make_engine, make_session_factory
 from infra.secrets import new_key
 from infra.settings import load_settings
 from tests.faults.harness.proxy import TcpProxy
+from tests.faults.harness.rabbit import RabbitServer
 from tests.faults.harness.servers import PostgresCluster, RedisServer
 from tests.integration.processes import WorkerProcess, wait_for
 from tests.integration.workers.scenarios import (
@@ -136,9 +138,16 @@ class Stack:
     beat: BeatProcess | None = None
     web: str = ""
     orders: list[tuple[str, str, int]] = field(default_factory=list)
+    # With ``broker="rabbitmq"``: the broker's node and its proxy (Redis then serves the rate
+    # budgets and RedBeat only).
+    rabbit: RabbitServer | None = None
+    rabbit_proxy: TcpProxy | None = None
 
-    def start_processes(self, with_beat: bool = True, supervised: bool = True) -> None:
-        for queue in ("fulfil", "ingest,events"):
+    def start_processes(
+        self, with_beat: bool = True, supervised: bool = True, refunds: bool = False
+    ) -> None:
+        """The workers (with ``refunds``, a refund worker too) and beat, each ready."""
+        for queue in ("fulfil", "ingest,events", *(("refund",) if refunds else ())):
             name = queue.split(",")[0]
             process = WorkerProcess(queue, self.env, self.root / f"worker-{name}.log")
             process.start()
@@ -173,36 +182,50 @@ class Stack:
 
 
 @contextlib.contextmanager
-def fault_stack(root: Path, orders: int, **env: str) -> Iterator[Stack]:
+def fault_stack(root: Path, orders: int, broker: str = "redis", **env: str) -> Iterator[Stack]:
     """The servers, the database migrated, ``orders`` merchant orders synced, the web up; the
-    workers and beat are started by the scenario (``start_processes``)."""
+    workers and beat are started by the scenario (``start_processes``). ``broker``: ``redis``
+    (one Redis for everything) or ``rabbitmq`` (a RabbitMQ node of the run's own, behind a
+    proxy of its own, as the broker)."""
     redis_server = RedisServer(root / "redis")
     postgres = PostgresCluster(root / "pg")
+    rabbit = RabbitServer(root / "rabbit") if broker == "rabbitmq" else None
     redis_server.start()
     postgres.create()
     redis_proxy = TcpProxy("127.0.0.1", redis_server.port).start()
     pg_proxy = TcpProxy("127.0.0.1", postgres.port).start()
+    rabbit_proxy = None
+    if rabbit is not None:
+        rabbit.start()
+        rabbit_proxy = TcpProxy("127.0.0.1", rabbit.port).start()
     direct = _database(postgres)
     database_url = direct.replace(f":{postgres.port}/", f":{pg_proxy.port}/")
-    broker_url = f"redis://127.0.0.1:{redis_proxy.port}/0"
+    redis_url = f"redis://127.0.0.1:{redis_proxy.port}/0"
+    broker_url = redis_url
+    if rabbit_proxy is not None:
+        broker_url = f"amqp://guest:guest@127.0.0.1:{rabbit_proxy.port}//"
+    # This process's app was configured for its own (Redis) broker: on RabbitMQ it stays away
+    # (the node is new, nothing to purge; the web and the workers publish with their own).
+    app_on_broker = project_app(broker_url) if rabbit is None else contextlib.nullcontext()
     os.environ.setdefault("SECRETS_KEY", new_key())
     engine = make_engine(direct, application_name="fault-checker")
     try:
-        with running_sandbox(rate_factor=RATE_FACTOR) as sandbox, project_app(broker_url):
+        with running_sandbox(rate_factor=RATE_FACTOR) as sandbox, app_on_broker:
             child = {
                 **fulfil_env(dict(os.environ), sandbox, RATE_FACTOR),
                 "DATABASE_URL": database_url,
-                "REDIS_URL": broker_url,
+                "REDIS_URL": redis_url,
                 "BROKER_URL": broker_url,
                 "DATA_DIR": str(root / "data"),
                 **SHORT,
                 **env,
             }
             stack = Stack(
-                root, redis_server, postgres, redis_proxy, pg_proxy, sandbox, engine, child
-            )
+                root, redis_server, postgres, redis_proxy, pg_proxy, sandbox, engine, child,
+                rabbit=rabbit, rabbit_proxy=rabbit_proxy,
+            )  # fmt: skip
             settings = load_settings(
-                database_url=database_url, redis_url=broker_url, broker_url=broker_url,
+                database_url=database_url, redis_url=redis_url, broker_url=broker_url,
                 data_dir=root / "data",
             )  # fmt: skip
             ensure_demo_account(make_session_factory(engine))
@@ -220,6 +243,10 @@ def fault_stack(root: Path, orders: int, **env: str) -> Iterator[Stack]:
         pg_proxy.stop()
         redis_proxy.stop()
         redis_server.stop()
+        if rabbit_proxy is not None:
+            rabbit_proxy.stop()
+        if rabbit is not None:
+            rabbit.stop()
         postgres.destroy()
 
 

@@ -1,5 +1,6 @@
 """Tasks that fail on purpose, on the project's own Celery app (test-only, like ``holding``): one
-that raises a permanent error until its cause is fixed, one that kills its pool child. A worker
+that raises a permanent error until its cause is fixed, one that finds its store out of reach
+until then, one that kills its pool child. A worker
 started with ``celery -A tests.integration.workers.failing`` knows them and every real task."""
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ import time
 from pathlib import Path
 from typing import IO
 
+from sqlalchemy import text
+
+from infra.db.engine import make_engine
 from tests.integration.processes import WorkerProcess
-from workers.app import app  # noqa: F401 (``celery -A`` finds the app in this module)
-from workers.base import channel_task
+from workers.app import app  # ``celery -A`` finds the app in this module
+from workers.base import OUTAGE_HEADER, channel_task
 
 FAIL_TASK = "events.fail_until_fixed"
+OUTAGE_TASK = "events.store_out_until_fixed"
 DIE_TASK = "events.die"
 
 
@@ -35,6 +40,24 @@ def fail_until_fixed(folder: str) -> str:
     _count_run(folder)
     if not (Path(folder) / "fixed").exists():
         raise ValueError("the cause is not fixed yet")
+    (Path(folder) / "succeeded").touch()
+    return "succeeded"
+
+
+@channel_task(OUTAGE_TASK)
+def store_out_until_fixed(folder: str, closed_port: int) -> str:
+    """Note each run's retry and outage counts; until ``fixed``, reach for a PostgreSQL on a
+    port nobody listens on (a real refused connection, an OperationalError)."""
+    request = app.current_task.request
+    with (Path(folder) / "outages").open("a") as notes:
+        notes.write(f"{request.retries} {(request.headers or {}).get(OUTAGE_HEADER, 0)}\n")
+    if not (Path(folder) / "fixed").exists():
+        engine = make_engine(f"postgresql://postgres@127.0.0.1:{closed_port}/postgres")
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
     (Path(folder) / "succeeded").touch()
     return "succeeded"
 

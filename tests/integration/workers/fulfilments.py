@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from domain.orders import AmazonOrder
 from infra.settings import Settings
 from tests.integration.infra.db.seed import amazon_order, seed_account, seed_order
+from tests.integration.workers.scenarios import use_broker
 from workers import bootstrap
 
 TOKEN = "platform-secret"
@@ -89,14 +90,39 @@ def celery_app(broker_url: str) -> Iterator[Any]:
     """The project's Celery app on this session's broker (its pool rebuilt for it)."""
     from workers.app import app
 
-    app.close()
-    app.conf.broker_url = broker_url
+    use_broker(app, broker_url)
     # Every queue emptied of what an earlier test left (a refund task queued with a countdown
-    # lands on the shared broker at once), before and after.
+    # lands on the shared broker at once; on RabbitMQ it waits in the delay queues and would
+    # land in a later test), before and after.
     app.control.purge()
+    drain_delayed(app)
     yield app
     app.control.purge()
+    drain_delayed(app)
     app.close()
+
+
+def drain_delayed(app: Any) -> list[dict[str, Any]]:
+    """RabbitMQ: the headers of every task waiting in the native delayed delivery queues
+    (``celery_delayed_0`` .. ``_27``: where a countdown task waits when the queues are quorum
+    queues), taken off them. On Redis none: a countdown task waits on its own queue."""
+    from kombu.transport.native_delayed_delivery import level_name
+
+    if not str(app.conf.broker_url).startswith(("amqp", "pyamqp")):
+        return []
+    found: list[dict[str, Any]] = []
+    with app.connection_for_write() as conn:
+        for level in range(28):
+            channel = conn.channel()
+            try:
+                while (message := channel.basic_get(level_name(level), no_ack=True)) is not None:
+                    found.append(dict(message.headers))
+            except conn.channel_errors:  # no such queue yet: no worker declared them
+                pass
+            finally:
+                if channel.is_open:
+                    channel.close()
+    return found
 
 
 def drain(app: Any) -> list[tuple[dict[str, Any], Any]]:

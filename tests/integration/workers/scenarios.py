@@ -33,12 +33,24 @@ TOKEN = "test-token"
 @contextlib.contextmanager
 def project_app(broker_url: str) -> Iterator[Any]:
     """The project's Celery app on this session's broker (its pool rebuilt for it), emptied of
-    anything an earlier test's killed worker left behind."""
-    app.close()
-    app.conf.broker_url = broker_url
-    app.control.purge()
-    yield app
-    app.close()
+    anything an earlier test's killed worker left behind; on the broker it had before, after."""
+    before = app.conf.broker_url
+    use_broker(app, broker_url)
+    try:
+        app.control.purge()
+        yield app
+    finally:
+        use_broker(app, before)
+
+
+def use_broker(celery_app: Any, broker_url: str) -> None:
+    """``celery_app`` publishing to ``broker_url`` from now on. Celery's ``close()`` drops the
+    producer pool only when the app's connection pool was built: an app that only published
+    kept producers on the broker it had before (a fault run's Redis, gone once the run ended),
+    and the next test's first publish failed on that dead port."""
+    celery_app.close()
+    celery_app.amqp._producer_pool = None
+    celery_app.conf.broker_url = broker_url
 
 
 def worker_env(
@@ -190,11 +202,16 @@ def web_process(env: dict[str, str], tmp_path: Path, log_level: str = "WARNING")
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _up(base), 30)
+        wait_for(lambda: _up(base), 60)  # a loaded 2-core machine starts it slowly
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        try:
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:  # never left running for the next test to trip on
+                process.kill()
+                process.wait(timeout=10)
 
 
 def _up(base: str) -> bool:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import redis
 from celery import Celery
@@ -27,22 +28,61 @@ from infra.amazon.errors import (
     Throttled,
 )
 from workers.base import (
+    OUTAGE_HEADER,
+    OUTAGE_MAX_RETRIES,
+    OUTAGE_MAX_WAIT_S,
     PERMANENT_ERRORS,
     ChannelTask,
     TransientError,
     channel_task,
+    is_outage,
     is_transient,
+    outage_wait_s,
     throttle_wait_s,
 )
 from workers.queues import MAX_COUNTDOWN_S, UnknownQueue
 
 
-def _db_error(cls: type[Exception]) -> Exception:
-    return cls("UPDATE fulfilments SET ...", {}, Exception("from the driver"))
+def _db_error(cls: type[Exception], orig: Exception | None = None) -> Exception:
+    return cls("UPDATE fulfilments SET ...", {}, orig or Exception("from the driver"))
+
+
+def _conflict() -> Exception:
+    """A transient store error that is no outage: the server answered (SQLSTATE 40001)."""
+    return _db_error(OperationalError, psycopg.errors.SerializationFailure("could not serialize"))
+
+
+# The store or Redis out of reach: retried soon, on a budget of their own.
+OUTAGES: list[BaseException] = [
+    _db_error(OperationalError, psycopg.OperationalError("connection failed: refused")),
+    _db_error(OperationalError, psycopg.OperationalError("consuming input failed: timed out")),
+    _db_error(OperationalError, psycopg.errors.AdminShutdown("terminating connection")),
+    _db_error(OperationalError, psycopg.errors.CannotConnectNow("the system is starting up")),
+    _db_error(OperationalError, psycopg.errors.ConnectionFailure("connection failure")),
+    redis.ConnectionError("gone"),
+    redis.TimeoutError("slow"),
+    # The driver's own (a statement run on the driver's connection: not wrapped by SQLAlchemy).
+    psycopg.OperationalError("server closed the connection unexpectedly"),
+    psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
+]
+# Transient, but the server answered: the ordinary backoff.
+NOT_OUTAGES: list[BaseException] = [
+    _conflict(),
+    _db_error(OperationalError, psycopg.errors.DeadlockDetected("deadlock")),
+    _db_error(OperationalError, psycopg.errors.QueryCanceled("statement timeout")),
+    psycopg.errors.QueryCanceled("canceling statement due to statement timeout"),
+    psycopg.errors.LockNotAvailable("could not obtain lock"),
+    _db_error(IntegrityError, psycopg.errors.UniqueViolation("duplicate key")),
+    httpx.ConnectError("refused"),
+    AmazonServerError("503", operation="ordersV0.confirmShipment", status_code=503),
+    TransientError("Amazon unavailable"),
+]
 
 
 TRANSIENT: list[BaseException] = [
     _db_error(OperationalError),  # lost connection, serialization failure, deadlock
+    psycopg.errors.QueryCanceled("canceling statement due to statement timeout"),  # unwrapped
+    psycopg.errors.SerializationFailure("could not serialize"),
     redis.ConnectionError("gone"),
     redis.TimeoutError("slow"),
     httpx.ConnectError("refused"),
@@ -57,6 +97,9 @@ PERMANENT: list[BaseException] = [
     _db_error(IntegrityError),
     _db_error(ProgrammingError),
     _db_error(DataError),
+    psycopg.errors.UniqueViolation("duplicate key"),  # the driver's own, unwrapped
+    psycopg.errors.UndefinedColumn("no such column"),
+    psycopg.errors.NumericValueOutOfRange("out of range"),
     InvalidInput("400", operation="ordersV0.confirmShipment", status_code=400),
     AmazonAuthError("401", operation="orders2026.searchOrders", status_code=401),
     ValueError("a bug"),
@@ -88,15 +131,18 @@ def task(app: Celery) -> Any:
     return raise_it
 
 
-def run_as_worker(task: Any, error: BaseException, retries: int = 0) -> BaseException:
-    """Run the task once as a worker's pool would (the request's retry count as given); return
-    what it raised."""
+def run_as_worker(
+    task: Any, error: BaseException, retries: int = 0, headers: dict[str, Any] | None = None
+) -> BaseException:
+    """Run the task once as a worker's pool would (the request's retry count and custom
+    message headers as given); return what it raised."""
     Raiser.error = error
     task.push_request(
         id="task-1",
         args=[7],
         kwargs={},
         retries=retries,
+        headers=headers,
         called_directly=False,
         delivery_info={"exchange": "", "routing_key": "tests"},
     )
@@ -167,7 +213,7 @@ def test_a_failure_backs_off_exponentially_with_jitter_and_counts(
 ) -> None:
     caplog.set_level(logging.INFO, logger="workers.base")
     for retries in (0, 3, 7):
-        raised = run_as_worker(task, _db_error(OperationalError), retries=retries)
+        raised = run_as_worker(task, _conflict(), retries=retries)
         assert isinstance(raised, Retry)
         assert 0 <= float(raised.when) <= min(MAX_COUNTDOWN_S, 2 * 2**retries)
         (message,) = sent_again(app)
@@ -225,7 +271,7 @@ def test_only_giving_up_logs_at_error(
     app: Celery, task: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="workers.base")
-    error = _db_error(OperationalError)
+    error = _conflict()
     assert run_as_worker(task, error, retries=8) is error  # the ninth failure: no more retries
     assert sent_again(app) == []
     (record,) = caplog.records
@@ -253,3 +299,67 @@ def test_a_task_is_named_after_one_of_the_queues() -> None:
         channel_task("shipping.confirm")
     with pytest.raises(UnknownQueue):
         channel_task("fulfil")
+
+
+@pytest.mark.parametrize("error", OUTAGES, ids=lambda e: repr(getattr(e, "orig", e))[:40])
+def test_a_store_or_redis_out_of_reach_is_an_outage(error: BaseException) -> None:
+    assert is_transient(error) and is_outage(error)
+
+
+@pytest.mark.parametrize("error", NOT_OUTAGES, ids=lambda e: repr(getattr(e, "orig", e))[:40])
+def test_an_error_the_server_answered_is_not(error: BaseException) -> None:
+    assert not is_outage(error)
+
+
+def test_an_outage_wait_doubles_from_2_s_to_its_cap_and_is_never_shorter_than_half() -> None:
+    for outages in range(OUTAGE_MAX_RETRIES + 3):
+        step = min(OUTAGE_MAX_WAIT_S, 2.0 * 2**outages)
+        for _ in range(20):
+            assert step / 2 <= outage_wait_s(outages) <= step <= OUTAGE_MAX_WAIT_S
+    assert OUTAGE_MAX_WAIT_S <= 15
+    assert OUTAGE_MAX_RETRIES * OUTAGE_MAX_WAIT_S / 2 >= 10 * 60, "ten minutes of outage at least"
+
+
+def test_an_outage_comes_back_within_the_cap_and_counts_on_its_own_budget(
+    app: Celery, task: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="workers.base")
+    error = OUTAGES[0]
+    for retries, outages in ((0, 0), (8, 5), (3, 60)):  # the ordinary budget spent: still back
+        before = datetime.now(UTC)
+        raised = run_as_worker(task, error, retries=retries, headers={OUTAGE_HEADER: outages})
+        after = datetime.now(UTC)
+        assert isinstance(raised, Retry)
+        step = min(OUTAGE_MAX_WAIT_S, 2 * 2**outages)
+        assert step / 2 <= float(raised.when) <= step
+        (message,) = sent_again(app)
+        assert message["retries"] == retries, "an outage does not spend max_retries"
+        assert message[OUTAGE_HEADER] == outages + 1
+        assert message["id"] == "task-1"
+        due = eta_in_s(message, before)
+        assert float(raised.when) <= due <= float(raised.when) + (after - before).total_seconds()
+    ours = [r for r in caplog.records if r.name == "workers.base"]  # not kombu's own
+    assert len(ours) == 3 and {r.levelname for r in ours} == {"WARNING"}
+    assert all("store unreachable" in r.getMessage() for r in ours)
+
+
+def test_the_first_outage_of_a_task_starts_its_count(app: Celery, task: Any) -> None:
+    raised = run_as_worker(task, redis.ConnectionError("gone"), retries=2)
+    assert isinstance(raised, Retry) and 1 <= float(raised.when) <= 2
+    (message,) = sent_again(app)
+    assert message[OUTAGE_HEADER] == 1 and message["retries"] == 2
+
+
+def test_an_outage_budget_spent_falls_back_to_the_counted_backoff(
+    app: Celery, task: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="workers.base")
+    error = OUTAGES[0]
+    spent = {OUTAGE_HEADER: OUTAGE_MAX_RETRIES}
+    raised = run_as_worker(task, error, retries=2, headers=spent)
+    assert isinstance(raised, Retry) and 0 <= float(raised.when) <= 8
+    (message,) = sent_again(app)
+    assert message["retries"] == 3 and message[OUTAGE_HEADER] == OUTAGE_MAX_RETRIES
+    assert run_as_worker(task, error, retries=8, headers=spent) is error  # then gives up
+    assert sent_again(app) == []
+    assert [r.levelname for r in caplog.records] == ["WARNING", "ERROR"]

@@ -31,6 +31,7 @@ from workers.doors.fulfilments.request import (
 )
 from workers.doors.limits import BIGINT_MAX, ascii_id, storable, text_problem
 from workers.doors.recheck import all_reasons, readable
+from workers.doors.stand_ins import read_stand_in_items
 
 # The fields the store files a refused message under, with their columns' lengths.
 _FILED_BY = {"account": 100, "amazon_order_id": 40, "platform_fulfilment_id": 100}
@@ -78,6 +79,7 @@ def submit_fulfilment(
     data: Any, *, app: TaskSender | None = None, clock: Clock | None = None
 ) -> Accepted | Rejected:
     """The CLI's door (and any caller with a request's JSON): accepted (and queued) or refused."""
+    read_stand_in_items(data)
     clock = clock or bootstrap.container().clock
     try:
         command = read_request(data)
@@ -91,6 +93,7 @@ def take_in_message(
 ) -> Accepted | Rejected:
     """The queue's door (``fulfil.intake``): ``take_in`` on this process's store, then the
     confirmation queued after the commit."""
+    read_stand_in_items(message)
     clock = clock or bootstrap.container().clock
     return queue_confirmation(take_in(message, fulfilment_store(), clock), clock, app)
 

@@ -21,8 +21,8 @@ The platform's producer, ``publish_fulfilment``, sends ``FulfilmentMessage`` (it
 
 A confirmation is queued after the intake's commit as ``fulfil.confirm``, with a priority from
 the order's ship-by date. That is best effort on purpose: if the broker is away, the sweeper
-(``fulfil.sweep``) sends the fulfilment within minutes, so the platform's request never fails
-or hangs for it.
+(``fulfil.sweep``) queues the fulfilment once ``SWEEP_AFTER`` (30 s) has passed, so it is still
+confirmed within a minute, and the platform's request never fails for it.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from workers.doors.refunds.reading import (
     readable_request,
 )
 from workers.doors.refunds.request import RefundRequestRefused
+from workers.doors.stand_ins import read_stand_in_items
 
 # The fields the store files a refused message under, with their columns' lengths.
 _FILED_BY = {
@@ -94,6 +95,7 @@ def queue_flush(result: Accepted | Rejected, app: TaskSender | None) -> Accepted
 def _submit(
     data: Any, kind: RefundKind, app: TaskSender | None, clock: Clock | None
 ) -> Accepted | Rejected:
+    read_stand_in_items(data)
     clock = clock or bootstrap.container().clock
     try:
         command = read_cancellation(data) if kind is RefundKind.CANCELLATION else read_refund(data)
@@ -121,6 +123,7 @@ def take_in_message(
 ) -> Accepted | Rejected:
     """The queue's door (``refund.intake``, either kind): ``take_in`` on this process's store,
     then the batcher's flush queued after the commit."""
+    read_stand_in_items(message)
     clock = clock or bootstrap.container().clock
     return queue_flush(take_in(message, refund_store(), clock), app)
 

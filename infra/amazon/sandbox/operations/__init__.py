@@ -36,6 +36,7 @@ from infra.amazon.sandbox.operations.notifications import (
     get_destinations,
     get_subscription,
     get_subscription_by_id,
+    get_subscriptions,
 )
 from infra.amazon.sandbox.operations.orders import get_order, search_orders
 from infra.amazon.sandbox.operations.orders_v0 import (
@@ -81,6 +82,7 @@ SERVED_OPERATIONS: dict[str, Handler] = {
     "notifications.deleteDestination": delete_destination,
     "notifications.createSubscription": create_subscription,
     "notifications.getSubscription": get_subscription,
+    "notifications.getSubscriptions": get_subscriptions,
     "notifications.getSubscriptionById": get_subscription_by_id,
     "notifications.deleteSubscriptionById": delete_subscription_by_id,
 }

@@ -17,6 +17,7 @@ from typing import Any
 
 from infra.amazon.sandbox.errors import ApiError, SandboxError
 from infra.amazon.sandbox.operations.call import Call, json_body
+from infra.amazon.sandbox.rules.query import listed
 from infra.amazon.sandbox.state.notifications import (
     SandboxDestination,
     SandboxSubscription,
@@ -133,6 +134,31 @@ def get_subscription(call: Call) -> tuple[int, dict[str, Any] | None]:
                 f"No subscription to {notification_type} was found for this seller", status=404
             )
         return 200, {"payload": subscription_json(found)}
+
+
+def get_subscriptions(call: Call) -> tuple[int, dict[str, Any] | None]:
+    """The caller's subscriptions to one notification type (the model allows one type per
+    request), of every payload version unless ``payloadVersion`` names one. The sandbox holds at
+    most one subscription per seller and type, so an answer fits one page (``pageSize`` 30 to
+    100) and never carries a ``nextToken``; a ``nextToken`` sent is one it never issued."""
+    query = call.query
+    with call.state.lock, _refusals():
+        types = listed(query, "notificationTypes")
+        if len(types) != 1:
+            raise SandboxError("notificationTypes takes exactly one notification type")
+        (notification_type,) = types
+        version = known_type(notification_type)
+        raw_size = query.get("pageSize")
+        if raw_size is not None and (not raw_size.isdigit() or not 30 <= int(raw_size) <= 100):
+            raise SandboxError("pageSize must be a whole number from 30 to 100")
+        if query.get("nextToken"):
+            raise SandboxError("Invalid nextToken")
+        found = call.state.notifications.subscription_of(
+            _application(call), call.seller_id, notification_type
+        )
+        wanted = query.get("payloadVersion")
+        kept = [found] if found is not None and wanted in (None, version) else []
+        return 200, {"payload": {"subscriptions": [subscription_json(f) for f in kept]}}
 
 
 def get_subscription_by_id(call: Call) -> tuple[int, dict[str, Any] | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -76,6 +77,9 @@ class Sandbox:
         self.control.post(
             "/faults", json={"operation": operation, "kind": kind, "count": 1}
         ).raise_for_status()
+
+    def advance_clock(self, seconds: float) -> None:
+        self.control.post("/clock/advance", json={"seconds": seconds}).raise_for_status()
 
     def gzip_results(self, on: bool) -> None:
         self.control.post("/feed-settings", json={"gzip_results": on}).raise_for_status()
@@ -196,9 +200,14 @@ def test_cancellations_of_whole_orders_and_of_items(sandbox: Sandbox, feeds: SpA
     assert cancelled["seller_cancel_reason"] == "NoInventory"
 
 
+# Amazon's clock with ours, and six minutes ahead: then its feed is stamped 12:06 for a
+# createFeed sent at our 12:00; read as stamped it would lie outside the window, and its lines
+# would be sent again. The listing moves it onto our clock by its answer's Date.
+@pytest.mark.parametrize("amazon_ahead_s", [0, 360])
 def test_a_lost_createfeed_answer_is_maybe_created_and_the_feed_is_found_in_the_listing(
-    sandbox: Sandbox, feeds: SpApiFeeds
+    sandbox: Sandbox, feeds: SpApiFeeds, amazon_ahead_s: int
 ) -> None:
+    sandbox.advance_clock(amazon_ahead_s)
     order_id, _ = sandbox.order("UNSHIPPED")
     document = feeds.render(
         ACCOUNT, FeedType.ACKNOWLEDGEMENT, [AcknowledgementMessage(1, order_id, "NoInventory")]
@@ -214,9 +223,17 @@ def test_a_lost_createfeed_answer_is_maybe_created_and_the_feed_is_found_in_the_
     listed = feeds.listed(ACCOUNT, FeedType.ACKNOWLEDGEMENT, MARKETPLACE, started, ended)
     (found,) = listed  # the feed was created, once: nothing was resent
     assert found.feed_type == FeedType.ACKNOWLEDGEMENT.value
-    assert started <= found.created_at <= ended
+    assert started <= found.created_at <= ended  # on our clock
     assert feeds.listed(ACCOUNT, FeedType.ADJUSTMENT, MARKETPLACE, started, ended) == ()
     assert feeds.status(ACCOUNT, found.amazon_feed_id).processing_status == "IN_QUEUE"
+
+
+def test_every_answer_is_dated_by_the_sandboxs_own_clock(sandbox: Sandbox) -> None:
+    sandbox.advance_clock(3600)
+    answer = httpx.get(f"{sandbox.base_url}/feeds/2021-06-30/feeds?feedTypes=X", timeout=10)
+    dated = parsedate_to_datetime(answer.headers["date"])
+    assert len(answer.headers.get_list("date")) == 1
+    assert abs((dated - datetime.now(UTC)) - timedelta(hours=1)) < timedelta(seconds=5)
 
 
 @pytest.fixture

@@ -7,12 +7,14 @@ platform once, and one account's USD, SEK and EUR settlements each in its own cu
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.payouts import (
@@ -22,8 +24,10 @@ from domain.payouts import (
     SettlementSummary,
     reconcile,
 )
+from domain.payouts.fetch import store_lines
 from domain.shared import Money
 from infra.amazon.translate.settlements import read_settlement
+from infra.db.engine import make_engine
 from infra.db.payouts import SqlPayoutStore
 from infra.platform import payloads
 from tests.integration.infra.db.seed import amazon_order, seed_account, seed_order
@@ -343,3 +347,71 @@ def test_the_listing_filters_and_pages_after_a_cursor(
     assert store.list_settlements(state="reconciled") == []
     assert store.list_settlements(period_from=datetime(2026, 11, 15, tzinfo=UTC)) == []
     assert len(store.list_settlements(period_to=datetime(2026, 11, 2, tzinfo=UTC))) == 5
+
+
+def test_lines_out_of_order_are_stored_once_and_another_settlements_line_keeps_nothing(
+    store: SqlPayoutStore, account: int
+) -> None:
+    summary, lines = read(settlement_file("S-1", "USD", 10))  # numbered 3..23
+    store.begin(account, REPORT, summary)
+    shuffled = [lines[2], lines[3], lines[0], lines[1], lines[3], lines[4]]
+    assert store.save_lines(account, "S-1", iter(shuffled)) == 5  # read lazily, as a fetch does
+    assert sorted(line_nos(store.engine)) == [3, 4, 5, 6, 7]
+    assert store.lines_stored(account, "S-1") == 7
+
+    assert isinstance(lines[6], SettlementLine)
+    stray = lines[6]._replace(settlement_id="S-2")
+    with pytest.raises(ValueError, match="line 9 is of settlement 'S-2', not 'S-1'"):
+        store.save_lines(account, "S-1", iter([lines[5], stray, lines[7]]))
+    assert sorted(line_nos(store.engine)) == [3, 4, 5, 6, 7]  # nothing of that batch
+    assert store.lines_stored(account, "S-1") == 7
+
+
+def test_a_reading_that_fails_mid_batch_keeps_the_batches_before_it_whole(
+    store: SqlPayoutStore, account: int
+) -> None:
+    """``store_lines`` hands each batch over while it is still being read: the batch the
+    reading failed in is rolled back, the ones before it stay, and a second run stores the
+    rest once."""
+    file = settlement_file("S-1", "USD", 25)  # 51 lines, numbered 3..53
+    summary, lines = read(file)
+    store.begin(account, REPORT, summary)
+    with pytest.raises(KeyboardInterrupt):
+        store_lines(store, account, summary, _failing(lines, after=45), batch_lines=20)
+    assert sorted(line_nos(store.engine)) == list(range(3, 43))  # two batches of 20
+    assert store.lines_stored(account, "S-1") == 42
+
+    rows = read_settlement(file)
+    assert store_lines(store, account, summary, rows, batch_lines=20) == 11
+    assert sorted(line_nos(store.engine)) == list(range(3, 54))
+
+
+def test_a_batch_read_slower_than_the_statement_timeout_is_stored(
+    clean_db: Engine, account: int
+) -> None:
+    """A batch's lines are copied as they are read (downloaded from Amazon, in a fetch): the
+    COPY may outlast the connection's statement timeout, here cut to 0.5 s (for the batch's
+    engine only: the rest of the test is on the usual one)."""
+    engine = make_engine(clean_db.url.render_as_string(hide_password=False))
+
+    @event.listens_for(engine, "connect")
+    def _short(dbapi_conn: Any, _record: object) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET statement_timeout = '500ms'")
+        dbapi_conn.commit()
+
+    def slowly(lines: list[SettlementLine | SetAsideLine]) -> Iterator[SettlementLine]:
+        for n, line in enumerate(lines):
+            if n == 5:
+                time.sleep(1.0)  # a slow stretch of the download
+            assert isinstance(line, SettlementLine)
+            yield line
+
+    try:
+        summary, lines = read(settlement_file("S-1", "USD", 5))
+        SqlPayoutStore(clean_db, payloads.encode).begin(account, REPORT, summary)
+        store = SqlPayoutStore(engine, payloads.encode)
+        assert store.save_lines(account, "S-1", slowly(lines)) == 11
+        assert sorted(line_nos(clean_db)) == list(range(3, 14))
+    finally:
+        engine.dispose()

@@ -1,8 +1,11 @@
 """``notifications setup|status|teardown``: against the sandbox and a real SQS (moto), setup twice
-makes one destination and three subscriptions; teardown removes them; errors are one line."""
+makes one destination and three subscriptions; teardown removes them; errors are one line.
+``run``'s subscribing of the sandbox sellers at ready goes through the same gateway, in its own
+process."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
@@ -13,10 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER
+from infra.settings import Region, Settings
 from infra.sqs import EMBEDDED_ACCESS_KEY_ID, EMBEDDED_SECRET_ACCESS_KEY
 from tests.integration.sqs import MotoSqs, moto_sqs
 from workers.cli import main
 from workers.demo import ensure_demo_account
+from workers.system import subscribe_sandbox_sellers
 
 pytestmark = pytest.mark.integration
 
@@ -125,3 +130,48 @@ def test_an_unknown_account_is_a_one_line_error(
 
     assert result.exit_code == 2
     assert result.output.strip() == "error: account: no account 'nobody'"
+
+
+def test_run_subscribes_the_sandbox_sellers_in_its_own_process_once_each(
+    sandbox: SandboxHandle,
+    queue: tuple[MotoSqs, str],
+    demo: str,
+    settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sqs, arn = queue
+    ready = settings.model_copy(
+        update={
+            "amazon_region": Region.SANDBOX,
+            "spapi_endpoint": sandbox.base_url,
+            "sandbox_rate_factor": 0,
+            "sqs_queue_url": os.environ["SQS_QUEUE_URL"],
+            "sqs_endpoint_url": sqs.endpoint_url,
+        }
+    )
+    subscribe_sandbox_sellers(ready)
+    subscribe_sandbox_sellers(ready)  # a second run's ready: nothing made twice
+
+    book = sandbox.state.notifications
+    assert [d.arn for d in book.destinations.values()] == [arn]
+    assert len(book.subscriptions) == 3
+    said = [line for line in capsys.readouterr().err.splitlines() if "notifications:" in line]
+    assert said == ["notifications: demo subscribed (order changes, feeds, reports)"] * 2
+
+
+def test_run_says_which_seller_it_could_not_subscribe_and_why(
+    sandbox: SandboxHandle, demo: str, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ready = settings.model_copy(
+        update={
+            "amazon_region": Region.SANDBOX,
+            "spapi_endpoint": sandbox.base_url,
+            "sqs_queue_url": "",
+            "sqs_endpoint_url": "",
+        }
+    )
+    subscribe_sandbox_sellers(ready)
+
+    said = [line for line in capsys.readouterr().err.splitlines() if "notifications:" in line]
+    assert len(said) == 1 and said[0].startswith("notifications: demo not subscribed: no SQS queue")
+    assert not sandbox.state.notifications.subscriptions

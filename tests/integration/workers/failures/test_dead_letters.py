@@ -16,10 +16,18 @@ from kombu.messaging import Producer
 from sqlalchemy import Engine, text
 
 from infra.db.failures import DeadLetterView, SqlFailures
+from tests.faults.harness.servers import free_port
 from tests.integration.infra.platform.test_relay import SECRET, Subscriber
 from tests.integration.processes import wait_for
-from tests.integration.workers.failing import DIE_TASK, FAIL_TASK, FailingWorker, runs
+from tests.integration.workers.failing import (
+    DIE_TASK,
+    FAIL_TASK,
+    OUTAGE_TASK,
+    FailingWorker,
+    runs,
+)
 from tests.integration.workers.fulfilments import cli
+from workers.base import OUTAGE_MAX_RETRIES
 from workers.deadletters import MAX_DELIVERIES
 
 pytestmark = pytest.mark.integration
@@ -258,3 +266,27 @@ def test_a_dead_webhook_delivery_is_sent_again_to_a_real_subscriber(
 
     unknown = cli(cli_env, "events", "redeliver", str(uuid.uuid4()))
     assert unknown.exit_code == 2 and "no event" in unknown.output
+
+
+def outage_notes(folder: Path) -> list[tuple[int, int]]:
+    """Each run of the outage task: its retry count and its outage count."""
+    path = folder / "outages"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [(int(retries), int(outages)) for retries, outages in (line.split() for line in lines)]
+
+
+def test_a_store_outage_retries_on_its_own_budget_and_the_task_succeeds_after(
+    celery_app: Any, worker: FailingWorker, tmp_path: Path
+) -> None:
+    """A real refused connection: the task comes back soon (after 1-2 s, then 2-4 s), its
+    retry count unchanged and its outage count in the message; no dead letter, and it succeeds
+    once the store is back."""
+    celery_app.send_task(OUTAGE_TASK, args=[str(tmp_path), free_port()])
+    wait_for(lambda: len(outage_notes(tmp_path)) >= 3, 60)
+    (tmp_path / "fixed").touch()
+    wait_for(lambda: (tmp_path / "succeeded").exists(), 60)
+    seen = outage_notes(tmp_path)
+    assert [retries for retries, _ in seen] == [0] * len(seen), seen
+    assert [outages for _, outages in seen] == list(range(len(seen))), seen
+    assert len(seen) <= OUTAGE_MAX_RETRIES
+    assert "store unreachable; task runs again in" in worker.log_text()

@@ -6,6 +6,7 @@ throttling and faults is in ``tests/faults``.)"""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import redis
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.ingestion.overlap import MIN_OVERLAP
 from infra.amazon.ratelimit import DEFAULT_KEY_PREFIX
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import Fault
@@ -25,6 +27,7 @@ from tests.integration.workers.scenarios import (
     SEARCH_ORDERS,
     assert_store_matches_amazon,
     last_success,
+    on_sandbox,
     pages,
     project_app,
     stage,
@@ -34,6 +37,8 @@ from tests.integration.workers.scenarios import (
 from workers import bootstrap
 from workers.demo import ensure_demo_account
 from workers.tasks.ingest import PENDING_TTL_S, PendingSyncs, QueuedAt, sync_all
+from workers.windows import PREFIX as WINDOW_PREFIX
+from workers.windows import last_window
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +70,7 @@ def env(child_env: dict[str, str], sandbox: SandboxHandle) -> dict[str, str]:
 def _forget_syncs_and_budgets(client: redis.Redis) -> None:
     """No sync mark, last-queued time or rate budget of an earlier test's accounts (ids are
     reused from one test to the next, and budgets were spent at other rates)."""
-    for prefix in (PendingSyncs.PREFIX, QueuedAt.PREFIX, f"{DEFAULT_KEY_PREFIX}:"):
+    for prefix in (PendingSyncs.PREFIX, QueuedAt.PREFIX, WINDOW_PREFIX, f"{DEFAULT_KEY_PREFIX}:"):
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
 
@@ -237,3 +242,42 @@ def test_a_sync_that_ends_clears_its_mark_so_the_next_tick_queues_again(
         wait_for(lambda: not pending.is_pending(account_id), 10)
     assert_store_matches_amazon(clean_db, sandbox, account_id)
     assert pending.claim(account_id), "the next tick may queue the account's sync again"
+
+
+def test_a_sync_remembers_its_window_and_a_busy_one_makes_the_next_reach_back_less(
+    sandbox: SandboxHandle,
+    account_id: int,
+    settings: Settings,
+    clean_db: Engine,
+    pending: PendingSyncs,
+    redis_client: redis.Redis,
+) -> None:
+    stage(sandbox, 30, seed=5)
+    c = bootstrap.use(on_sandbox(settings, sandbox, RATE_FACTOR), patient=False)
+    try:
+        first = bootstrap.sync_account(account_id)
+        seen = last_window(redis_client, account_id, "orders")
+        assert seen is not None and seen.orders == first.orders == 30
+        assert first.watermark is not None and first.window_after is not None
+        assert seen.span_s == pytest.approx((first.watermark - first.window_after).total_seconds())
+
+        def after_of_next_sync() -> Any:
+            calls_before = len(sandbox.state.call_log(SEARCH_ORDERS, limit=1000))
+            report = bootstrap.sync_account(account_id)
+            assert len(sandbox.state.call_log(SEARCH_ORDERS, limit=1000)) == calls_before + 1
+            return report.window_after
+
+        sandbox.state.advance_clock(60)
+        whole = after_of_next_sync()
+        # A window that read 4,000 orders in 481 s: the next one reaches back only the minimum.
+        redis_client.set(f"amazon-channel:ingest:window:{account_id}:orders", "4000 481.0")
+        sandbox.state.advance_clock(60)
+        watermark = c.ingestion_store.load_cursor(account_id, "orders").watermark
+        cut = after_of_next_sync()
+    finally:
+        bootstrap.reset_and_close()
+    assert whole is not None and cut is not None and watermark is not None
+    assert whole == first.watermark - timedelta(seconds=c.settings.sync_overlap_seconds), (
+        "30 orders in the first window: the whole overlap"
+    )
+    assert cut == watermark - MIN_OVERLAP

@@ -220,7 +220,7 @@ def test_a_chunked_body_stops_being_read_once_past_the_cap(web_server: tuple[str
     assert sent < 2 * BODY_LIMIT
 
 
-def test_a_body_just_under_the_cap_full_of_unknown_keys_gets_a_short_answer_quickly(
+def test_a_body_just_under_the_cap_full_of_unknown_keys_gets_a_short_answer(
     client: TestClient, order: AmazonOrder
 ) -> None:
     data = body(order)
@@ -229,9 +229,7 @@ def test_a_body_just_under_the_cap_full_of_unknown_keys_gets_a_short_answer_quic
     raw = json.dumps(data).encode()
     assert BODY_LIMIT - 200 < len(raw) <= BODY_LIMIT
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
     response = post_raw(client, raw)
-    took = time.perf_counter() - started
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     found = errors(response)
     assert response.status_code == 422
@@ -241,7 +239,6 @@ def test_a_body_just_under_the_cap_full_of_unknown_keys_gets_a_short_answer_quic
         "field": "errors",
         "reason": f"{n - 50} more not listed (an answer lists the first 50)",
     }
-    assert took < 2.0, took
     assert grown_mb < 200, grown_mb
 
 

@@ -47,6 +47,16 @@ def test_below_the_reserve_a_sync_is_due_once_two_calls_refilled_since_the_last(
     assert _due(3.0, since_last_s=2 / RATE) == 0.0
 
 
+def test_below_the_reserve_a_busy_seller_is_due_at_each_refill() -> None:
+    def busy(tokens: float, since_last_s: float) -> float:
+        return seconds_until_sync_due(_budget(tokens), 10, since_last_s=since_last_s, busy=True)
+
+    assert busy(9.0, since_last_s=0.0) == pytest.approx(1 / RATE)
+    assert busy(9.0, since_last_s=1 / RATE) == 0.0
+    assert busy(0.2, since_last_s=1 / RATE) == pytest.approx(0.8 / RATE), "a call must be there"
+    assert _due(9.0, since_last_s=1 / RATE) == pytest.approx(1 / RATE), "a quiet one: two"
+
+
 def test_an_empty_budget_also_waits_for_a_call() -> None:
     assert _due(0.0, since_last_s=10 / RATE) == pytest.approx(1 / RATE)
 

@@ -43,6 +43,21 @@ def test_the_next_sync_starts_an_overlap_before_the_watermark() -> None:
     assert source.calls[-1] == (source.window_before - timedelta(minutes=5), None)
 
 
+def test_a_fitted_overlap_is_asked_with_the_watermark_and_the_closed_window_is_reported() -> None:
+    source, store = _source(1), FakeStore()
+    first = sync_orders(account_id=1, source=source, store=store, clock=FixedClock(), start=T0)
+    assert (first.window_after, first.watermark) == (T0, source.window_before)
+    asked = []
+
+    def fit(watermark: object) -> timedelta:
+        asked.append(watermark)
+        return timedelta(seconds=90)
+
+    sync_orders(account_id=1, source=source, store=store, clock=FixedClock(), fit_overlap=fit)
+    assert asked == [source.window_before]
+    assert source.calls[-1] == (source.window_before - timedelta(seconds=90), None)
+
+
 def test_a_sync_that_dies_half_way_resumes_from_its_last_committed_page() -> None:
     source, store = _source(6, fail_at_page=2), FakeStore()
     with pytest.raises(ConnectionError):

@@ -18,6 +18,7 @@ from domain.payouts import (
     classify,
     reconcile,
 )
+from domain.payouts.reconcile import MARK_BATCH
 from domain.shared import Money
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -166,3 +167,26 @@ def test_lines_are_read_once_as_they_come() -> None:
 
     assert statement.reconciled
     assert statement.lines == 10_000
+
+
+def test_a_report_of_unknown_orders_is_marked_in_batches_and_nothing_kept_per_order() -> None:
+    count = 2 * MARK_BATCH + 7
+    lines = [
+        _line(n, "Order", "ItemPrice", "Principal", "1.00", order=f"999-{n:07d}")
+        for n in range(3, 3 + count)
+    ]
+    marked: list[list[tuple[int, str]]] = []
+
+    statement = reconcile(
+        _summary(f"{count}.00"),
+        lines,
+        Known(frozenset(), frozenset()),
+        per_order=False,
+        mark_unmatched=lambda marks: marked.append(list(marks)),
+    )
+
+    assert [len(batch) for batch in marked] == [MARK_BATCH, MARK_BATCH]
+    assert len(statement.unmatched) == 7 and statement.unmatched_count == count
+    every = [n for batch in [*marked, statement.unmatched] for n, _ in batch]
+    assert every == list(range(3, 3 + count))  # each line once, in order
+    assert statement.orders == {} and statement.reconciled

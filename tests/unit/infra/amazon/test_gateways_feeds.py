@@ -14,6 +14,7 @@ import pytest
 from domain.feeds import (
     AcknowledgementMessage,
     AmazonBusy,
+    FeedError,
     FeedRefused,
     FeedStatus,
     FeedType,
@@ -25,6 +26,7 @@ from infra.amazon.client import SpApiClient
 from infra.amazon.errors import AmazonNotFound, UnexpectedResponse
 from infra.amazon.feeds_xml import CONTENT_TYPE, NotAProcessingReport
 from infra.amazon.gateways import SpApiFeeds
+from tests.fakes.clock import FixedClock
 from tests.unit.infra.amazon.fake_spapi import (
     TOKEN_URL,
     FakeAmazon,
@@ -295,11 +297,46 @@ def test_listed_reads_every_page_with_the_token_alone(
     assert first == {
         "feedTypes": "POST_PAYMENT_ADJUSTMENT_DATA",
         "marketplaceIds": MARKETPLACE,
-        "createdSince": "2026-11-01T12:00:00Z",
-        "createdUntil": "2026-11-01T12:00:04Z",  # rounded up: the window is never cut short
+        # CLOCK_REACH wider on each side, the end rounded up: the window is never cut short
+        "createdSince": "2026-11-01T11:50:00Z",
+        "createdUntil": "2026-11-01T12:10:04Z",
         "pageSize": "100",
     }
     assert second == {"nextToken": "n2"}
+
+
+def _dated(feeds: list[dict[str, str]], date: str) -> httpx.Response:
+    return httpx.Response(200, json={"feeds": feeds}, headers={"date": date})
+
+
+def test_listed_moves_amazons_times_onto_our_clock_by_the_answers_date(
+    client: SpApiClient, amazon: FakeAmazon
+) -> None:
+    # Amazon's clock six minutes ahead of ours: its feed of 12:06:01 was made at our 12:00:01,
+    # inside the window; read as stamped, it would fall outside, and be sent again.
+    amazon.queue(
+        FEEDS, _dated([_feed("F7", "2026-11-01T12:06:01Z")], "Sun, 01 Nov 2026 12:07:00 GMT")
+    )
+    ours = datetime(2026, 11, 1, 12, 1, 0, tzinfo=UTC)
+    feeds = SpApiFeeds({7: client}.__getitem__, {7: SELLER_ID}.__getitem__, clock=FixedClock(ours))
+    since = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
+
+    listed = feeds.listed(7, FeedType.ADJUSTMENT, MARKETPLACE, since, since + timedelta(seconds=5))
+
+    assert [(f.amazon_feed_id, f.created_at) for f in listed] == [
+        ("F7", datetime(2026, 11, 1, 12, 0, 1, tzinfo=UTC))
+    ]
+
+
+def test_a_listing_from_a_clock_further_away_than_its_reach_proves_nothing(
+    client: SpApiClient, amazon: FakeAmazon
+) -> None:
+    amazon.queue(FEEDS, _dated([], "Sun, 01 Nov 2026 11:30:00 GMT"))
+    ours = datetime(2026, 11, 1, 12, 1, 0, tzinfo=UTC)
+    feeds = SpApiFeeds({7: client}.__getitem__, {7: SELLER_ID}.__getitem__, clock=FixedClock(ours))
+
+    with pytest.raises(FeedError, match="Amazon's clock is -1860 s from ours"):
+        feeds.listed(7, FeedType.ADJUSTMENT, MARKETPLACE, ours, ours)
 
 
 @pytest.mark.parametrize(

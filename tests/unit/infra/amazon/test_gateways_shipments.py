@@ -140,3 +140,14 @@ def test_a_read_back_that_cannot_be_made_now_is_put_off_never_waited_for(
     assert read_back.deferred and read_back.retry_after == retry_after
     assert read_back.order is None and read_back.error
     assert client.patience == [False]
+
+
+def test_a_package_naming_an_order_reports_stand_in_item_is_rejected_unsent() -> None:
+    client = FakeClient()
+    package = replace(
+        PACKAGE, lines=(PackageLine("ITEM-A", 1, "MUG-RED"), PackageLine("R:MUG-BLUE", 1, None))
+    )
+    with pytest.raises(ShipmentRejected) as caught:
+        SpApiShipments(lambda _: client).confirm_shipment(1, ORDER_ID, "ATVPDKIKX0DER", package)
+    assert caught.value.code == "StandInItemId"
+    assert client.sent == [], "nothing went to Amazon"

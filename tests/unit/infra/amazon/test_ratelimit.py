@@ -19,6 +19,7 @@ from infra.amazon.errors import AmazonTransientError, RateLimitTimeout, Throttle
 from infra.amazon.models import UsagePlan, usage_plan
 from infra.amazon.ratelimit import (
     JITTER_CAP_S,
+    MAX_SAFETY_MARGIN_S,
     InProcessRateLimiter,
     NoRateLimiter,
     RateLimiter,
@@ -106,8 +107,30 @@ def test_a_new_bucket_grants_its_capacity_then_says_how_long_to_wait(
     plan = usage_plan(SEARCH)
     assert drain(rl, SELLER, SEARCH) == plan.burst - 1
     wait = rl.try_acquire(SELLER, SEARCH)
-    one_token = 1 / (plan.rate * 0.9)
+    one_token = 1 / plan.rate + MAX_SAFETY_MARGIN_S  # a tenth more would be 18 s: capped
     assert one_token * 0.99 < wait <= one_token
+
+
+def test_the_safety_margin_is_a_tenth_of_a_refill_but_never_more_than_two_seconds(
+    redis_client: redis.Redis,
+) -> None:
+    rl = limiter(redis_client, safety=0.9)
+    get_order, search = usage_plan(GET_ORDER).rate, usage_plan(SEARCH).rate
+    # getOrder refills every 2 s: its margin is the tenth, 0.22 s.
+    assert 1 / rl.effective_rate(SELLER, GET_ORDER) == pytest.approx(1 / (get_order * 0.9))
+    # searchOrders refills every 179 s: 181 s, not 198 s.
+    assert 1 / rl.effective_rate(SELLER, SEARCH) == pytest.approx(1 / search + 2.0)
+    assert [b.rate for b in rl.peek([SELLER], SEARCH)] == [
+        pytest.approx(rl.effective_rate(SELLER, SEARCH))
+    ]
+    # A sandbox sped up 50 times refills searchOrders every 3.6 s: the tenth again.
+    fast = limiter(redis_client, safety=0.9, rate_factor=50)
+    assert fast.effective_rate(SELLER, SEARCH) == pytest.approx(search * 50 * 0.9)
+    # A safety of 1 stays 1.
+    assert limiter(redis_client, safety=1.0).effective_rate(SELLER, SEARCH) == pytest.approx(search)
+    in_process = InProcessRateLimiter(safety=0.9)
+    drain(in_process, SELLER, SEARCH)
+    assert in_process.try_acquire(SELLER, SEARCH) == pytest.approx(1 / search + 2.0, rel=0.01)
 
 
 def test_processes_sharing_redis_share_one_budget(redis_client: redis.Redis) -> None:
@@ -230,7 +253,7 @@ def test_a_429_empties_the_bucket_for_everyone_and_says_for_how_long(
     first = RedisRateLimiter(redis_client, key_prefix=prefix)
     second = RedisRateLimiter(redis_client, key_prefix=prefix)
     assert first.try_acquire(SELLER, SEARCH) == 0
-    one_token = 1 / (usage_plan(SEARCH).rate * 0.9)
+    one_token = 1 / usage_plan(SEARCH).rate + MAX_SAFETY_MARGIN_S
     assert first.on_throttled(SELLER, SEARCH) == pytest.approx(one_token)
     wait = second.try_acquire(SELLER, SEARCH)
     assert wait == pytest.approx(one_token, rel=0.01)

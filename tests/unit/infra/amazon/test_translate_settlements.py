@@ -176,3 +176,28 @@ def test_rows_come_one_at_a_time_from_an_iterator() -> None:
     for _ in range(11):
         next(rows)
     assert pulled < 20
+
+
+def test_line_ends_blank_lines_quotes_and_long_or_short_rows() -> None:
+    """A row is its line split at the tabs, whatever the line end (or none, at the file's end);
+    a quote is a character like any other; a blank line is no row (and not counted); a row too
+    long, or one short of the amount's column, is set aside with its text."""
+    quoted = _sale("Principal", "3.00", **{"sku": '"MUG" 12"'})
+    header, summary_row, one, two = _file(COLUMNS_24, [SUMMARY, _sale("Principal", "1.00"), quoted])
+    long_row = "\t".join(
+        _sale("Principal", "2.00", sku="X" * 10_001).get(c, "") for c in COLUMNS_24
+    )
+    short_row = "\t".join(_sale("Principal", "2.00").get(c, "") for c in COLUMNS_24[:14])
+    lines = [header, summary_row.replace("\n", "\r\n"), "\n", one.replace("\n", "\r\n"), "  \n"]
+    lines += [long_row + "\n", short_row + "\r\n", "\n", two.rstrip("\n")]
+
+    summary, first, too_long, short, last = read_settlement(lines)
+
+    assert isinstance(summary, SettlementSummary) and summary.settlement_id == "11778899001"
+    assert isinstance(first, SettlementLine) and isinstance(last, SettlementLine)
+    assert (first.line_no, first.amount.amount, first.quantity) == (3, Decimal("1.00"), 1)
+    assert (last.line_no, last.sku, last.promotion_id) == (6, '"MUG" 12"', None)
+    assert isinstance(too_long, SetAsideLine) and isinstance(short, SetAsideLine)
+    assert (too_long.line_no, too_long.reason) == (4, "the row is too long")
+    assert too_long.raw == long_row[:1000]
+    assert (short.line_no, short.reason, short.raw) == (5, "amount: required, but empty", short_row)

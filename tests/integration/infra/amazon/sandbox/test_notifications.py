@@ -243,3 +243,26 @@ def test_a_grantless_token_opens_no_seller_operation(
     assert answer.status_code == 403
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_scope"
+
+
+def test_get_subscriptions_lists_the_sellers_subscription_of_the_type_asked(
+    sandbox: tuple[SandboxHandle, httpx.Client], sqs: MotoSqs
+) -> None:
+    _, client = sandbox
+    _url, arn = sqs.new_queue()
+    subscription_id = _subscribe(client, arn, "FEED_PROCESSING_FINISHED")
+
+    def listed(**query: str) -> list[str]:
+        answer = client.get(
+            "/notifications/v1/subscriptions", params=query, headers=_seller(client)
+        )
+        assert answer.status_code == 200, answer.text
+        assert "nextToken" not in answer.json()["payload"]
+        return [s["subscriptionId"] for s in answer.json()["payload"]["subscriptions"]]
+
+    assert listed(notificationTypes="FEED_PROCESSING_FINISHED") == [subscription_id]
+    assert listed(notificationTypes="FEED_PROCESSING_FINISHED", payloadVersion="2020-09-04") == [
+        subscription_id
+    ]
+    assert listed(notificationTypes="FEED_PROCESSING_FINISHED", payloadVersion="1.0") == []
+    assert listed(notificationTypes="REPORT_PROCESSING_FINISHED") == []

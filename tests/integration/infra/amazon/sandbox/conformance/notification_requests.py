@@ -157,6 +157,19 @@ def get_subscription(notification_type: str, *, exists: bool = True) -> Request:
     return send
 
 
+def list_subscriptions(
+    query: dict[str, str], *, exists: bool = True, notification_type: str = "ORDER_CHANGE"
+) -> Request:
+    def send(w: World) -> httpx.Response:
+        if exists:
+            _fresh_subscription(w, notification_type, processingDirective=ORDER_FILTER)
+        else:
+            _drop_subscription(w, notification_type)
+        return w.client.get(SUBSCRIPTIONS, params=query, headers=w.headers)
+
+    return send
+
+
 def by_id(method: str, *, unknown: bool = False) -> Request:
     def send(w: World) -> httpx.Response:
         subscription_id = str(uuid.uuid4())
@@ -227,6 +240,41 @@ NOTIFICATION_CASES: dict[str, list[Case]] = {
         Case("found", 200, get_subscription("ORDER_CHANGE")),
         Case("none", 404, get_subscription("REPORT_PROCESSING_FINISHED", exists=False)),
         Case("unknown type", 400, get_subscription("NOPE", exists=False)),
+    ],
+    "notifications.getSubscriptions": [
+        Case("one", 200, list_subscriptions({"notificationTypes": "ORDER_CHANGE"})),
+        Case(
+            "of a payload version",
+            200,
+            list_subscriptions(
+                {"notificationTypes": "ORDER_CHANGE", "payloadVersion": "1.0", "pageSize": "100"}
+            ),
+        ),
+        Case(
+            "none",
+            200,
+            list_subscriptions(
+                {"notificationTypes": "REPORT_PROCESSING_FINISHED"},
+                exists=False,
+                notification_type="REPORT_PROCESSING_FINISHED",
+            ),
+        ),
+        Case(
+            "two types",
+            400,
+            list_subscriptions({"notificationTypes": "ORDER_CHANGE,FEED_PROCESSING_FINISHED"}),
+        ),
+        Case("unknown type", 400, list_subscriptions({"notificationTypes": "NOPE"}, exists=False)),
+        Case(
+            "page too small",
+            400,
+            list_subscriptions({"notificationTypes": "ORDER_CHANGE", "pageSize": "10"}),
+        ),
+        Case(
+            "a token never issued",
+            400,
+            list_subscriptions({"notificationTypes": "ORDER_CHANGE", "nextToken": "forged"}),
+        ),
     ],
     "notifications.getSubscriptionById": [
         Case("found", 200, by_id("GET")),
