@@ -3,6 +3,8 @@ throttling and failing, many processes on one rate budget, the deep fuzzing of t
 module is marked ``faults``, which ``make test`` leaves out. The fixtures of the fulfilment doors
 (``tests.integration.workers``) serve the deep runs too."""
 
+import os
+
 from tests.integration.workers.fulfilments import (  # noqa: F401 (fixtures, found by name)
     account_id,
     container,
@@ -13,11 +15,17 @@ from tests.integration.workers.fulfilments import (  # noqa: F401 (fixtures, fou
 
 def pytest_terminal_summary(terminalreporter: object) -> None:
     """The fault matrix's lines (``scenario | invariant | outcome | recovery s``), once more at
-    the end of the run, for the README's results table."""
+    the end of the run, for the README's results table. Under pytest-xdist the scenarios ran in
+    other processes: their lines are read from the ``FAULT_MATRIX_RESULTS`` file they wrote."""
     from tests.faults.harness.checker import RESULTS
 
-    if RESULTS:
+    lines = list(RESULTS)
+    target = os.environ.get("FAULT_MATRIX_RESULTS")
+    if not lines and target and os.path.exists(target):
+        with open(target, encoding="utf-8") as gathered:
+            lines = gathered.read().splitlines()
+    if lines:
         write = terminalreporter.write_line  # type: ignore[attr-defined]
         write("fault matrix: scenario | invariant | outcome | recovery s")
-        for line in RESULTS:
+        for line in lines:
             write(line)
