@@ -48,7 +48,22 @@ class Fault:
     recovered_s: float | None = None
 
 
-class Platform(threading.Thread):
+class Reporting(threading.Thread):
+    """A soak thread whose exception is kept in ``failure`` for the test to report."""
+
+    failure: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # reported by the test
+            self.failure = exc
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Platform(Reporting):
     def __init__(self, stack: Stack, seed: int, tick_s: float = 1.5) -> None:
         super().__init__(name="soak-platform", daemon=True)
         self.stack = stack
@@ -60,13 +75,6 @@ class Platform(threading.Thread):
         self.arriving = threading.Event()
         self.arriving.set()
         self.unsynced: list[str] = []
-        self.failure: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self._run()
-        except BaseException as exc:  # reported by the test
-            self.failure = exc
 
     def _run(self) -> None:
         kinds, weights = list(PLAN), list(PLAN.values())
@@ -181,7 +189,7 @@ class Supervisor(threading.Thread):
         self.join(timeout=120)
 
 
-class Chaos(threading.Thread):
+class Chaos(Reporting):
     def __init__(
         self,
         stack: Stack,
@@ -200,13 +208,6 @@ class Chaos(threading.Thread):
         self.stopping = threading.Event()
         self.kills: Counter[str] = Counter()
         self.restarts: Counter[str] = Counter()
-        self.failure: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self._run()
-        except BaseException as exc:  # reported by the test
-            self.failure = exc
 
     def _run(self) -> None:
         self.begun = time.monotonic()
