@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+from kombu import Connection
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,7 @@ from infra.db.tables import Base
 from infra.embedded import EmbeddedServices, ServiceUrls
 from infra.secrets import new_key
 from infra.settings import Settings, load_settings
+from workers.queues import QUEUES
 
 
 def _own_redis_database(url: str) -> str:
@@ -73,7 +75,24 @@ def redis_url(service_urls: ServiceUrls) -> str:
 
 @pytest.fixture(scope="session")
 def broker_url(service_urls: ServiceUrls) -> str:
+    if service_urls.broker_url.startswith(("amqp", "pyamqp")):
+        _declared_afresh(service_urls.broker_url)
     return service_urls.broker_url
+
+
+def _declared_afresh(url: str) -> None:
+    """The project's queues and exchanges deleted from a RabbitMQ the environment gave (the
+    machine's, whose vhost outlives every run): RabbitMQ refuses to redeclare an entity with
+    other arguments or another type, so what an older checkout declared (a direct exchange
+    where this one declares a topic one) would fail every test of this session. The embedded
+    brokers begin empty; this one begins empty too, and each queue is declared again by its
+    first use. A missing queue or exchange deletes without an error on RabbitMQ."""
+    with Connection(url, connect_timeout=10) as connection:
+        channel = connection.channel()
+        for name in QUEUES:
+            channel.queue_delete(name)
+            channel.exchange_delete(name)
+        channel.close()
 
 
 @pytest.fixture(scope="session")
