@@ -1,6 +1,11 @@
 """Three hundred fulfilments through the web process and a real fulfil worker SIGKILLed three
 times, while the sandbox answers 429, 503 and loses responses after applying them. Amazon must
-end up with exactly one package per fulfilment, shipped on the store's date."""
+end up with exactly one package per fulfilment, shipped on the store's date. Run twice: with the
+session's Redis as the broker (a killed worker's message comes back after the visibility
+timeout, or through the sweeper when the kill fell between BRPOP and the unacked set) and with a
+RabbitMQ node of the run's own (quorum queues: the unacked messages of a killed worker's
+connection are requeued at once, so the redelivered copies meet the claim while the fulfilments
+are still in flight)."""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import Fault
 from infra.db.tables import Fulfilment
 from infra.settings import Settings
+from tests.faults.harness import rabbit
+from tests.faults.harness.sender import TaskSender
 from tests.integration.processes import WorkerProcess, wait_for
 from tests.integration.workers.scenarios import (
     CONFIRM_SHIPMENT,
@@ -56,14 +63,44 @@ def sandbox() -> Iterator[SandboxHandle]:
 
 
 @pytest.fixture
-def env(child_env: dict[str, str], sandbox: SandboxHandle) -> dict[str, str]:
-    return fulfil_env(child_env, sandbox, RATE_FACTOR)
-
-
-@pytest.fixture
 def celery_app(broker_url: str) -> Iterator[Any]:
     with project_app(broker_url) as app:
         yield app
+
+
+NO_RABBITMQ = pytest.mark.skipif(not rabbit.available(), reason="rabbitmq-server is not installed")
+
+
+@pytest.fixture(params=["redis", pytest.param("rabbitmq", marks=NO_RABBITMQ)])
+def chaos_broker(request: pytest.FixtureRequest, broker_url: str, tmp_path: Path) -> Iterator[str]:
+    """The broker the web and the worker publish to: the session's, or a RabbitMQ node of this
+    run's own (started empty, stopped after)."""
+    if request.param == "redis":
+        yield broker_url
+        return
+    node = rabbit.RabbitServer(tmp_path / "rabbit")
+    node.start()
+    try:
+        yield node.url
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def env(child_env: dict[str, str], sandbox: SandboxHandle, chaos_broker: str) -> dict[str, str]:
+    return {**fulfil_env(child_env, sandbox, RATE_FACTOR), "BROKER_URL": chaos_broker}
+
+
+@pytest.fixture
+def sender(celery_app: Any, chaos_broker: str, env: dict[str, str]) -> Iterator[Any]:
+    """What sends beat's sweeps: this process's app on the session's Redis; on RabbitMQ a child
+    configured for the node (this process's queue layout was read for Redis, and RabbitMQ refuses
+    its direct exchanges where the project declares topic ones)."""
+    if chaos_broker.startswith("redis"):
+        yield celery_app
+        return
+    with TaskSender(env) as child:
+        yield child
 
 
 @pytest.fixture
@@ -83,7 +120,7 @@ def test_three_hundred_fulfilments_make_exactly_one_package_each_through_faults_
     env: dict[str, str],
     clean_db: Engine,
     tmp_path: Path,
-    celery_app: Any,
+    sender: Any,
 ) -> None:
     for kind, count in (("429", 15), ("503", 15), ("lose_response", 15)):
         sandbox.state.add_fault(Fault(operation=CONFIRM_SHIPMENT, kind=kind, count=count))
@@ -107,7 +144,7 @@ def test_three_hundred_fulfilments_make_exactly_one_package_each_through_faults_
 
     def beat() -> None:
         while not stop_sweeping.wait(5):
-            celery_app.send_task("fulfil.sweep")
+            sender.send_task("fulfil.sweep", queue="fulfil")
 
     chaos = threading.Thread(target=killer, daemon=True)
     sweeper = threading.Thread(target=beat, daemon=True)
