@@ -4,13 +4,34 @@ module is marked ``faults``, which ``make test`` leaves out. The fixtures of the
 (``tests.integration.workers``) serve the deep runs too."""
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import pytest
+
+from tests.faults.harness import brokers
 from tests.integration.workers.fulfilments import (  # noqa: F401 (fixtures, found by name)
     account_id,
     container,
     order,
     sender,
 )
+
+
+@pytest.fixture
+def chaos_broker(request: pytest.FixtureRequest, broker_url: str, tmp_path: Path) -> Iterator[str]:
+    """A chaos run's broker URL: the session's Redis, unless the test is parametrized with
+    ``brokers.BROKERS`` (``indirect=True``), which gives a RabbitMQ node of its own as well."""
+    with brokers.chaos_broker(getattr(request, "param", "redis"), broker_url, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def sweeps(celery_app: Any, env: dict[str, str]) -> Iterator[Any]:
+    """Sends beat's triggers on the run's broker (``env``'s, a module's fixture)."""
+    with brokers.beat_sender(celery_app, env) as trigger:
+        yield trigger
 
 
 def pytest_terminal_summary(terminalreporter: object) -> None:

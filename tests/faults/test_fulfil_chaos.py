@@ -26,8 +26,7 @@ from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import Fault
 from infra.db.tables import Fulfilment
 from infra.settings import Settings
-from tests.faults.harness import rabbit
-from tests.faults.harness.sender import TaskSender
+from tests.faults.harness.brokers import BROKERS
 from tests.integration.processes import WorkerProcess, wait_for
 from tests.integration.workers.scenarios import (
     CONFIRM_SHIPMENT,
@@ -68,39 +67,9 @@ def celery_app(broker_url: str) -> Iterator[Any]:
         yield app
 
 
-NO_RABBITMQ = pytest.mark.skipif(not rabbit.available(), reason="rabbitmq-server is not installed")
-
-
-@pytest.fixture(params=["redis", pytest.param("rabbitmq", marks=NO_RABBITMQ)])
-def chaos_broker(request: pytest.FixtureRequest, broker_url: str, tmp_path: Path) -> Iterator[str]:
-    """The broker the web and the worker publish to: the session's, or a RabbitMQ node of this
-    run's own (started empty, stopped after)."""
-    if request.param == "redis":
-        yield broker_url
-        return
-    node = rabbit.RabbitServer(tmp_path / "rabbit")
-    node.start()
-    try:
-        yield node.url
-    finally:
-        node.stop()
-
-
 @pytest.fixture
 def env(child_env: dict[str, str], sandbox: SandboxHandle, chaos_broker: str) -> dict[str, str]:
     return {**fulfil_env(child_env, sandbox, RATE_FACTOR), "BROKER_URL": chaos_broker}
-
-
-@pytest.fixture
-def sender(celery_app: Any, chaos_broker: str, env: dict[str, str]) -> Iterator[Any]:
-    """What sends beat's sweeps: this process's app on the session's Redis; on RabbitMQ a child
-    configured for the node (this process's queue layout was read for Redis, and RabbitMQ refuses
-    its direct exchanges where the project declares topic ones)."""
-    if chaos_broker.startswith("redis"):
-        yield celery_app
-        return
-    with TaskSender(env) as child:
-        yield child
 
 
 @pytest.fixture
@@ -114,13 +83,14 @@ def orders(
     return synced_merchant_orders(sandbox, on_sandbox(settings, sandbox, RATE_FACTOR), ORDERS)
 
 
+@pytest.mark.parametrize("chaos_broker", BROKERS, indirect=True)
 def test_three_hundred_fulfilments_make_exactly_one_package_each_through_faults_and_kills(
     sandbox: SandboxHandle,
     orders: list[tuple[str, str, int]],
     env: dict[str, str],
     clean_db: Engine,
     tmp_path: Path,
-    sender: Any,
+    sweeps: Any,
 ) -> None:
     for kind, count in (("429", 15), ("503", 15), ("lose_response", 15)):
         sandbox.state.add_fault(Fault(operation=CONFIRM_SHIPMENT, kind=kind, count=count))
@@ -144,7 +114,7 @@ def test_three_hundred_fulfilments_make_exactly_one_package_each_through_faults_
 
     def beat() -> None:
         while not stop_sweeping.wait(5):
-            sender.send_task("fulfil.sweep", queue="fulfil")
+            sweeps.send_task("fulfil.sweep", queue="fulfil")
 
     chaos = threading.Thread(target=killer, daemon=True)
     sweeper = threading.Thread(target=beat, daemon=True)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.shared import parse_utc
 from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.settings import Settings
+from tests.faults.harness.brokers import BROKERS
 from tests.faults.refund_chaos import (
     CREATE_FEED,
     FINAL,
@@ -73,8 +74,8 @@ def sandbox() -> Iterator[SandboxHandle]:
 
 
 @pytest.fixture
-def env(child_env: dict[str, str], sandbox: SandboxHandle) -> dict[str, str]:
-    return fulfil_env(child_env, sandbox, RATE_FACTOR)
+def env(child_env: dict[str, str], sandbox: SandboxHandle, chaos_broker: str) -> dict[str, str]:
+    return {**fulfil_env(child_env, sandbox, RATE_FACTOR), "BROKER_URL": chaos_broker}
 
 
 @pytest.fixture
@@ -198,6 +199,7 @@ def test_twenty_orders_refunded_in_seller_central_first_fail_and_the_rest_are_co
     assert all(r.state in FINAL for r in stored)
 
 
+@pytest.mark.parametrize("chaos_broker", BROKERS, indirect=True)
 def test_lost_create_feed_answers_and_three_kills_leave_each_refund_applied_once(
     sandbox: SandboxHandle,
     amazon: httpx.Client,
@@ -206,7 +208,7 @@ def test_lost_create_feed_answers_and_three_kills_leave_each_refund_applied_once
     env: dict[str, str],
     clean_db: Engine,
     tmp_path: Path,
-    celery_app: Any,
+    sweeps: Any,
 ) -> None:
     # Each marketplace: 12 refunds and 6 partial cancellations (one adjustment feed), 15 whole
     # cancellations (one acknowledgement feed); six feeds, each within one flush's reads.
@@ -244,7 +246,7 @@ def test_lost_create_feed_answers_and_three_kills_leave_each_refund_applied_once
     chaos = threading.Thread(target=killer, daemon=True)
     worker.start()
     try:
-        with beat(celery_app):
+        with beat(sweeps):
             chaos.start()
             chaos.join(timeout=150)
             until(lambda: settled(clean_db) == len(staged), 200, lambda: describe(clean_db))
