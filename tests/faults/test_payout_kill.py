@@ -1,6 +1,7 @@
 """A payout worker SIGKILLed in the middle of a large settlement report: the next worker (the
 same message redelivered, or beat's next tick) resumes after the last committed batch, and every
-line is stored exactly once; the settlement is reconciled and announced once."""
+line is stored exactly once; the settlement is reconciled and announced once. On the session's
+Redis and on a RabbitMQ node of the run's own."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from infra.amazon.sandbox.server import SandboxHandle, running_sandbox
 from infra.amazon.sandbox.state import DEMO_SELLER
 from infra.db.tables import Order, OutboxEvent, Settlement, SettlementLineRow
 from infra.settings import Settings
+from tests.faults.harness.brokers import BROKERS
 from tests.integration.processes import WorkerProcess, wait_for
 from tests.integration.workers.scenarios import on_sandbox, project_app, worker_env
 from workers import bootstrap
@@ -41,6 +43,14 @@ def celery_app(broker_url: str) -> Iterator[Any]:
         yield app
 
 
+@pytest.fixture
+def env(child_env: dict[str, str], sandbox: SandboxHandle, chaos_broker: str) -> dict[str, str]:
+    """The payout worker's environment: a killed worker's message back after 5 s on Redis (on
+    RabbitMQ at once, with its connection)."""
+    worker = worker_env(child_env, sandbox, RATE_FACTOR)
+    return {**worker, "BROKER_VISIBILITY_TIMEOUT": "5", "BROKER_URL": chaos_broker}
+
+
 def _stored(engine: Engine) -> tuple[int, int]:
     with engine.connect() as conn:
         distinct = func.count(func.distinct(SettlementLineRow.line_no))
@@ -54,14 +64,15 @@ def _state(engine: Engine) -> str | None:
     return None if found is None else str(found)
 
 
+@pytest.mark.parametrize("chaos_broker", BROKERS, indirect=True)
 def test_a_worker_killed_mid_report_loses_nothing_and_stores_each_line_once(
     sandbox: SandboxHandle,
     session_factory: sessionmaker[Session],
-    child_env: dict[str, str],
+    env: dict[str, str],
     settings: Settings,
     clean_db: Engine,
     tmp_path: Path,
-    celery_app: Any,
+    sweeps: Any,
 ) -> None:
     ensure_demo_account(session_factory)
     create_bulk(
@@ -83,12 +94,10 @@ def test_a_worker_killed_mid_report_loses_nothing_and_stores_each_line_once(
     )
     assert closed.status_code == 201, closed.text
     sandbox.state.advance_clock(180)
-    env = {**worker_env(child_env, sandbox, RATE_FACTOR), "BROKER_VISIBILITY_TIMEOUT": "5"}
-
     first = WorkerProcess("payout", env, tmp_path / "payout-1.log")
     first.start()
     try:
-        celery_app.send_task("payout.fetch_all")
+        sweeps.send_task("payout.fetch_all")
         wait_for(lambda: _stored(clean_db)[0] >= 5_000, 120)  # a batch or more committed
         first.kill()  # SIGKILL, main process and pool child, mid-report
     finally:
@@ -99,7 +108,7 @@ def test_a_worker_killed_mid_report_loses_nothing_and_stores_each_line_once(
     second = WorkerProcess("payout", env, tmp_path / "payout-2.log")
     second.start()
     try:
-        celery_app.send_task("payout.fetch_all")  # beat's next tick (the lost one comes back too)
+        sweeps.send_task("payout.fetch_all")  # beat's next tick (the lost one comes back too)
         wait_for(lambda: _state(clean_db) == "reconciled", 180)
     finally:
         second.stop()
