@@ -53,9 +53,11 @@ faults: install
 ## The soak: SOAK_MINUTES (10) of orders, fulfilments, refunds and cancellations while workers
 ## and beat are SIGKILLed and Redis and PostgreSQL restarted; its summary printed at the end.
 ## `make soak SOAK_MINUTES=60` runs an hour.
+## `make soak SOAK_BROKER=rabbitmq` runs it with a RabbitMQ node of its own as the broker.
 SOAK_MINUTES ?= 10
+SOAK_BROKER ?= redis
 soak: install
-	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/pytest -m soak -s tests/faults/test_soak.py
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_BROKER=$(SOAK_BROKER) $(BIN)/pytest -m soak -s tests/faults/test_soak.py
 
 ## The integration tests again on the machine's own PostgreSQL and Redis (three processes,
 ## each on a Redis database and a PostgreSQL database of its own), then the worker and

@@ -6,7 +6,8 @@ each Redis (``kill -9``) and PostgreSQL are restarted. Then, load stopped, the s
 to rest within 180 s with every invariant holding (I1-I3, I5-I6), each fault must have been
 recovered from within 300 s (every request accepted before it final), and nothing may be
 refused or failed. The summary is printed and written to ``soak-summary.txt`` in the test's tmp
-dir (and to ``SOAK_SUMMARY``)."""
+dir (and to ``SOAK_SUMMARY``). ``SOAK_BROKER=rabbitmq`` runs it with a RabbitMQ node of its own as
+the broker (Redis then holds the rate budgets and beat's schedule), its node killed once too."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ import pytest
 from sqlalchemy import func, select
 
 from infra.db.tables import Fulfilment
+from tests.faults.harness import rabbit
 from tests.faults.harness.checker import recovery
 from tests.faults.harness.refunds import KINDS, refund_states
 from tests.faults.harness.soak import Chaos, Monitor, Platform, Summary, Supervisor
 from tests.faults.harness.stack import Stack, fault_stack
 
 MINUTES = float(os.environ.get("SOAK_MINUTES", "10"))
+BROKER = os.environ.get("SOAK_BROKER", "redis")
 # A fault's recovery includes the refund pipeline's own latency (a feed batches, Amazon processes
 # it, the worker polls), about a minute at rest, and a restarted process's start on a loaded
 # machine (a minute at worst); a request still open this long after a fault is stuck.
@@ -41,7 +44,11 @@ pytestmark = [
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    with fault_stack(tmp_path, orders=1) as running:
+    if BROKER not in ("redis", "rabbitmq"):
+        pytest.fail(f"SOAK_BROKER={BROKER!r}: it must be redis or rabbitmq", pytrace=False)
+    if BROKER == "rabbitmq" and not rabbit.available():
+        pytest.skip("SOAK_BROKER=rabbitmq: rabbitmq-server is not installed")
+    with fault_stack(tmp_path, orders=1, broker=BROKER) as running:
         yield running
 
 
@@ -70,7 +77,7 @@ def test_soak(stack: Stack, tmp_path: Path) -> None:
         stack.engine,
         stack.sandbox,
         platform.poster.ids("fulfil"),
-        scenario=f"soak {MINUTES:g} min (seed {seed})",
+        scenario=f"soak {MINUTES:g} min on {BROKER} (seed {seed})",
         invariant=f"I1-I3, I5-I6 at rest <= {QUIET_BOUND_S:g} s",
         fault_ended=ended,
         bound_s=QUIET_BOUND_S,

@@ -5,7 +5,8 @@
   refund (the order shipped), a whole or a partial cancellation.
 - ``Chaos``: every 30-60 s a worker (fulfil, ingest+events, refund) or beat is SIGKILLed and
   started again (beat by its supervisor), once Redis is killed with ``kill -9`` and restarted
-  from its AOF, and once PostgreSQL is restarted; each fault is a ``Fault``.
+  from its AOF, and once PostgreSQL is restarted (with RabbitMQ the broker, its node is killed
+  with ``kill -9`` and restarted once too); each fault is a ``Fault``.
 - ``Monitor``: each fault's recovery, from its end until every request accepted before that end
   is in a final state.
 - ``Supervisor``: a worker that exits on its own is started again, as ``amazon-channel run``'s
@@ -212,6 +213,8 @@ class Chaos(Reporting):
     def _run(self) -> None:
         self.begun = time.monotonic()
         servers = [(0.35, "redis kill -9 + restart"), (0.65, "postgres restart -m fast")]
+        if self.stack.rabbit is not None:  # RabbitMQ the broker: its node killed once as well
+            servers.insert(1, (0.5, "rabbitmq kill -9 + restart"))
         while True:
             if self.stopping.wait(self.rng.uniform(30, 60)):
                 return
@@ -238,6 +241,12 @@ class Chaos(Reporting):
                 worker.kill()
                 self.kills[what] += 1
                 worker.start(START_S)
+        elif what.startswith("rabbitmq"):
+            assert self.stack.rabbit is not None
+            self.stack.rabbit.kill()
+            time.sleep(2)
+            self.stack.rabbit.start()
+            self.restarts["rabbitmq"] += 1
         elif what.startswith("redis"):
             self.stack.redis.kill()
             time.sleep(2)
