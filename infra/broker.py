@@ -36,6 +36,11 @@ AMQP_EPOCH_KEY = "amazon-channel:broker:amqp-epoch"
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+def is_amqp(broker_url: str) -> bool:
+    """The broker URL names RabbitMQ (kombu's ``amqp://`` or ``pyamqp://``)."""
+    return broker_url.startswith(("amqp", "pyamqp"))
+
+
 def data_since(connection: Any, now: datetime, keeper: Any = None) -> datetime | None:
     """Since when the broker holds its data; set to ``now`` when its marker is missing (a new
     broker, or one that lost its data: its queued and unacked messages went with the marker).

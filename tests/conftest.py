@@ -18,6 +18,7 @@ from kombu.connection import Connection
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.broker import is_amqp
 from infra.db import migrate
 from infra.db.engine import make_engine, make_session_factory
 from infra.db.tables import Base
@@ -75,7 +76,7 @@ def redis_url(service_urls: ServiceUrls) -> str:
 
 @pytest.fixture(scope="session")
 def broker_url(service_urls: ServiceUrls) -> str:
-    if service_urls.broker_url.startswith(("amqp", "pyamqp")):
+    if is_amqp(service_urls.broker_url):
         _declared_afresh(service_urls.broker_url)
     return service_urls.broker_url
 
@@ -88,11 +89,10 @@ def _declared_afresh(url: str) -> None:
     brokers begin empty; this one begins empty too, and each queue is declared again by its
     first use. A missing queue or exchange deletes without an error on RabbitMQ."""
     with Connection(url, connect_timeout=10) as connection:
-        channel = connection.channel()
+        channel = connection.default_channel
         for name in QUEUES:
             channel.queue_delete(name)
             channel.exchange_delete(name)
-        channel.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kombu.entity import Exchange, Queue
 
+from infra.broker import is_amqp
 from workers import bootstrap
 from workers.queues import (
     HARD_TIME_LIMIT_S,
@@ -30,7 +31,7 @@ _transport = {
     "health_check_interval": 25,
 }
 _is_redis = (broker_url or "").startswith(("redis", "unix", "socket"))
-_is_amqp = (broker_url or "").startswith(("amqp", "pyamqp"))
+_is_amqp = is_amqp(broker_url or "")
 # RabbitMQ: publisher confirms, so a publish returns once the broker has taken the message (for
 # a quorum queue: written by a majority of its replicas); an unconfirmed publish raises and is
 # retried (``task_publish_retry``), never dropped silently.

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra.broker import is_amqp
 from tests.faults.harness import rabbit
 from tests.faults.harness.sender import TaskSender
 from tests.faults.harness.stack import Stack
@@ -47,7 +48,7 @@ def beat_sender(app: Any, env: dict[str, str]) -> Iterator[Any]:
     run's broker is the session's Redis; on RabbitMQ a child configured for the node (this
     process read its queue layout for Redis, and RabbitMQ refuses its direct exchanges where the
     project declares topic ones)."""
-    if not env["BROKER_URL"].startswith(("amqp", "pyamqp")):
+    if not is_amqp(env["BROKER_URL"]):
         yield app
         return
     with TaskSender(env) as child:

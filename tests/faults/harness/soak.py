@@ -241,17 +241,14 @@ class Chaos(Reporting):
                 worker.kill()
                 self.kills[what] += 1
                 worker.start(START_S)
-        elif what.startswith("rabbitmq"):
-            assert self.stack.rabbit is not None
-            self.stack.rabbit.kill()
+        elif what.endswith("kill -9 + restart"):  # Redis, or RabbitMQ the broker
+            name = what.split()[0]
+            server = self.stack.redis if name == "redis" else self.stack.rabbit
+            assert server is not None
+            server.kill()
             time.sleep(2)
-            self.stack.rabbit.start()
-            self.restarts["rabbitmq"] += 1
-        elif what.startswith("redis"):
-            self.stack.redis.kill()
-            time.sleep(2)
-            self.stack.redis.start()
-            self.restarts["redis"] += 1
+            server.start()
+            self.restarts[name] += 1
         else:
             self.stack.postgres.restart("fast")
             self.restarts["postgres"] += 1

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
 from domain.orders import AmazonOrder
+from infra.broker import is_amqp
 from infra.settings import Settings
 from tests.integration.infra.db.seed import amazon_order, seed_account, seed_order
 from tests.integration.workers.scenarios import use_broker
@@ -108,7 +109,7 @@ def drain_delayed(app: Any) -> list[dict[str, Any]]:
     queues), taken off them. On Redis none: a countdown task waits on its own queue."""
     from kombu.transport.native_delayed_delivery import level_name
 
-    if not str(app.conf.broker_url).startswith(("amqp", "pyamqp")):
+    if not is_amqp(str(app.conf.broker_url)):
         return []
     found: list[dict[str, Any]] = []
     with app.connection_for_write() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from infra.broker import counts_as_work, task_name
+from infra.broker import counts_as_work, is_amqp, task_name
 
 
 def _message(task: str) -> bytes:
@@ -26,3 +26,10 @@ def test_only_housekeeping_waiting_is_no_work_and_anything_else_is() -> None:
     assert counts_as_work(["refund.sweep", "refund.intake"], sweeps)
     assert counts_as_work([None], sweeps), "a message we cannot read counts"
     assert counts_as_work(["refund.sweep"], frozenset())
+
+
+def test_is_amqp_knows_rabbitmq_urls_from_redis_ones() -> None:
+    assert is_amqp("amqp://guest:guest@127.0.0.1:5672//")
+    assert is_amqp("pyamqp://guest@localhost//")
+    assert not is_amqp("redis://127.0.0.1:6379/0")
+    assert not is_amqp("")

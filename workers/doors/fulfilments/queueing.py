@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from kombu.exceptions import KombuError
 
 from domain.fulfilments import urgency
+from infra.broker import is_amqp
 from workers.base import shown_as
 from workers.doors.fulfilments.request import MESSAGE_TYPE, MESSAGE_VERSION, read_message
 
@@ -89,7 +90,7 @@ def celery_priority(level: int, app: TaskSender) -> int:
     ``x-max-priority``)."""
     conf = getattr(app, "conf", None)
     broker = str(getattr(conf, "broker_url", "") or "")
-    return 9 - level if broker.startswith(("amqp", "pyamqp")) else level
+    return 9 - level if is_amqp(broker) else level
 
 
 def enqueue_confirmation(
